@@ -1,0 +1,136 @@
+"""What Celery accepts, written down once.
+
+Every table here mirrors a place in Celery's own code (named on each table), and
+``tests/test_celery_api.py`` compares them with the installed ``celery`` package, so
+that a Celery release that adds or drops an option makes the suite fail instead of
+letting the linter drift.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Iterable
+
+#: Newest Celery release this version of celery-lint knows about.
+NEWEST_CELERY = (5, 7)
+
+# ``celery.app.task.Task`` class attributes that a task decorator keyword sets
+# (``_task_from_fun`` passes every extra keyword into ``type(name, (base,), {...})``).
+TASK_CLASS_OPTIONS = frozenset(
+    {
+        "Request",
+        "Strategy",
+        "abstract",
+        "acks_late",
+        "acks_on_failure",
+        "acks_on_failure_or_timeout",
+        "acks_on_timeout",
+        "backend",
+        "default_retry_delay",
+        "expires",
+        "ignore_result",
+        "max_retries",
+        "name",
+        "priority",
+        "rate_limit",
+        "reject_on_worker_lost",
+        "resultrepr_maxsize",
+        "retry_on_worker_lost",
+        "send_events",
+        "serializer",
+        "soft_time_limit",
+        "store_errors_even_if_ignored",
+        "throws",
+        "time_limit",
+        "track_started",
+        "trail",
+        "typing",
+    }
+)
+
+# Public ``Task`` attributes that are machinery, not options: setting them from a
+# decorator breaks the task (``app``) or is meaningless.
+TASK_CLASS_INTERNALS = frozenset(
+    {"MaxRetriesExceededError", "OperationalError", "app", "from_config", "request_stack"}
+)
+
+# ``celery.app.task.extract_exec_options``: task attributes read as default
+# execution options on every ``apply_async``.
+TASK_EXEC_OPTIONS = frozenset(
+    {
+        "queue",
+        "routing_key",
+        "exchange",
+        "priority",
+        "expires",
+        "serializer",
+        "delivery_mode",
+        "compression",
+        "time_limit",
+        "soft_time_limit",
+        "immediate",
+        "mandatory",
+    }
+)
+
+# Named parameters of ``Celery._task_from_fun`` (``fun`` excluded).
+TASK_FACTORY_PARAMETERS = frozenset(
+    {"name", "base", "bind", "pydantic", "pydantic_strict", "pydantic_context", "pydantic_dump_kwargs"}
+)
+
+# Keywords consumed by ``Celery.task``'s inner ``inner_create_task_cls``.
+APP_TASK_PARAMETERS = frozenset({"shared", "filter", "lazy"})
+
+# ``celery.app.autoretry.add_autoretry_behaviour`` reads these from the options.
+AUTORETRY_OPTIONS = frozenset(
+    {"autoretry_for", "dont_autoretry_for", "retry_kwargs", "retry_backoff", "retry_backoff_max", "retry_jitter"}
+)
+
+#: Options that exist only from a given Celery release on.
+TASK_OPTION_SINCE: dict[str, tuple[int, int]] = {
+    "pydantic": (5, 5),
+    "pydantic_strict": (5, 5),
+    "pydantic_context": (5, 5),
+    "pydantic_dump_kwargs": (5, 5),
+    "dont_autoretry_for": (5, 3),
+}
+
+#: Every keyword a task decorator (``@app.task(...)``/``@shared_task(...)``) accepts.
+TASK_OPTIONS = (
+    TASK_CLASS_OPTIONS | TASK_EXEC_OPTIONS | TASK_FACTORY_PARAMETERS | APP_TASK_PARAMETERS | AUTORETRY_OPTIONS
+)
+
+#: Task options that switch on late acknowledgement (redelivery after a crash).
+LATE_ACK_OPTIONS = ("acks_late", "reject_on_worker_lost", "retry_on_worker_lost")
+
+#: Methods and attributes of a bound task instance that only exist with ``bind=True``.
+BOUND_TASK_API = frozenset({"retry", "request", "update_state", "replace"})
+
+#: Methods that put a message on the broker.
+DISPATCH_METHODS = frozenset({"delay", "apply_async", "send_task"})
+#: Celery >= 5.4 Django-aware dispatch that waits for the transaction to commit.
+ON_COMMIT_DISPATCH_METHODS = frozenset({"delay_on_commit", "apply_async_on_commit"})
+#: Methods that make a signature from a task, whose ``.apply_async``/``.delay`` dispatch it.
+SIGNATURE_METHODS = frozenset({"s", "si", "signature", "subtask"})
+
+#: Module names whose imported objects count as Celery apps (``from proj.celery import app``).
+APP_MODULE_NAMES = frozenset({"celery", "celery_app", "worker"})
+
+
+def parse_version(text: str) -> tuple[int, int]:
+    """``"5.4"`` -> ``(5, 4)``; raises ValueError for anything else."""
+    parts = text.strip().split(".")
+    if len(parts) < 2 or not all(p.isdigit() for p in parts[:2]):
+        raise ValueError(f"not a Celery version: {text!r} (expected e.g. \"5.4\")")
+    return int(parts[0]), int(parts[1])
+
+
+def task_options_for(version: tuple[int, int]) -> frozenset[str]:
+    """The task decorator keywords Celery ``version`` accepts."""
+    return frozenset(o for o in TASK_OPTIONS if TASK_OPTION_SINCE.get(o, (0, 0)) <= version)
+
+
+def closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The single closest candidate, or None when nothing is close enough to suggest."""
+    matches = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=0.75)
+    return matches[0] if matches else None

@@ -1,0 +1,270 @@
+"""``[tool.celery-lint]`` -> one frozen :class:`Settings`.
+
+Configuration flows one way: TOML (or flake8 options, or CLI flags) -> Settings -> rules.
+It is resolved once per run, never per file. Unknown keys and wrong types raise
+:class:`ConfigError`, which every front door turns into one clear line (exit 2 in the CLI).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from .celery_api import NEWEST_CELERY, parse_version
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python < 3.11 only
+    import tomli as tomllib
+
+
+class ConfigError(Exception):
+    """Bad configuration or usage: reported as one line, exit status 2."""
+
+
+DEFAULT_EXCLUDE = (
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".hg",
+    ".mypy_cache",
+    ".nox",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    ".celery_lint_cache",
+    "__pypackages__",
+    "_build",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "venv",
+)
+
+REQUIRE_QUEUE_MODES = ("auto", "always", "off")
+IGNORE_RESULT_MODES = ("no-return", "strict", "off")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know, resolved once."""
+
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    src: tuple[str, ...] = ()
+    target_version: tuple[int, int] = NEWEST_CELERY
+    task_name_prefixes: tuple[str, ...] = ()
+    task_name_pattern: re.Pattern[str] | None = None
+    require_queue: str = "auto"
+    ignore_result_mode: str = "no-return"
+    bind_parameter_names: tuple[str, ...] = ("self",)
+    extra_task_options: tuple[str, ...] = ()
+    non_idempotent_calls: tuple[str, ...] = ()
+    external_tasks: tuple[str, ...] = ()
+    #: Directory that relative paths in the configuration are relative to.
+    project_root: Path = field(default_factory=Path.cwd)
+    #: The file the settings came from, if any (for messages).
+    config_file: Path | None = None
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    def src_roots(self) -> tuple[Path, ...]:
+        return tuple((self.project_root / s).resolve() for s in self.src)
+
+    def ignored_codes_for(self, path: str | Path) -> tuple[str, ...]:
+        """Codes switched off for ``path`` by ``per-file-ignores`` (flake8/ruff glob semantics)."""
+        if not self.per_file_ignores:
+            return ()
+        rel = relative_posix(path, self.project_root)
+        name = os.path.basename(rel)
+        codes: list[str] = []
+        for pattern, pattern_codes in self.per_file_ignores:
+            if fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(name, pattern):
+                codes.extend(pattern_codes)
+        return tuple(codes)
+
+
+def relative_posix(path: str | Path, root: Path) -> str:
+    """``path`` relative to ``root`` in POSIX form, or the absolute path when outside it."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(root).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+# key -> (Settings field, converter)
+def _str_list(key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"`{key}` must be a list of strings, got {_describe(value)}")
+    return tuple(value)
+
+
+def _codes(key: str, value: Any) -> tuple[str, ...]:
+    codes = _str_list(key, value)
+    for code in codes:
+        if not re.fullmatch(r"CLY\d{0,3}", code):
+            raise ConfigError(f"`{key}`: {code!r} is not a celery-lint code or prefix (e.g. CLY101, CLY1)")
+    return codes
+
+
+def _choice(choices: Sequence[str]) -> Any:
+    def convert(key: str, value: Any) -> str:
+        if value not in choices:
+            raise ConfigError(f"`{key}` must be one of {', '.join(choices)}; got {value!r}")
+        return str(value)
+
+    return convert
+
+
+def _pattern(key: str, value: Any) -> re.Pattern[str]:
+    if not isinstance(value, str):
+        raise ConfigError(f"`{key}` must be a string (a regular expression), got {_describe(value)}")
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        raise ConfigError(f"`{key}` is not a valid regular expression: {exc}") from None
+
+
+def _version(key: str, value: Any) -> tuple[int, int]:
+    if not isinstance(value, str):
+        raise ConfigError(f"`{key}` must be a string such as \"5.4\", got {_describe(value)}")
+    try:
+        version = parse_version(value)
+    except ValueError as exc:
+        raise ConfigError(f"`{key}`: {exc}") from None
+    if version < (5, 0) or version > NEWEST_CELERY:
+        newest = ".".join(map(str, NEWEST_CELERY))
+        raise ConfigError(f"`{key}` must be a Celery 5.x release up to {newest}; got {value!r}")
+    return version
+
+
+def _per_file_ignores(key: str, value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"`{key}` must be a table of glob = [codes], got {_describe(value)}")
+    return tuple((str(glob), _codes(f"{key}.{glob}", codes)) for glob, codes in value.items())
+
+
+_KEYS: dict[str, tuple[str, Any]] = {
+    "select": ("select", _codes),
+    "ignore": ("ignore", _codes),
+    "extend-select": ("extend_select", _codes),
+    "exclude": ("exclude", _str_list),
+    "per-file-ignores": ("per_file_ignores", _per_file_ignores),
+    "src": ("src", _str_list),
+    "target-version": ("target_version", _version),
+    "task-name-prefixes": ("task_name_prefixes", _str_list),
+    "task-name-pattern": ("task_name_pattern", _pattern),
+    "require-queue": ("require_queue", _choice(REQUIRE_QUEUE_MODES)),
+    "ignore-result-mode": ("ignore_result_mode", _choice(IGNORE_RESULT_MODES)),
+    "bind-parameter-names": ("bind_parameter_names", _str_list),
+    "extra-task-options": ("extra_task_options", _str_list),
+    "non-idempotent-calls": ("non_idempotent_calls", _str_list),
+    "external-tasks": ("external_tasks", _str_list),
+}
+
+#: The configuration keys, for docs and tests.
+CONFIG_KEYS = tuple(_KEYS)
+
+
+def _describe(value: Any) -> str:
+    return f"{type(value).__name__} {value!r}"
+
+
+def settings_from_mapping(table: Mapping[str, Any], *, project_root: Path, config_file: Path | None) -> Settings:
+    """Validate a ``[tool.celery-lint]`` table and build Settings from it."""
+    values: dict[str, Any] = {}
+    for key, raw in table.items():
+        if key not in _KEYS:
+            hint = ""
+            close = [k for k in _KEYS if k.replace("-", "_") == key.replace("-", "_")]
+            if close:
+                hint = f" (did you mean `{close[0]}`?)"
+            raise ConfigError(f"unknown key `{key}` in [tool.celery-lint]{hint}")
+        attr, convert = _KEYS[key]
+        values[attr] = convert(key, raw)
+    return Settings(project_root=project_root, config_file=config_file, **values)
+
+
+def read_pyproject(path: Path) -> dict[str, Any] | None:
+    """The ``[tool.celery-lint]`` table of ``path``, or None when it has none."""
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    tool = data.get("tool", {})
+    table = tool.get("celery-lint") if isinstance(tool, dict) else None
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.celery-lint] must be a table")
+    return table
+
+
+PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
+
+
+def find_project_root(start: Path) -> Path:
+    """Nearest directory at or above ``start`` holding a project marker; ``start`` if none."""
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        if any((directory / marker).exists() for marker in PROJECT_MARKERS):
+            return directory
+    return start
+
+
+def load_settings(start: Path, config_file: Path | None = None) -> Settings:
+    """Settings for a run whose paths live under ``start``.
+
+    With ``config_file``, that file's table is used (a pyproject.toml or a bare TOML file
+    holding the keys at top level). Otherwise the nearest ``pyproject.toml`` at or above
+    ``start`` that has a ``[tool.celery-lint]`` table; defaults when there is none.
+    """
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError(f"config file not found: {config_file}")
+        table = read_pyproject(config_file) if config_file.name == "pyproject.toml" else _read_bare(config_file)
+        root = config_file.resolve().parent
+        return settings_from_mapping(table or {}, project_root=root, config_file=config_file)
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            table = read_pyproject(candidate)
+            if table is not None:
+                return settings_from_mapping(table, project_root=directory, config_file=candidate)
+    return Settings(project_root=find_project_root(start))
+
+
+def _read_bare(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    # A file with a [tool.celery-lint] table works as well as one with top-level keys.
+    tool = data.get("tool")
+    if isinstance(tool, dict) and isinstance(tool.get("celery-lint"), dict):
+        return tool["celery-lint"]
+    return data

@@ -1,0 +1,693 @@
+"""Per-file facts every rule shares, gathered in the engine's single traversal.
+
+The context is updated *before* the rules see a node (and torn down after them), so a
+rule looking at a decorator or a call can ask "is this a Celery task?" or "what does this
+name import?" without any metadata provider. Python binds names before a decorator or a
+call runs, so one top-down pass sees everything those questions need.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Union
+
+import libcst as cst
+
+from .celery_api import (
+    APP_MODULE_NAMES,
+    DISPATCH_METHODS,
+    ON_COMMIT_DISPATCH_METHODS,
+    SIGNATURE_METHODS,
+)
+
+if TYPE_CHECKING:
+    from .config import Settings
+
+
+class _Unknown:
+    """A value that is not a literal the linter can evaluate. Rules stay silent on it."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNKNOWN: Any = _Unknown()
+
+Scope = Union[cst.FunctionDef, cst.ClassDef, cst.Lambda]
+
+# ---------------------------------------------------------------------------
+# literals
+
+
+_BINARY = {
+    cst.Add: operator.add,
+    cst.Subtract: operator.sub,
+    cst.Multiply: operator.mul,
+    cst.Divide: operator.truediv,
+    cst.FloorDivide: operator.floordiv,
+    cst.Modulo: operator.mod,
+    cst.Power: operator.pow,
+}
+
+
+def literal_value(node: cst.BaseExpression | None, depth: int = 0) -> Any:
+    """Evaluate a literal the way Python would, or return UNKNOWN.
+
+    Handles constants, strings (implicit concatenation too), ``None``/``True``/``False``,
+    unary minus, simple arithmetic on numbers (``2 * 24 * 3600``) and tuples, lists,
+    sets and dicts of literals. Never executes anything.
+    """
+    if node is None or depth > 50:
+        return UNKNOWN
+    if isinstance(node, cst.Integer):
+        return node.evaluated_value
+    if isinstance(node, cst.Float):
+        return node.evaluated_value
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        return UNKNOWN if value is None else value
+    if isinstance(node, cst.Name):
+        return {"True": True, "False": False, "None": None}.get(node.value, UNKNOWN)
+    if isinstance(node, cst.UnaryOperation):
+        inner = literal_value(node.expression, depth + 1)
+        if isinstance(node.operator, cst.Minus) and _is_number(inner):
+            return -inner
+        if isinstance(node.operator, cst.Plus) and _is_number(inner):
+            return inner
+        if isinstance(node.operator, cst.Not) and inner is not UNKNOWN:
+            return not inner
+        return UNKNOWN
+    if isinstance(node, cst.BinaryOperation):
+        op = _BINARY.get(type(node.operator))
+        left = literal_value(node.left, depth + 1)
+        right = literal_value(node.right, depth + 1)
+        if op is None or not (_is_number(left) and _is_number(right)):
+            return UNKNOWN
+        if op is operator.pow and abs(right) > 64:
+            return UNKNOWN
+        try:
+            return op(left, right)
+        except (ArithmeticError, ValueError):
+            return UNKNOWN
+    if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
+        items = []
+        for element in node.elements:
+            if not isinstance(element, cst.Element):
+                return UNKNOWN
+            value = literal_value(element.value, depth + 1)
+            if value is UNKNOWN:
+                return UNKNOWN
+            items.append(value)
+        return tuple(items) if not isinstance(node, cst.Set) else frozenset(items)
+    return UNKNOWN
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def string_value(node: cst.BaseExpression | None) -> str | None:
+    value = literal_value(node)
+    return value if isinstance(value, str) else None
+
+
+def keyword_args(call: cst.Call) -> dict[str, cst.Arg]:
+    return {arg.keyword.value: arg for arg in call.args if arg.keyword is not None}
+
+
+def positional_args(call: cst.Call) -> list[cst.Arg]:
+    return [arg for arg in call.args if arg.keyword is None and not arg.star]
+
+
+def has_star_kwargs(call: cst.Call) -> bool:
+    return any(arg.star == "**" for arg in call.args)
+
+
+def dotted_name(node: cst.BaseExpression) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain, None for anything else."""
+    parts: list[str] = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if not isinstance(node, cst.Name):
+        return None
+    parts.append(node.value)
+    return ".".join(reversed(parts))
+
+
+# ---------------------------------------------------------------------------
+# module paths
+
+
+def module_name_for(path: str | Path, src_roots: tuple[Path, ...] = ()) -> str | None:
+    """The dotted module name Python (and so Celery) gives ``path``.
+
+    A file under a configured ``src`` root gets its path relative to that root; otherwise
+    walk up while the directory holds an ``__init__.py``. ``pkg/__init__.py`` is ``pkg``.
+    Returns None when the path cannot be a module name (no ``.py`` suffix, a name that is
+    not an identifier).
+    """
+    absolute = Path(os.path.abspath(path))
+    if absolute.suffix != ".py":
+        return None
+    parts: list[str] | None = None
+    for root in sorted(src_roots, key=lambda r: len(r.parts), reverse=True):
+        try:
+            relative = absolute.relative_to(root)
+        except ValueError:
+            continue
+        parts = list(relative.with_suffix("").parts)
+        break
+    if parts is None:
+        parts = [absolute.stem]
+        directory = absolute.parent
+        while (directory / "__init__.py").is_file() and directory.parent != directory:
+            parts.insert(0, directory.name)
+            directory = directory.parent
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    if not parts or not all(p.isidentifier() for p in parts):
+        return None
+    return ".".join(parts)
+
+
+def resolve_relative(module: str, level: int, current: str | None, is_package: bool) -> str:
+    """Absolute name of ``from <level dots><module> import ...`` inside ``current``."""
+    if level == 0:
+        return module
+    if current is None:
+        return "." * level + module
+    package = current.split(".") if is_package else current.split(".")[:-1]
+    if level - 1 > len(package):
+        return "." * level + module
+    base = package[: len(package) - (level - 1)]
+    return ".".join([*base, module] if module else base)
+
+
+# ---------------------------------------------------------------------------
+# facts
+
+
+@dataclass
+class ClassInfo:
+    node: cst.ClassDef
+    name: str
+    bases: tuple[str, ...]
+    #: Literal attribute assignments in the class body (``acks_late = True``).
+    attributes: dict[str, cst.BaseExpression]
+
+
+@dataclass
+class TaskDef:
+    """One Celery task definition: ``@app.task``/``@shared_task`` on a def, or ``app.task(fn)``."""
+
+    name: str
+    """The function's ``__name__``."""
+    func: cst.FunctionDef | None
+    """The decorated function; None for the call form ``app.task(fn)``."""
+    decorator_expr: cst.BaseExpression
+    """The task decorator expression (``app.task`` or ``app.task(...)``) or the call form."""
+    call: cst.Call | None
+    """The call carrying the options, if any."""
+    kind: str
+    """``"shared_task"`` or ``"app.task"``."""
+    options: dict[str, cst.Arg]
+    generated_name: str | None
+    """The name Celery generates: ``<module>.<function>``; None when the module is unknown."""
+    module: str | None
+    nested: bool
+    decorator_index: int = 0
+    """Position of the task decorator in the decorator list (0 = outermost)."""
+    base: ClassInfo | None = None
+    opaque_options: bool = False
+    """True when options come through ``**kwargs`` we cannot see."""
+
+    @property
+    def is_call_form(self) -> bool:
+        return self.func is None
+
+    @property
+    def explicit_name(self) -> str | None:
+        arg = self.options.get("name")
+        return string_value(arg.value) if arg is not None else None
+
+    @property
+    def registered_name(self) -> str | None:
+        """The name the task registers under, when it is known."""
+        if "name" in self.options:
+            return self.explicit_name
+        return self.generated_name
+
+    def option(self, name: str) -> Any:
+        """Literal value of an option set on the decorator or on a local ``base=`` class.
+
+        Returns None when the option is not set anywhere visible, UNKNOWN when it is set
+        to something that is not a literal.
+        """
+        arg = self.options.get(name)
+        if arg is not None:
+            return literal_value(arg.value)
+        if self.base is not None and name in self.base.attributes:
+            return literal_value(self.base.attributes[name])
+        if self.opaque_options:
+            return UNKNOWN
+        return None
+
+    def has_option(self, name: str) -> bool:
+        return name in self.options or (self.base is not None and name in self.base.attributes)
+
+    @property
+    def bound(self) -> bool:
+        return self.option("bind") is True
+
+    def bound_parameter(self) -> str | None:
+        """Name of the parameter the task instance arrives in (bind=True), if any."""
+        if not self.bound or self.func is None:
+            return None
+        params = [*self.func.params.posonly_params, *self.func.params.params]
+        return params[0].name.value if params else None
+
+
+@dataclass
+class Dispatch:
+    """A call that sends a task message: ``.delay``, ``.apply_async``, ``send_task``."""
+
+    call: cst.Call
+    method: str
+    task_expr: cst.BaseExpression | None
+    """The expression naming the task (``send_email`` in ``send_email.s(1).delay()``)."""
+    task: TaskDef | None
+    """The task, when it is defined in this file."""
+    task_ref: str | None
+    """The task's qualified name through imports (``shop.tasks.send_email``), if known."""
+    task_name: str | None
+    """The literal task name of ``send_task("name")``/``signature("name")``."""
+    keywords: dict[str, cst.Arg]
+    is_statement: bool
+    via_signature: bool = False
+
+    @property
+    def on_commit(self) -> bool:
+        return self.method in ON_COMMIT_DISPATCH_METHODS
+
+
+# Old uppercase Django-style setting names -> Celery 4+ lowercase names.
+_OLD_SETTING_NAMES = {
+    "IGNORE_RESULT": "task_ignore_result",
+    "ACKS_LATE": "task_acks_late",
+    "ROUTES": "task_routes",
+    "QUEUES": "task_queues",
+    "DEFAULT_QUEUE": "task_default_queue",
+    "ALWAYS_EAGER": "task_always_eager",
+    "RESULT_BACKEND": "result_backend",
+    "BROKER_TRANSPORT_OPTIONS": "broker_transport_options",
+}
+_SETTING_PREFIXES = ("task_", "broker_", "result_", "worker_", "beat_")
+
+
+def setting_name(name: str) -> str | None:
+    """The Celery setting a module-level name sets (``CELERY_TASK_ACKS_LATE`` -> ``task_acks_late``)."""
+    if name.startswith(_SETTING_PREFIXES):
+        return name
+    if name == "CELERYBEAT_SCHEDULE":
+        return "beat_schedule"
+    if name.startswith("CELERY_"):
+        rest = name[len("CELERY_") :]
+        return _OLD_SETTING_NAMES.get(rest) or rest.lower()
+    return None
+
+
+EmitFn = Callable[[str, Any], None]
+
+
+class FileContext:
+    """The facts about one file that the rules share."""
+
+    def __init__(self, path: str, settings: Settings, source_lines: list[str] | None = None) -> None:
+        self.path = path
+        self.settings = settings
+        self.module = module_name_for(path, settings.src_roots())
+        self.is_package = os.path.basename(path) == "__init__.py"
+        #: local name -> qualified name it was imported as.
+        self.imports: dict[str, str] = {}
+        #: local names bound to a Celery app instance.
+        self.apps: set[str] = set()
+        #: local class names that subclass ``celery.Celery``.
+        self.app_classes: set[str] = set()
+        self.classes: dict[str, ClassInfo] = {}
+        self.tasks: list[TaskDef] = []
+        self.tasks_by_function: dict[str, TaskDef] = {}
+        #: Celery settings this file sets (``app.conf.x``, ``Celery(x=...)``, ``CELERY_X``).
+        self.file_config: dict[str, cst.BaseExpression] = {}
+        self.scopes: list[Scope] = []
+        self.task_stack: list[TaskDef] = []
+        self._task_by_node: dict[int, TaskDef] = {}
+        self._statement_calls: set[int] = set()
+        self._decorator_exprs: set[int] = set()
+        self._emit: EmitFn = lambda event, payload: None
+        #: Shared analyses requested by the active rules, by class.
+        self.analyses: dict[type, Any] = {}
+
+    # -- queries -------------------------------------------------------------
+
+    def qualname(self, node: cst.BaseExpression) -> str | None:
+        """What a Name/Attribute chain refers to through this file's imports."""
+        if isinstance(node, cst.Name):
+            return self.imports.get(node.value)
+        if isinstance(node, cst.Attribute):
+            base = self.qualname(node.value)
+            return f"{base}.{node.attr.value}" if base else None
+        return None
+
+    def is_app(self, node: cst.BaseExpression) -> bool:
+        """Is ``node`` a Celery app (made here, imported from an app module, or current_app)?"""
+        if isinstance(node, cst.Name) and node.value in self.apps:
+            return True
+        if isinstance(node, cst.Call) and self._is_app_constructor(node.func):
+            return True
+        qualified = self.qualname(node)
+        if qualified is None:
+            return False
+        if qualified == "celery.current_app":
+            return True
+        module, _, _ = qualified.rpartition(".")
+        return bool(module) and module != "celery" and module.rpartition(".")[2] in APP_MODULE_NAMES
+
+    def _is_app_constructor(self, func: cst.BaseExpression) -> bool:
+        if isinstance(func, cst.Name) and func.value in self.app_classes:
+            return True
+        return self.qualname(func) == "celery.Celery"
+
+    def task_decorator_kind(self, expr: cst.BaseExpression) -> str | None:
+        """``"shared_task"``/``"app.task"`` when ``expr`` (or the callee of it) is a task decorator."""
+        func = expr.func if isinstance(expr, cst.Call) else expr
+        if self.qualname(func) == "celery.shared_task":
+            return "shared_task"
+        if isinstance(func, cst.Attribute) and func.attr.value == "task" and self.is_app(func.value):
+            return "app.task"
+        return None
+
+    @property
+    def current_task(self) -> TaskDef | None:
+        """The innermost task whose body encloses the current node."""
+        return self.task_stack[-1] if self.task_stack else None
+
+    @property
+    def current_function(self) -> cst.FunctionDef | cst.Lambda | None:
+        for scope in reversed(self.scopes):
+            if not isinstance(scope, cst.ClassDef):
+                return scope
+        return None
+
+    def in_task_body(self) -> TaskDef | None:
+        """The task whose own function body (not a nested def/lambda/class) holds the node."""
+        task = self.current_task
+        if task is not None and self.scopes and self.scopes[-1] is task.func:
+            return task
+        return None
+
+    def task_for_function(self, node: cst.FunctionDef) -> TaskDef | None:
+        return self._task_by_node.get(id(node))
+
+    def is_statement_call(self, call: cst.Call) -> bool:
+        return id(call) in self._statement_calls
+
+    def setting(self, name: str) -> Any:
+        """Literal value of a Celery setting this file sets; None if unset, UNKNOWN if opaque."""
+        node = self.file_config.get(name)
+        return None if node is None else literal_value(node)
+
+    # -- the traversal -------------------------------------------------------
+
+    def visit(self, node: cst.CSTNode) -> None:
+        handler = _VISIT.get(type(node))
+        if handler is not None:
+            handler(self, node)
+
+    def leave(self, node: cst.CSTNode) -> None:
+        handler = _LEAVE.get(type(node))
+        if handler is not None:
+            handler(self, node)
+
+    def _visit_import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            name = dotted_name(alias.name)
+            if name is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.imports[alias.asname.name.value] = name
+            else:
+                top = name.split(".")[0]
+                self.imports[top] = top
+
+    def _visit_import_from(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        module = dotted_name(node.module) if node.module is not None else ""
+        if module is None:
+            return
+        absolute = resolve_relative(module, len(node.relative), self.module, self.is_package)
+        for alias in node.names:
+            if not isinstance(alias.name, cst.Name):
+                continue
+            local = alias.name.value
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            self.imports[local] = f"{absolute}.{alias.name.value}" if absolute else alias.name.value
+
+    def _visit_assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._record_assignment(target.target, node.value)
+
+    def _visit_ann_assign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._record_assignment(node.target, node.value)
+
+    def _record_assignment(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            if isinstance(value, cst.Call) and self._is_app_constructor(value.func):
+                self.apps.add(target.value)
+                for name, arg in keyword_args(value).items():
+                    self.file_config[name] = arg.value
+            elif not self.scopes:
+                key = setting_name(target.value)
+                if key is not None:
+                    self.file_config[key] = value
+                self.apps.discard(target.value)
+        elif isinstance(target, cst.Attribute) and self._is_conf(target.value):
+            self.file_config[target.attr.value] = value
+
+    def _is_conf(self, node: cst.BaseExpression) -> bool:
+        return isinstance(node, cst.Attribute) and node.attr.value == "conf" and self.is_app(node.value)
+
+    def _visit_class(self, node: cst.ClassDef) -> None:
+        bases = tuple(q for q in (self.qualname(b.value) or dotted_name(b.value) for b in node.bases) if q)
+        if not self.scopes:
+            attributes: dict[str, cst.BaseExpression] = {}
+            body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+            for statement in body:
+                if not isinstance(statement, cst.SimpleStatementLine):
+                    continue
+                for small in statement.body:
+                    if isinstance(small, cst.Assign):
+                        for target in small.targets:
+                            if isinstance(target.target, cst.Name):
+                                attributes[target.target.value] = small.value
+                    elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value:
+                        attributes[small.target.value] = small.value
+            self.classes[node.name.value] = ClassInfo(node, node.name.value, bases, attributes)
+            if "celery.Celery" in bases:
+                self.app_classes.add(node.name.value)
+        self.scopes.append(node)
+
+    def _leave_scope(self, node: cst.CSTNode) -> None:
+        if self.scopes and self.scopes[-1] is node:
+            self.scopes.pop()
+
+    def _visit_function(self, node: cst.FunctionDef) -> None:
+        task = None
+        for index, decorator in enumerate(node.decorators):
+            self._decorator_exprs.add(id(decorator.decorator))
+            if task is None:
+                kind = self.task_decorator_kind(decorator.decorator)
+                if kind is not None:
+                    task = self._make_task(node.name.value, node, decorator.decorator, kind, index)
+        self.scopes.append(node)
+        if task is not None:
+            self._task_by_node[id(node)] = task
+            self.task_stack.append(task)
+            self._emit("task_enter", task)
+
+    def _leave_function(self, node: cst.FunctionDef) -> None:
+        task = self._task_by_node.get(id(node))
+        if task is not None and self.task_stack and self.task_stack[-1] is task:
+            self._emit("task_leave", task)
+            self.task_stack.pop()
+        self._leave_scope(node)
+
+    def _make_task(
+        self,
+        name: str,
+        func: cst.FunctionDef | None,
+        decorator_expr: cst.BaseExpression,
+        kind: str,
+        index: int,
+        call: cst.Call | None = None,
+    ) -> TaskDef:
+        if call is None and isinstance(decorator_expr, cst.Call):
+            call = decorator_expr
+        options = keyword_args(call) if call is not None else {}
+        base = None
+        if "base" in options:
+            base_expr = options["base"].value
+            if isinstance(base_expr, cst.Name):
+                base = self.classes.get(base_expr.value)
+        generated = f"{self.module}.{name}" if self.module else None
+        task = TaskDef(
+            name=name,
+            func=func,
+            decorator_expr=decorator_expr,
+            call=call,
+            kind=kind,
+            options=options,
+            generated_name=generated,
+            module=self.module,
+            nested=bool(self.scopes),
+            decorator_index=index,
+            base=base,
+            opaque_options=call is not None and has_star_kwargs(call),
+        )
+        self.tasks.append(task)
+        if not self.scopes:
+            self.tasks_by_function[name] = task
+        return task
+
+    def _visit_expr(self, node: cst.Expr) -> None:
+        if isinstance(node.value, cst.Call):
+            self._statement_calls.add(id(node.value))
+
+    def _visit_call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            if method in DISPATCH_METHODS or method in ON_COMMIT_DISPATCH_METHODS:
+                self._emit("dispatch", self._make_dispatch(node, method, func.value))
+                return
+            if method == "update" and self._is_conf(func.value):
+                for name, arg in keyword_args(node).items():
+                    self.file_config[name] = arg.value
+                return
+        if id(node) in self._decorator_exprs:
+            return
+        self._maybe_call_form_task(node)
+
+    def _maybe_call_form_task(self, node: cst.Call) -> None:
+        """``app.task(fn)``, ``shared_task(fn)``, ``app.task(name=...)(fn)``."""
+        positional = positional_args(node)
+        if not positional or not isinstance(positional[0].value, cst.Name):
+            return
+        function_name = positional[0].value.value
+        if isinstance(node.func, cst.Call) and self.task_decorator_kind(node.func) is not None:
+            kind = self.task_decorator_kind(node.func)
+            options_call = node.func
+        else:
+            kind = self.task_decorator_kind(node.func)
+            options_call = node
+        if kind is None or len(positional) != 1:
+            return
+        task = self._make_task(function_name, None, node, kind, 0, call=options_call)
+        self._emit("task_enter", task)
+        self._emit("task_leave", task)
+
+    def _make_dispatch(self, node: cst.Call, method: str, receiver: cst.BaseExpression) -> Dispatch:
+        keywords = keyword_args(node)
+        task_expr: cst.BaseExpression | None = receiver
+        task_name = None
+        via_signature = False
+        if method == "send_task":
+            task_expr = None
+            positional = positional_args(node)
+            name_arg = positional[0] if positional else keywords.get("name")
+            task_name = string_value(name_arg.value) if name_arg is not None else None
+        elif isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute):
+            if receiver.func.attr.value in SIGNATURE_METHODS:
+                via_signature = True
+                task_expr = receiver.func.value
+                if receiver.func.attr.value == "signature" and self.is_app(task_expr):
+                    positional = positional_args(receiver)
+                    task_name = string_value(positional[0].value) if positional else None
+                    task_expr = None
+        elif isinstance(receiver, cst.Call) and self.qualname(receiver.func) in ("celery.signature",):
+            positional = positional_args(receiver)
+            task_name = string_value(positional[0].value) if positional else None
+            task_expr, via_signature = None, True
+        task = None
+        task_ref = None
+        if isinstance(task_expr, cst.Name):
+            task = self.tasks_by_function.get(task_expr.value)
+        if task_expr is not None:
+            task_ref = self.qualname(task_expr)
+        if task is None and task_name is not None:
+            task = next((t for t in self.tasks if t.registered_name == task_name), None)
+        return Dispatch(
+            call=node,
+            method=method,
+            task_expr=task_expr,
+            task=task,
+            task_ref=task_ref,
+            task_name=task_name,
+            keywords=keywords,
+            is_statement=self.is_statement_call(node),
+            via_signature=via_signature,
+        )
+
+    def _visit_lambda(self, node: cst.Lambda) -> None:
+        self.scopes.append(node)
+
+
+_VISIT: dict[type, Callable[[FileContext, Any], None]] = {
+    cst.Import: FileContext._visit_import,
+    cst.ImportFrom: FileContext._visit_import_from,
+    cst.Assign: FileContext._visit_assign,
+    cst.AnnAssign: FileContext._visit_ann_assign,
+    cst.ClassDef: FileContext._visit_class,
+    cst.FunctionDef: FileContext._visit_function,
+    cst.Lambda: FileContext._visit_lambda,
+    cst.Expr: FileContext._visit_expr,
+    cst.Call: FileContext._visit_call,
+}
+_LEAVE: dict[type, Callable[[FileContext, Any], None]] = {
+    cst.ClassDef: FileContext._leave_scope,
+    cst.FunctionDef: FileContext._leave_function,
+    cst.Lambda: FileContext._leave_scope,
+}
+
+# Rules import these names from here; keep them re-exported.
+__all__ = [
+    "UNKNOWN",
+    "ClassInfo",
+    "Dispatch",
+    "FileContext",
+    "TaskDef",
+    "dotted_name",
+    "has_star_kwargs",
+    "keyword_args",
+    "literal_value",
+    "module_name_for",
+    "positional_args",
+    "setting_name",
+    "string_value",
+]

@@ -1,0 +1,486 @@
+"""One engine for every front door: prefilter -> parse once -> one traversal -> findings.
+
+Cost model (libcst): parsing is ~8x ``ast.parse``; ``PositionProvider`` ~2x the parse;
+``CSTVisitor`` rebuilds every node it walks. So the engine
+
+* skips the parse when no enabled rule's needle occurs in the text (:meth:`Engine.active_rules`);
+* walks the tree itself, over syntactic child fields only (whitespace, comments and
+  punctuation are never visited), calling only the hooks the active rules define;
+* computes positions only when something was reported, with a codegen pass that records
+  just the reported nodes (and the statements their positions are hoisted from).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+import re
+import tokenize
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import libcst as cst
+from libcst._position import CodePosition, CodeRange
+from libcst.metadata.position_provider import PositionProvidingCodegenState
+
+from .config import Settings, relative_posix
+from .context import _LEAVE as _CONTEXT_LEAVE
+from .context import _VISIT as _CONTEXT_VISIT
+from .context import FileContext
+from .rules import ALL_RULES, FILE_NOT_PARSED, Rule
+from .rules.base import Report
+
+#: Files larger than this are reported (CLY000) instead of parsed.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reported problem. Lines and columns are 1-based; ``end_*`` is exclusive."""
+
+    code: str
+    name: str
+    message: str
+    filename: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    fix: dict[str, str] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.filename, self.line, self.column, self.code)
+
+
+# ---------------------------------------------------------------------------
+# rule selection
+
+
+def _specificity(code: str, selectors: Iterable[str]) -> int:
+    """Length of the longest selector that is a prefix of ``code`` (-1: none)."""
+    return max((len(s) for s in selectors if code.startswith(s)), default=-1)
+
+
+def is_enabled(rule: type[Rule], settings: Settings) -> bool:
+    """ruff-style selection: the most specific of select/extend-select/ignore wins.
+
+    Without ``select``, rules that are on by default count as selected. An off-by-default
+    rule is only turned on by a selector more specific than the bare ``CLY`` prefix
+    (``CLY3``, ``CLY304``), so ``--select CLY`` means "the default rules" everywhere,
+    flake8 included.
+    """
+    selectors = tuple(settings.select or ()) + tuple(settings.extend_select)
+    chosen = _specificity(rule.code, selectors)
+    if settings.select is None and rule.default_enabled:
+        chosen = max(chosen, 0)
+    if not rule.default_enabled and chosen <= len("CLY"):
+        chosen = -1
+    ignored = _specificity(rule.code, settings.ignore)
+    return chosen >= 0 and chosen > ignored
+
+
+def enabled_rules(settings: Settings) -> tuple[type[Rule], ...]:
+    return tuple(rule for rule in ALL_RULES if is_enabled(rule, settings))
+
+
+# ---------------------------------------------------------------------------
+# traversal
+
+
+_SKIPPED_FIELDS = frozenset(
+    {
+        "lpar",
+        "rpar",
+        "comma",
+        "equal",
+        "dot",
+        "colon",
+        "semicolon",
+        "leading_lines",
+        "lines_after_decorators",
+        "header",
+        "footer",
+        "trailing_whitespace",
+        "indent",
+        "default_indent",
+        "default_newline",
+        "encoding",
+        "has_trailing_newline",
+        "asynchronous",
+        "star",
+        "operator",
+        "newline",
+    }
+)
+# Fields in source order where dataclass order differs and order matters (names bound
+# by decorators and bases are evaluated before the body).
+_FIELD_ORDER = {
+    cst.FunctionDef: ("decorators", "name", "params", "returns", "body"),
+    cst.ClassDef: ("decorators", "name", "bases", "keywords", "body"),
+}
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(node_type: type) -> tuple[str, ...]:
+    fields = _CHILD_FIELDS.get(node_type)
+    if fields is None:
+        names = [f.name for f in dataclasses.fields(node_type)]
+        ordered = _FIELD_ORDER.get(node_type)
+        if ordered:
+            names = [*ordered, *(n for n in names if n not in ordered)]
+        fields = tuple(n for n in names if n not in _SKIPPED_FIELDS and not n.startswith("whitespace"))
+        _CHILD_FIELDS[node_type] = fields
+    return fields
+
+
+Hook = Callable[[Any], Any]
+
+
+class _Walk:
+    """Depth-first walk calling context handlers, then rule hooks (reverse on leave)."""
+
+    def __init__(self, visit: dict[type, list[Hook]], leave: dict[type, list[Hook]]) -> None:
+        self.visit = visit
+        self.leave = leave
+
+    def run(self, node: cst.CSTNode) -> None:
+        node_type = type(node)
+        hooks = self.visit.get(node_type)
+        if hooks:
+            for hook in hooks:
+                hook(node)
+        for name in _child_fields(node_type):
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                self.run(value)
+            elif isinstance(value, (list, tuple)):
+                for item in value:
+                    if isinstance(item, cst.CSTNode):
+                        self.run(item)
+        hooks = self.leave.get(node_type)
+        if hooks:
+            for hook in hooks:
+                hook(node)
+
+
+_EVENTS = ("task_enter", "task_leave", "dispatch", "module_leave")
+
+
+@dataclass(frozen=True)
+class _HookPlan:
+    """Which hook methods each rule class defines, by node type and event (computed once)."""
+
+    visit: dict[type, tuple[str, ...]]
+    leave: dict[type, tuple[str, ...]]
+    events: dict[str, tuple[str, ...]]
+
+
+_PLANS: dict[type[Rule], _HookPlan] = {}
+
+
+def _plan(rule: type[Rule]) -> _HookPlan:
+    plan = _PLANS.get(rule)
+    if plan is None:
+        visit: dict[type, list[str]] = defaultdict(list)
+        leave: dict[type, list[str]] = defaultdict(list)
+        for attr in dir(rule):
+            prefix, _, type_name = attr.partition("_")
+            if prefix in ("visit", "leave") and type_name and type_name[0].isupper():
+                node_type = getattr(cst, type_name, None)
+                if not (isinstance(node_type, type) and issubclass(node_type, cst.CSTNode)):
+                    raise TypeError(f"{rule.__name__}.{attr}: libcst has no node type {type_name}")
+                (visit if prefix == "visit" else leave)[node_type].append(attr)
+        events = {e: (e,) for e in _EVENTS if callable(getattr(rule, e, None))}
+        plan = _HookPlan(
+            {k: tuple(v) for k, v in visit.items()}, {k: tuple(v) for k, v in leave.items()}, events
+        )
+        _PLANS[rule] = plan
+    return plan
+
+
+# ---------------------------------------------------------------------------
+# positions
+
+
+class _Recorder:
+    """Stands in for a metadata provider: holds the ranges codegen records."""
+
+    def __init__(self, wanted: set[cst.CSTNode]) -> None:
+        self.wanted = wanted
+        self._computed: dict[cst.CSTNode, CodeRange] = {}
+
+
+_HOIST_TYPES = (cst.BaseSuite, cst.BaseStatement, cst.BaseSmallStatement)
+
+
+class _FilteredPositionState(PositionProvidingCodegenState):
+    """PositionProvider's codegen state, recording only wanted nodes and statements.
+
+    Statements and suites are kept because libcst hoists compound statements' end
+    positions from them (``record_syntactic_position(end_node=...)``).
+    """
+
+    __slots__ = ()
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        self._stack.append(CodePosition(self.line, self.column))
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        start = self._stack.pop()
+        recorder = self.provider
+        if (node in recorder.wanted or isinstance(node, _HOIST_TYPES)) and node not in recorder._computed:
+            recorder._computed[node] = CodeRange(start, CodePosition(self.line, self.column))
+
+
+def positions_of(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[cst.CSTNode, CodeRange]:
+    """Syntactic ranges (as ``PositionProvider`` gives them) of just ``nodes``."""
+    recorder = _Recorder(set(nodes))
+    state = _FilteredPositionState(
+        default_indent=module.default_indent,
+        default_newline=module.default_newline,
+        provider=recorder,  # type: ignore[arg-type]
+    )
+    module._codegen(state)
+    return {node: recorder._computed[node] for node in recorder.wanted if node in recorder._computed}
+
+
+# ---------------------------------------------------------------------------
+# noqa
+
+_NOQA = re.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+
+
+def noqa_codes(line: str) -> frozenset[str] | None:
+    """Codes a ``# noqa`` comment on ``line`` suppresses; empty set = all; None = no noqa."""
+    match = _NOQA.search(line)
+    if match is None:
+        return None
+    codes = match.group("codes")
+    if not codes:
+        return frozenset()
+    return frozenset(c.upper() for c in re.split(r"[,\s]+", codes.strip()) if c)
+
+
+def is_suppressed(finding: Finding, lines: Sequence[str]) -> bool:
+    if finding.code == FILE_NOT_PARSED.code or not 0 < finding.line <= len(lines):
+        return False
+    codes = noqa_codes(lines[finding.line - 1])
+    if codes is None:
+        return False
+    return not codes or any(finding.code.startswith(c) for c in codes)
+
+
+# ---------------------------------------------------------------------------
+# decoding
+
+
+class SourceError(Exception):
+    """A file that cannot be linted; the message becomes a CLY000 finding."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+def decode_source(data: bytes) -> str:
+    """Decode bytes as Python does (BOM, coding cookie, default UTF-8)."""
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise SourceError("file contains a NUL byte; Python cannot compile it", line)
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise SourceError(f"cannot determine the file's encoding: {exc.msg}") from None
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        line = 1
+        if isinstance(exc, UnicodeDecodeError):
+            line = data[: exc.start].count(b"\n") + 1
+        raise SourceError(f"cannot decode the file as {encoding}: {exc}", line) from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+# ---------------------------------------------------------------------------
+# the engine
+
+
+@dataclass
+class FileResult:
+    """Findings of one file, plus what is needed to honour ``# noqa`` on them."""
+
+    path: str
+    findings: list[Finding]
+    lines: list[str]
+    parsed: bool
+
+
+class Engine:
+    """Lints sources with one Settings. Safe to reuse for any number of files."""
+
+    def __init__(self, settings: Settings, rules: Sequence[type[Rule]] | None = None) -> None:
+        self.settings = settings
+        self.rules = tuple(rules) if rules is not None else enabled_rules(settings)
+        self.file_rules = tuple(r for r in self.rules if r is not FILE_NOT_PARSED)
+        self.reports_unparsed = FILE_NOT_PARSED in self.rules
+        self._needles = sorted({n for r in self.file_rules for n in r.needles})
+
+    # -- selection -------------------------------------------------------------
+
+    def active_rules(self, text: str, path: str) -> tuple[type[Rule], ...]:
+        """The rules that can possibly report in this file: the prefilter."""
+        posix = relative_posix(path, self.settings.project_root)
+        ignored = self.settings.ignored_codes_for(path)
+        present = {n for n in self._needles if n in text}
+        if not present:
+            return ()
+        return tuple(
+            rule
+            for rule in self.file_rules
+            if not any(rule.code.startswith(c) for c in ignored)
+            and rule.applies_to_path(posix)
+            and any(n in present for n in rule.needles)
+        )
+
+    # -- entry points ------------------------------------------------------------
+
+    def lint_path(self, path: str) -> FileResult:
+        try:
+            if os.path.getsize(path) > MAX_FILE_BYTES:
+                raise SourceError(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not linted")
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except SourceError as exc:
+            return self._unparsed(path, exc, [])
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            return self._unparsed(path, SourceError(f"cannot read file: {reason}"), [])
+        return self.lint_bytes(data, path)
+
+    def lint_bytes(self, data: bytes, path: str) -> FileResult:
+        try:
+            text = decode_source(data)
+        except SourceError as exc:
+            return self._unparsed(path, exc, [])
+        return self.lint_text(text, path)
+
+    def lint_text(self, text: str, path: str) -> FileResult:
+        lines = text.splitlines()
+        rules = self.active_rules(text, path)
+        if not rules:
+            return FileResult(path, [], lines, parsed=False)
+        try:
+            module = cst.parse_module(text)
+        except cst.ParserSyntaxError as exc:
+            message = f"syntax error at line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}"
+            return self._unparsed(path, SourceError(message, exc.raw_line, exc.raw_column + 1), lines)
+        except RecursionError:
+            return self._unparsed(path, SourceError("code is nested too deeply for the parser"), lines)
+        except Exception as exc:  # noqa: BLE001 - libcst raises assorted errors on odd input
+            return self._unparsed(path, SourceError(f"the parser failed: {type(exc).__name__}: {exc}"), lines)
+        try:
+            findings = self.lint_module(module, path, rules)
+        except RecursionError:
+            return self._unparsed(path, SourceError("code is nested too deeply to analyse"), lines)
+        return FileResult(path, findings, lines, parsed=True)
+
+    def lint_module(self, module: cst.Module, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
+        """Run ``rules`` over a parsed module in one traversal."""
+        ctx = FileContext(path, self.settings)
+        reports: list[Report] = []
+        analyses = {}
+        for rule in rules:
+            for analysis in rule.requires:
+                if analysis not in analyses:
+                    analyses[analysis] = analysis(ctx, self.settings)
+        ctx.analyses = analyses
+        instances = [*analyses.values(), *(rule(ctx, self.settings, reports.append) for rule in rules)]
+
+        visit: dict[type, list[Hook]] = defaultdict(list)
+        leave: dict[type, list[Hook]] = defaultdict(list)
+        events: dict[str, list[Hook]] = defaultdict(list)
+        for node_type, handler in _CONTEXT_VISIT.items():
+            visit[node_type].append(handler.__get__(ctx))
+        for instance in instances:
+            plan = _plan(type(instance))
+            for node_type, names in plan.visit.items():
+                visit[node_type].extend(getattr(instance, n) for n in names)
+            for node_type, names in plan.leave.items():
+                leave[node_type].extend(getattr(instance, n) for n in names)
+            for event, names in plan.events.items():
+                events[event].extend(getattr(instance, n) for n in names)
+        for node_type, handler in _CONTEXT_LEAVE.items():
+            leave[node_type].append(handler.__get__(ctx))
+
+        def emit(event: str, payload: Any) -> None:
+            for hook in events.get(event, ()):
+                hook(payload)
+
+        ctx._emit = emit
+        _Walk(dict(visit), dict(leave)).run(module)
+        for hook in events.get("module_leave", ()):
+            hook()
+        return self._findings(module, path, reports)
+
+    # -- helpers -------------------------------------------------------------------
+
+    def _findings(self, module: cst.Module, path: str, reports: list[Report]) -> list[Finding]:
+        if not reports:
+            return []
+        ranges = positions_of(module, (r.node for r in reports))
+        findings = []
+        seen: set[tuple[str, int, int, str]] = set()
+        for report in reports:
+            where = ranges.get(report.node)
+            if where is None:  # pragma: no cover - every node of the module is generated
+                continue
+            finding = Finding(
+                code=report.rule.code,
+                name=report.rule.name,
+                message=report.message,
+                filename=path,
+                line=where.start.line,
+                column=where.start.column + 1,
+                end_line=where.end.line,
+                end_column=where.end.column + 1,
+            )
+            key = (finding.code, finding.line, finding.column, finding.message)
+            if key not in seen:
+                seen.add(key)
+                findings.append(finding)
+        findings.sort(key=Finding.sort_key)
+        return findings
+
+    def _unparsed(self, path: str, error: SourceError, lines: list[str]) -> FileResult:
+        if not self.reports_unparsed or any(
+            FILE_NOT_PARSED.code.startswith(c) for c in self.settings.ignored_codes_for(path)
+        ):
+            return FileResult(path, [], lines, parsed=False)
+        finding = Finding(
+            code=FILE_NOT_PARSED.code,
+            name=FILE_NOT_PARSED.name,
+            message=f"file not linted: {error}",
+            filename=path,
+            line=error.line,
+            column=error.column,
+            end_line=error.line,
+            end_column=error.column,
+        )
+        return FileResult(path, [finding], lines, parsed=False)
+
+
+
+
+def lint_source(source: str, path: str = "<stdin>.py", settings: Settings | None = None) -> list[Finding]:
+    """Lint one source string; ``# noqa`` comments are honoured."""
+    settings = settings or Settings(project_root=Path.cwd())
+    result = Engine(settings).lint_text(source, path)
+    return [f for f in result.findings if not is_suppressed(f, result.lines)]
+

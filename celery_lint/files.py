@@ -1,0 +1,95 @@
+"""Finding the files to lint, and linting them: shared by the CLI and the public API."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .config import DEFAULT_EXCLUDE, Settings, relative_posix
+from .engine import Engine, FileResult, Finding, SourceError, is_suppressed
+
+
+def is_excluded(path: str, settings: Settings) -> bool:
+    """True when ``path`` matches an ``exclude`` glob (the relative path or any component)."""
+    if not settings.exclude:
+        return False
+    rel = relative_posix(path, settings.project_root)
+    parts = rel.split("/")
+    for pattern in settings.exclude:
+        pattern = pattern.rstrip("/")
+        if fnmatch.fnmatchcase(rel, pattern) or any(fnmatch.fnmatchcase(p, pattern) for p in parts):
+            return True
+    return False
+
+
+def _skip_directory(directory: str, name: str, settings: Settings) -> bool:
+    if name in DEFAULT_EXCLUDE or os.path.exists(os.path.join(directory, name, "pyvenv.cfg")):
+        return True
+    return is_excluded(os.path.join(directory, name), settings)
+
+
+def discover(paths: Iterable[str], settings: Settings) -> Iterator[str]:
+    """Python files under ``paths``, in a stable order, each once.
+
+    Directories are walked without following symlinked directories (no loops, no
+    leaving the tree); a symlinked file is linted only when its target lies inside the
+    directory given. Explicit file paths are linted whatever their suffix, unless
+    excluded. Paths that do not exist are yielded as given, so they get CLY000.
+    """
+    seen: set[str] = set()
+    for given in paths:
+        if os.path.isdir(given):
+            root_real = os.path.realpath(given)
+            found: list[str] = []
+            for directory, dirnames, filenames in os.walk(given):
+                dirnames[:] = sorted(d for d in dirnames if not _skip_directory(directory, d, settings))
+                for filename in filenames:
+                    if not filename.endswith(".py"):
+                        continue
+                    path = os.path.join(directory, filename)
+                    if os.path.islink(path) and not _inside(os.path.realpath(path), root_real):
+                        continue
+                    if not is_excluded(path, settings):
+                        found.append(path)
+            candidates = sorted(found)
+        else:
+            candidates = [] if is_excluded(given, settings) else [given]
+        for path in candidates:
+            key = os.path.normpath(path)
+            if key not in seen:
+                seen.add(key)
+                yield path
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def lint_file(engine: Engine, path: str) -> FileResult:
+    if os.path.isdir(path):
+        return engine._unparsed(path, SourceError("is a directory, not a Python file"), [])
+    if not os.path.lexists(path):
+        return engine._unparsed(path, SourceError("no such file or directory"), [])
+    return engine.lint_path(path)
+
+
+def visible(result: FileResult) -> list[Finding]:
+    """Findings of a file that no ``# noqa`` comment suppresses."""
+    return [f for f in result.findings if not is_suppressed(f, result.lines)]
+
+
+def lint_paths(paths: Iterable[str | Path], settings: Settings | None = None) -> list[Finding]:
+    """Lint files and directories; ``# noqa`` is honoured. The public API's entry point."""
+    path_list = [str(p) for p in paths]
+    if settings is None:
+        from .config import load_settings
+
+        start = Path(path_list[0]) if path_list else Path.cwd()
+        settings = load_settings(start if start.is_dir() else start.parent)
+    engine = Engine(settings)
+    findings: list[Finding] = []
+    for path in discover(path_list, settings):
+        findings.extend(visible(lint_file(engine, path)))
+    return findings

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from ..context import TaskDef
+from .base import Example, Rule
+
+
+class TaskWithoutName(Rule):
+    """Task decorator without an explicit `name=`.
+
+    ## What it does
+    Reports `@app.task`, `@shared_task` (and the call form `app.task(fn)`) without a
+    `name=` keyword. The message shows the name Celery generates today,
+    `<dotted.module>.<function>`, computed from the file's place under its package root
+    (or the configured `src` roots). A decorator whose options arrive through `**kwargs`
+    is left alone, since the name may be among them.
+
+    ## Why is this bad?
+    Without `name=`, the task's name is derived from the module path and the function
+    name. Renaming the function or moving the module silently renames the task: messages
+    already queued under the old name, beat entries, `task_routes` and `send_task("...")`
+    callers stop matching, and workers reject them as unregistered.
+
+    ## Example
+    ```python
+    @shared_task
+    def send_invoice(invoice_id): ...
+    ```
+
+    ## Use instead
+    ```python
+    @shared_task(name="billing.tasks.send_invoice")
+    def send_invoice(invoice_id): ...
+    ```
+
+    ## Fix safety
+    Safe: the fix pins exactly the name Celery generates today, so nothing registered
+    changes. It is not offered when the module path is unknown or `__main__`.
+
+    ## Options
+    - `src`: source roots used to compute the dotted module path.
+
+    ## References
+    - [Celery: Task names](https://docs.celeryq.dev/en/stable/userguide/tasks.html#names)
+    """
+
+    code = "CLY101"
+    name = "task-without-name"
+    fix = "safe"
+
+    VALID = [
+        """
+from celery import shared_task
+
+@shared_task(name="proj.tasks.send_invoice")
+def send_invoice(invoice_id):
+    return invoice_id
+""",
+        """
+from celery import shared_task
+
+OPTIONS = {"name": "proj.add"}
+
+@shared_task(**OPTIONS)
+def add(x, y):
+    return x + y
+""",
+        # `.task` on an object that is not a Celery app is not a task decorator.
+        """
+from asyncio import get_event_loop
+
+class Scheduler:
+    def task(self, fn):
+        return fn
+
+scheduler = Scheduler()
+
+@scheduler.task
+def job():
+    pass
+""",
+    ]
+    INVALID = [
+        """
+from celery import shared_task
+
+@shared_task  # error
+def send_invoice(invoice_id):
+    return invoice_id
+""",
+        """
+from celery import Celery
+
+app = Celery("proj")
+
+@app.task(bind=True)  # error
+def refresh(self, url):
+    return url
+
+def plain(x):
+    return x
+
+plain_task = app.task(plain)  # error
+""",
+        Example(
+            """
+from proj.celery import app
+
+@app.task(ignore_result=True)  # error
+def cleanup():
+    pass
+""",
+            path="proj/orders/tasks.py",
+        ),
+    ]
+
+    def task_enter(self, task: TaskDef) -> None:
+        if "name" in task.options or task.opaque_options:
+            return
+        generated = f" (Celery generates `{task.generated_name}`)" if task.generated_name else ""
+        self.report(task.decorator_expr, f"task `{task.name}` has no explicit `name=`{generated}")

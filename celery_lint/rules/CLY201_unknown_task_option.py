@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from ..celery_api import TASK_OPTIONS, TASK_OPTION_SINCE, closest, task_options_for
+from ..context import TaskDef
+from .base import Example, Rule
+
+
+class UnknownTaskOption(Rule):
+    """Keyword to a task decorator that is not a Celery task option.
+
+    ## What it does
+    Reports a keyword of `@app.task(...)`/`@shared_task(...)` that Celery does not know as
+    a task option for the target Celery version, and suggests the closest real option.
+    Valid without question are: Celery's task options (checked against the installed
+    Celery by the test suite), attributes of a `base=` class defined in the same file, and
+    `extra-task-options`. When `base=` names a class from another module, whose
+    attributes cannot be seen from this file, only evident misspellings of real options
+    are reported.
+
+    ## Why is this bad?
+    Celery does not reject unknown options: it turns every keyword into an attribute of
+    the generated task class. `@shared_task(ignore_results=True)` therefore creates a
+    useless `ignore_results` attribute and leaves `ignore_result` False, and results pile
+    up in the backend with no error anywhere.
+
+    ## Example
+    ```python
+    @shared_task(ignore_results=True, max_retry=5)
+    def ping(): ...
+    ```
+
+    ## Use instead
+    ```python
+    @shared_task(ignore_result=True, max_retries=5)
+    def ping(): ...
+    ```
+
+    ## Fix safety
+    Unsafe: renaming to the single close match changes behaviour (that is the point), so
+    it needs `--unsafe-fixes`.
+
+    ## Options
+    - `extra-task-options`: keywords your custom Task classes read.
+    - `target-version`: the Celery release whose options count (default: newest).
+
+    ## References
+    - [Celery: Task options](https://docs.celeryq.dev/en/stable/userguide/tasks.html#list-of-options)
+    """
+
+    code = "CLY201"
+    name = "unknown-task-option"
+    scope = "file+"
+    fix = "unsafe"
+
+    VALID = [
+        """
+from celery import shared_task, Task
+
+class Tracked(Task):
+    audit_channel = "ops"
+
+@shared_task(base=Tracked, audit_channel="billing", autoretry_for=(IOError,), retry_backoff=True)
+def ping():
+    return 1
+""",
+        Example(
+            """
+from celery import shared_task
+
+@shared_task(tenant_aware=True)
+def ping():
+    return 1
+""",
+            options={"extra-task-options": ["tenant_aware"]},
+        ),
+        # Keywords of an unrelated `.task` decorator are not Celery's.
+        """
+import prefect
+
+@prefect.task(retries=3, log_prints=True)
+def flow_step():
+    return 1
+""",
+    ]
+    INVALID = [
+        """
+from celery import shared_task
+
+@shared_task(ignore_results=True, max_retry=5)  # error
+def ping():
+    return 1
+""",
+        """
+from celery import Celery
+from proj.base import CustomTask
+
+app = Celery("proj")
+
+@app.task(base=CustomTask, colour="blue", acks_lat=True)  # error
+def ping():
+    return 1
+""",
+        Example(
+            """
+from celery import shared_task
+
+@shared_task(pydantic=True)  # error
+def ping():
+    return 1
+""",
+            options={"target-version": "5.4"},
+        ),
+    ]
+
+    def task_enter(self, task: TaskDef) -> None:
+        valid = task_options_for(self.settings.target_version)
+        extra = set(self.settings.extra_task_options)
+        base_unseen = "base" in task.options and task.base is None
+        for keyword, arg in task.options.items():
+            if keyword in valid or keyword in extra:
+                continue
+            if task.base is not None and keyword in task.base.attributes:
+                continue
+            suggestion = closest(keyword, valid)
+            if keyword in TASK_OPTIONS:
+                since = ".".join(map(str, TASK_OPTION_SINCE[keyword]))
+                target = ".".join(map(str, self.settings.target_version))
+                message = f"task `{task.name}`: `{keyword}` is not a task option in Celery {target} (added in {since})"
+            elif base_unseen and suggestion is None:
+                continue  # may be an attribute of the base class in another module
+            elif suggestion:
+                message = f"task `{task.name}`: `{keyword}` is not a Celery task option; did you mean `{suggestion}`?"
+            else:
+                message = (
+                    f"task `{task.name}`: `{keyword}` is not a Celery task option "
+                    "(Celery stores it as a task attribute and ignores it)"
+                )
+            assert arg.keyword is not None
+            self.report(arg.keyword, message)

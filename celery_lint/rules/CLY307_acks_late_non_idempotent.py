@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+from ..celery_api import LATE_ACK_OPTIONS
+from ..context import UNKNOWN, TaskDef
+from ..side_effects import SideEffects, describe
+from .base import Example, Rule
+
+
+class AcksLateNonIdempotent(Rule):
+    """A late-acknowledged task performs a non-idempotent side effect.
+
+    ## What it does
+    Reports a task that acknowledges its message late (`acks_late=True`,
+    `reject_on_worker_lost=True` or `retry_on_worker_lost=True` on the decorator or a
+    `base=` class of the same file, or `task_acks_late = True` set in the same file, unless
+    the task says `acks_late=False`) and calls a non-idempotent API: the same list, helper
+    resolution and idempotency-key exemption as CLY306. One finding per task.
+
+    ## Why is this bad?
+    With late acknowledgement the broker keeps the message until the task finishes. If the
+    worker is killed (OOM, deploy, autoscaling) after the e-mail went out but before the
+    ack, the message is delivered again and the e-mail is sent twice. Celery's guide: only
+    idempotent tasks should use late acks; tasks with side effects should run at most once.
+
+    ## Example
+    ```python
+    @shared_task(acks_late=True)
+    def send_receipt(order_id):
+        send_mail("Receipt", body(order_id), None, [email(order_id)])
+    ```
+
+    ## Use instead
+    ```python
+    @shared_task  # early ack: at most once
+    def send_receipt(order_id):
+        send_mail("Receipt", body(order_id), None, [email(order_id)])
+    ```
+
+    ## Options
+    - `non-idempotent-calls`: more glob patterns of dotted call names (see CLY306).
+
+    ## References
+    - [Celery: Should I use retry or acks_late?](https://docs.celeryq.dev/en/stable/faq.html#faq-acks-late-vs-retry)
+    - [Celery: Task.acks_late](https://docs.celeryq.dev/en/stable/userguide/tasks.html#Task.acks_late)
+    """
+
+    code = "CLY307"
+    name = "acks-late-non-idempotent"
+    scope = "file+"
+    requires = (SideEffects,)
+
+    VALID = [
+        """
+from celery import shared_task
+from django.core.mail import send_mail
+
+@shared_task
+def receipt(address):
+    send_mail("Receipt", "...", None, [address])
+
+@shared_task(acks_late=True)
+def reindex(pk):
+    return pk
+""",
+        """
+from celery import Celery
+from django.core.mail import send_mail
+
+app = Celery("proj")
+app.conf.task_acks_late = True
+
+@app.task(acks_late=False)
+def receipt(address):
+    send_mail("Receipt", "...", None, [address])
+""",
+    ]
+    INVALID = [
+        """
+from celery import shared_task
+from django.core.mail import send_mail
+
+@shared_task(acks_late=True)
+def receipt(address):
+    send_mail("Receipt", "...", None, [address])  # error
+""",
+        """
+from celery import Celery, Task
+import httpx
+
+class Durable(Task):
+    reject_on_worker_lost = True
+
+app = Celery("proj")
+
+@app.task(base=Durable)
+def hook(url):
+    httpx.post(url)  # error
+""",
+        """
+from celery import Celery
+from django.core.mail import send_mail
+
+app = Celery("proj")
+app.conf.task_acks_late = True
+
+@app.task
+def receipt(address):
+    send_mail("Receipt", "...", None, [address])  # error
+""",
+    ]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._late: list[TaskDef] = []
+
+    def task_leave(self, task: TaskDef) -> None:
+        if task.func is not None and self._acks_late(task):
+            self._late.append(task)
+
+    def _acks_late(self, task: TaskDef) -> bool:
+        values = [task.option(o) for o in LATE_ACK_OPTIONS]
+        if any(v is True for v in values):
+            return True
+        if task.option("acks_late") is not None:  # explicitly False or opaque
+            return False
+        return self.ctx.setting("task_acks_late") is True and UNKNOWN not in values
+
+    def module_leave(self) -> None:
+        analysis: SideEffects = self.ctx.analyses[SideEffects]
+        for task in self._late:
+            assert task.func is not None
+            effects = analysis.effects_of(task.func)
+            if effects:
+                self.report(
+                    effects[0].site,
+                    f"task `{task.name}` acknowledges late but {describe(effects[0])}; "
+                    "a redelivery after a worker crash repeats it",
+                )

@@ -1,0 +1,219 @@
+from __future__ import annotations
+
+import fnmatch
+import re
+
+import libcst as cst
+
+from ..context import UNKNOWN, Dispatch, TaskDef, has_star_kwargs, keyword_args, literal_value
+from .base import DISPATCH_NEEDLES, Example, Rule
+
+_ROUTING_KEYWORDS = ("queue", "routing_key", "exchange")
+
+
+class DispatchWithoutQueue(Rule):
+    """Task sent without `queue=` in a project that routes work to named queues.
+
+    ## What it does
+    In the default mode `auto`, reports `apply_async(...)`, `send_task(...)` and signature
+    `.apply_async(...)` calls without `queue=` (or `routing_key=`/`exchange=`, or `**options`
+    it cannot see), when the file shows that work goes to named queues (a `queue=` at
+    another call site or on a task, `task_routes` or `task_queues`) and nothing in the
+    file routes this task: no `queue=` on the task's own decorator, no `.set(queue=...)`
+    on the signature, no literal `task_routes` entry (exact or glob) matching its name.
+    When the file has routes that are not literals, or routes that cannot be matched
+    because the task's name is unknown, the rule stays silent. Per file, it only knows
+    the file; with the project index it knows the routes and queues of the whole
+    project.
+    In mode `always`, every dispatch without `queue=` is reported, `.delay()` included.
+
+    ## Why is this bad?
+    A task sent without a queue goes to the default queue (`celery`). In a deployment
+    whose workers consume named queues (`-Q emails,reports`), nobody may consume the
+    default queue and the task waits forever; or it lands on the wrong pool and starves it.
+
+    ## Example
+    ```python
+    send_welcome.apply_async(args=(user.pk,), queue="emails")
+    build_report.apply_async(args=(user.pk,))
+    ```
+
+    ## Use instead
+    ```python
+    build_report.apply_async(args=(user.pk,), queue="reports")
+    ```
+    or route it in `task_routes`.
+
+    ## Options
+    - `require-queue`: `auto` (default), `always` or `off`.
+
+    ## References
+    - [Celery: Routing tasks](https://docs.celeryq.dev/en/stable/userguide/routing.html)
+    - [Celery: apply_async queue](https://docs.celeryq.dev/en/stable/userguide/calling.html#routing-options)
+    """
+
+    code = "CLY401"
+    name = "dispatch-without-queue"
+    scope = "file+"
+    needles = DISPATCH_NEEDLES
+
+    VALID = [
+        # No sign of named queues in the file.
+        """
+from proj.tasks import build_report
+
+def view(request):
+    build_report.apply_async(args=(request.user.pk,))
+""",
+        """
+from celery import shared_task
+
+@shared_task(queue="reports")
+def build_report(pk):
+    return pk
+
+def view(request):
+    build_report.apply_async(args=(request.user.pk,))
+    build_report.s(1).set(queue="reports").apply_async()
+    notify.apply_async(args=(1,), queue="emails")
+""",
+        """
+from celery import Celery
+
+app = Celery("proj")
+app.conf.task_routes = {"proj.tasks.*": {"queue": "work"}}
+
+@app.task
+def build_report(pk):
+    return pk
+
+def view(request):
+    build_report.apply_async(args=(1,))
+""",
+        Example(
+            """
+from proj.tasks import notify
+
+notify.apply_async(args=(1,), queue="emails")
+notify.apply_async(args=(1,))
+""",
+            options={"require-queue": "off"},
+        ),
+    ]
+    INVALID = [
+        """
+from proj.tasks import notify, build_report
+
+def view(request):
+    notify.apply_async(args=(1,), queue="emails")
+    build_report.apply_async(args=(1,))  # error
+""",
+        """
+from celery import Celery
+
+app = Celery("proj")
+app.conf.task_queues = {"emails": {}}
+
+def view(request):
+    app.send_task("proj.tasks.report", args=(1,))  # error
+""",
+        Example(
+            """
+from proj.tasks import notify
+
+notify.delay(1)  # error
+""",
+            options={"require-queue": "always"},
+        ),
+    ]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._candidates: list[Dispatch] = []
+        self._named_queue_seen = False
+
+    def task_enter(self, task: TaskDef) -> None:
+        if "queue" in task.options:
+            self._named_queue_seen = True
+
+    def dispatch(self, dispatch: Dispatch) -> None:
+        mode = self.settings.require_queue
+        if mode == "off" or dispatch.on_commit:
+            return
+        if dispatch.method == "delay" and not dispatch.via_signature and mode != "always":
+            return
+        if "queue" in dispatch.keywords:
+            self._named_queue_seen = True
+        if self._explicitly_routed(dispatch):
+            return
+        if mode == "always":
+            self._report(dispatch)
+        else:
+            self._candidates.append(dispatch)
+
+    def _explicitly_routed(self, dispatch: Dispatch) -> bool:
+        if any(k in dispatch.keywords for k in _ROUTING_KEYWORDS) or has_star_kwargs(dispatch.call):
+            return True
+        receiver = dispatch.call.func.value if isinstance(dispatch.call.func, cst.Attribute) else None
+        while isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute):
+            if receiver.func.attr.value == "set" and any(k in keyword_args(receiver) for k in _ROUTING_KEYWORDS):
+                return True
+            receiver = receiver.func.value
+        return False
+
+    def module_leave(self) -> None:
+        config = self.ctx.file_config
+        if not (self._named_queue_seen or "task_routes" in config or "task_queues" in config):
+            return
+        routes = _route_patterns(config.get("task_routes"))
+        for dispatch in self._candidates:
+            if not self._covered(dispatch, routes):
+                self._report(dispatch)
+
+    def _covered(self, dispatch: Dispatch, routes: list[str] | None) -> bool:
+        task = dispatch.task
+        if task is not None and task.option("queue") is not None:
+            return True
+        if routes is None:
+            return True  # routes exist but are not literals: unknown, not clean
+        if not routes:
+            return False
+        name = dispatch.task_name or (task.registered_name if task else None)
+        if name is None:
+            return True  # cannot tell whether a route matches
+        return any(fnmatch.fnmatchcase(name, r) for r in routes)
+
+    def _report(self, dispatch: Dispatch) -> None:
+        target = _describe(dispatch)
+        self.report(
+            dispatch.call,
+            f"{target} has no `queue=` and no route covers the task, so it goes to the default queue",
+        )
+
+
+def _route_patterns(node: cst.BaseExpression | None) -> list[str] | None:
+    """Literal keys of a `task_routes` dict; [] when unset; None when not a literal dict."""
+    if node is None:
+        return []
+    if not isinstance(node, cst.Dict):
+        return None
+    keys: list[str] = []
+    for element in node.elements:
+        if not isinstance(element, cst.DictElement):
+            return None
+        key = literal_value(element.key)
+        if isinstance(key, str):
+            keys.append(key)
+        elif isinstance(key, re.Pattern) or key is UNKNOWN:
+            return None
+    return keys
+
+
+def _describe(dispatch: Dispatch) -> str:
+    if dispatch.method == "send_task":
+        return f"`send_task({dispatch.task_name!r})`" if dispatch.task_name else "`send_task(...)`"
+    expr = dispatch.task_expr
+    name = cst.Module([]).code_for_node(expr) if expr is not None else "..."
+    if len(name) > 40:
+        name = name[:37] + "..."
+    return f"`{name}.{dispatch.method}(...)`"

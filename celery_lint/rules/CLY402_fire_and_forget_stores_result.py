@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import libcst as cst
+
+from ..context import Dispatch
+from .base import DISPATCH_NEEDLES, Example, Rule
+from .CLY401_dispatch_without_queue import _describe
+
+
+class FireAndForgetStoresResult(Rule):
+    """Result of `apply_async`/`send_task` thrown away while the task stores it.
+
+    ## What it does
+    Reports `task.apply_async(...)` and `app.send_task(...)` used as a statement (the
+    `AsyncResult` is discarded) without `ignore_result=True`, when the task is not known
+    to ignore its result: it is not defined in this file with `ignore_result=True`
+    (decorator or `base=` class) and the file does not set `task_ignore_result = True`.
+    Canvas objects (`group(...)`, `chain(...)`, `chord(...)`) are left alone, since
+    their parts may need results. `.delay()` statements are not reported (the catalogue
+    keeps this rule to the explicit calling API).
+
+    ## Why is this bad?
+    With a result backend configured, every run writes its return value (often `None`)
+    and state to the backend, where it sits until `result_expires`. Nobody reads it: that
+    is pure load on Redis or the database, and it grows with traffic.
+
+    ## Example
+    ```python
+    send_welcome.apply_async(args=(user.pk,))
+    ```
+
+    ## Use instead
+    ```python
+    send_welcome.apply_async(args=(user.pk,), ignore_result=True)
+    ```
+    or `@shared_task(ignore_result=True)` on the task.
+
+    ## Fix safety
+    Unsafe: adding `ignore_result=True` makes `AsyncResult.get()` elsewhere wait forever.
+
+    ## Options
+    None.
+
+    ## References
+    - [Celery: Ignore results you don't want](https://docs.celeryq.dev/en/stable/userguide/tasks.html#ignore-results-you-don-t-want)
+    - [Celery: apply_async ignore_result](https://docs.celeryq.dev/en/stable/reference/celery.app.task.html#celery.app.task.Task.apply_async)
+    """
+
+    code = "CLY402"
+    name = "fire-and-forget-stores-result"
+    fix = "unsafe"
+    needles = DISPATCH_NEEDLES
+
+    VALID = [
+        """
+from celery import shared_task, group
+
+@shared_task(ignore_result=True)
+def ping():
+    return 1
+
+def view(request, app):
+    ping.apply_async()
+    result = app.send_task("proj.report")
+    app.send_task("proj.report", ignore_result=True)
+    group(ping.s(), ping.s()).apply_async()
+    ping.delay()
+    return result
+""",
+        """
+from celery import Celery
+
+app = Celery("proj", task_ignore_result=True)
+
+def view(request):
+    app.send_task("proj.report")
+""",
+    ]
+    INVALID = [
+        """
+from proj.tasks import send_welcome
+
+def view(request, app):
+    send_welcome.apply_async(args=(request.user.pk,))  # error
+    app.send_task("proj.tasks.report", args=(1,))  # error
+""",
+    ]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._candidates: list[Dispatch] = []
+
+    def dispatch(self, dispatch: Dispatch) -> None:
+        if not dispatch.is_statement or dispatch.method not in ("apply_async", "send_task"):
+            return
+        if "ignore_result" in dispatch.keywords or any(a.star == "**" for a in dispatch.call.args):
+            return
+        if dispatch.method == "apply_async" and not isinstance(dispatch.task_expr, (cst.Name, cst.Attribute)):
+            return  # a canvas object or something we cannot name
+        if dispatch.task is not None and dispatch.task.option("ignore_result") is not None:
+            return  # the task decides (True: ignored; False or opaque: its author chose)
+        self._candidates.append(dispatch)
+
+    def module_leave(self) -> None:
+        if self.ctx.setting("task_ignore_result") is not None:
+            return  # set in this file: True ignores results, anything else is unknown or deliberate
+        for dispatch in self._candidates:
+            self.report(
+                dispatch.call,
+                f"result of {_describe(dispatch)} is discarded but the task stores it; pass `ignore_result=True`",
+            )

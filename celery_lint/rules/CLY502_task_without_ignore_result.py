@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import libcst as cst
+
+from ..context import TaskDef, literal_value
+from .base import Example, Rule
+
+
+class TaskWithoutIgnoreResult(Rule):
+    """Task that returns nothing but has its result stored.
+
+    ## What it does
+    In the default mode `no-return`, reports a task without an explicit `ignore_result=`
+    (on the decorator or a `base=` class of the same file) whose own body never returns a
+    value: no `return <expr>` other than `return None`, no `yield`. Returns inside nested
+    functions do not count. In mode `strict`, every task without an explicit
+    `ignore_result=` is reported. The rule is silent in a file that sets
+    `task_ignore_result` (`app.conf`, `Celery(...)`, `CELERY_TASK_IGNORE_RESULT`); with the
+    project index it also knows the project's setting and which results are awaited.
+
+    ## Why is this bad?
+    Celery stores every task's state and return value in the result backend unless told
+    not to. For a task that returns nothing, that is a write per run for a `None` nobody
+    reads, plus the key's memory until `result_expires`.
+
+    ## Example
+    ```python
+    @shared_task
+    def send_welcome(user_id):
+        mail_user(user_id)
+    ```
+
+    ## Use instead
+    ```python
+    @shared_task(ignore_result=True)
+    def send_welcome(user_id):
+        mail_user(user_id)
+    ```
+
+    ## Fix safety
+    Unsafe: a caller elsewhere may wait on the result (`.get()`), which would then block.
+
+    ## Options
+    - `ignore-result-mode`: `no-return` (default), `strict` or `off`.
+
+    ## References
+    - [Celery: Ignore results you don't want](https://docs.celeryq.dev/en/stable/userguide/tasks.html#ignore-results-you-don-t-want)
+    """
+
+    code = "CLY502"
+    name = "task-without-ignore-result"
+    scope = "file+"
+    fix = "unsafe"
+
+    VALID = [
+        """
+from celery import shared_task
+
+@shared_task
+def add(x, y):
+    return x + y
+
+@shared_task(ignore_result=True)
+def notify(user_id):
+    print(user_id)
+
+@shared_task
+def stream(n):
+    yield n
+""",
+        """
+from celery import Celery
+
+app = Celery("proj")
+app.conf.task_ignore_result = True
+
+@app.task
+def notify(user_id):
+    print(user_id)
+""",
+        Example(
+            """
+from celery import shared_task
+
+@shared_task
+def notify(user_id):
+    print(user_id)
+""",
+            options={"ignore-result-mode": "off"},
+        ),
+    ]
+    INVALID = [
+        """
+from celery import shared_task
+
+@shared_task  # error
+def notify(user_id):
+    def helper():
+        return 1
+    if not user_id:
+        return None
+    print(helper())
+""",
+        Example(
+            """
+from celery import shared_task
+
+@shared_task  # error
+def add(x, y):
+    return x + y
+""",
+            options={"ignore-result-mode": "strict"},
+        ),
+    ]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._returns: dict[int, bool] = {}
+        self._pending: list[tuple[TaskDef, str]] = []
+
+    def task_enter(self, task: TaskDef) -> None:
+        if task.func is not None:
+            self._returns[id(task.func)] = False
+
+    def visit_Return(self, node: cst.Return) -> None:
+        task = self.ctx.in_task_body()
+        if task is not None and node.value is not None and literal_value(node.value) is not None:
+            self._returns[id(task.func)] = True
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        task = self.ctx.in_task_body()
+        if task is not None:
+            self._returns[id(task.func)] = True
+
+    def task_leave(self, task: TaskDef) -> None:
+        mode = self.settings.ignore_result_mode
+        if mode == "off" or task.func is None or task.has_option("ignore_result") or task.opaque_options:
+            return
+        returns = self._returns.pop(id(task.func), False)
+        if mode == "no-return" and returns:
+            return
+        if returns:
+            message = f"task `{task.name}` has no explicit `ignore_result=`"
+        else:
+            message = f"task `{task.name}` never returns a value but its result is stored; set `ignore_result=True`"
+        self._pending.append((task, message))
+
+    def module_leave(self) -> None:
+        if self.ctx.setting("task_ignore_result") is not None:
+            return  # the file decides for every task (True), or we cannot tell
+        for task, message in self._pending:
+            self.report(task.decorator_expr, message)

@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from ..context import Dispatch
+from .base import DISPATCH_NEEDLES, Example, Rule
+from .CLY401_dispatch_without_queue import _describe
+
+_ATOMIC = ("django.db.transaction.atomic",)
+
+
+@dataclass
+class _Region:
+    node: cst.CSTNode
+    depth: int
+    what: str
+
+
+class DispatchInsideTransaction(Rule):
+    """Task sent from inside a database transaction.
+
+    ## What it does
+    Reports `.delay(...)`, `.apply_async(...)` and `send_task(...)` lexically inside
+    `with transaction.atomic():`, inside a function decorated with `@transaction.atomic`
+    (with or without arguments), or inside the `save()`/`delete()` method of a Django
+    model (a class deriving from `django.db.models.Model`, or, in a file that imports
+    Django, from a base whose name ends in `Model`). `atomic` is recognised through
+    imports (`from django.db import transaction`, `from django.db.transaction import
+    atomic`). A dispatch inside a `lambda` or nested function (the usual
+    `transaction.on_commit(lambda: task.delay(pk))`) is not reported, nor are
+    `delay_on_commit`/`apply_async_on_commit` (Celery >= 5.4).
+
+    ## Why is this bad?
+    The message reaches the broker at once, but the rows the task needs are only visible
+    to other connections after the transaction commits. A fast worker starts, does not find
+    the row (`DoesNotExist`) or reads the old version; if the transaction rolls back, the
+    task runs for something that never happened.
+
+    ## Example
+    ```python
+    with transaction.atomic():
+        order = Order.objects.create(...)
+        send_confirmation.delay(order.pk)
+    ```
+
+    ## Use instead
+    ```python
+    with transaction.atomic():
+        order = Order.objects.create(...)
+        send_confirmation.delay_on_commit(order.pk)   # Celery >= 5.4
+        # or: transaction.on_commit(lambda: send_confirmation.delay(order.pk))
+    ```
+
+    ## Fix safety
+    Safe only when the call's result is unused, the target Celery is >= 5.4 and the task
+    uses the default Django task base: the fix rewrites `delay` to `delay_on_commit`.
+
+    ## Options
+    - `target-version`: `delay_on_commit` exists from Celery 5.4.
+
+    ## References
+    - [Celery: Trigger tasks at the end of the database transaction](https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html#trigger-tasks-at-the-end-of-the-database-transaction)
+    - [Django: Performing actions after commit](https://docs.djangoproject.com/en/stable/topics/db/transactions/#performing-actions-after-commit)
+    """
+
+    code = "CLY601"
+    name = "dispatch-inside-transaction"
+    scope = "file+"
+    fix = "safe"
+    needles = DISPATCH_NEEDLES
+
+    VALID = [
+        """
+from django.db import transaction
+from proj.tasks import notify
+
+def view(order):
+    with transaction.atomic():
+        order.save()
+        transaction.on_commit(lambda: notify.delay(order.pk))
+        notify.delay_on_commit(order.pk)
+    notify.delay(order.pk)
+""",
+        # Not Django's atomic.
+        """
+from contextlib import nullcontext as atomic
+from proj.tasks import notify
+
+def view(order):
+    with atomic():
+        notify.delay(order.pk)
+""",
+    ]
+    INVALID = [
+        """
+from django.db import models, transaction
+from django.db.transaction import atomic
+from proj.tasks import notify
+
+def view(order):
+    with transaction.atomic():
+        order.save()
+        notify.delay(order.pk)  # error
+
+@transaction.atomic
+def create(order):
+    notify.apply_async(args=(order.pk,))  # error
+
+@atomic(using="default")
+def create2(app, order):
+    app.send_task("proj.notify", args=(order.pk,))  # error
+
+class Order(models.Model):
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        notify.delay(self.pk)  # error
+""",
+    ]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._regions: list[_Region] = []
+        self._model_classes: list[cst.ClassDef] = []
+
+    def _is_atomic(self, expr: cst.BaseExpression) -> bool:
+        func = expr.func if isinstance(expr, cst.Call) else expr
+        return self.ctx.qualname(func) in _ATOMIC
+
+    def visit_With(self, node: cst.With) -> None:
+        if any(self._is_atomic(item.item) for item in node.items):
+            self._regions.append(_Region(node, len(self.ctx.scopes), "`with transaction.atomic()`"))
+
+    def leave_With(self, node: cst.With) -> None:
+        if self._regions and self._regions[-1].node is node:
+            self._regions.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if self._is_model(node):
+            self._model_classes.append(node)
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        if self._model_classes and self._model_classes[-1] is node:
+            self._model_classes.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        depth = len(self.ctx.scopes)  # the context has pushed the function already
+        if any(self._is_atomic(d.decorator) for d in node.decorators):
+            self._regions.append(_Region(node, depth, f"`{node.name.value}()` decorated with `@atomic`"))
+        elif (
+            node.name.value in ("save", "delete")
+            and self._model_classes
+            and len(self.ctx.scopes) >= 2
+            and self.ctx.scopes[-2] is self._model_classes[-1]
+        ):
+            self._regions.append(_Region(node, depth, f"model `{node.name.value}()`"))
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self._regions and self._regions[-1].node is node:
+            self._regions.pop()
+
+    def _is_model(self, node: cst.ClassDef) -> bool:
+        django_imported = any(q.startswith("django.") for q in self.ctx.imports.values())
+        for base in node.bases:
+            qualified = self.ctx.qualname(base.value)
+            if qualified == "django.db.models.Model":
+                return True
+            name = qualified or ""
+            if isinstance(base.value, (cst.Name, cst.Attribute)):
+                name = name or cst.Module([]).code_for_node(base.value)
+            if django_imported and name.endswith("Model"):
+                return True
+        return False
+
+    def dispatch(self, dispatch: Dispatch) -> None:
+        if dispatch.on_commit or not self._regions:
+            return
+        region = self._regions[-1]
+        if len(self.ctx.scopes) != region.depth:
+            return  # inside a lambda/nested function: runs later (e.g. via on_commit)
+        self.report(
+            dispatch.call,
+            f"{_describe(dispatch)} runs inside a transaction ({region.what}); the worker can start before the "
+            "commit; use `delay_on_commit()` or `transaction.on_commit(...)`",
+        )

@@ -1,0 +1,94 @@
+"""The shape every rule has. Rules subclass :class:`Rule` directly, never each other."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
+
+import libcst as cst
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..context import FileContext
+
+#: Text that makes a file worth parsing for rules about task definitions: every task
+#: decorator resolves through an import from ``celery`` or from an app module
+#: (``celery``/``celery_app``/``worker``).
+TASK_DEFINITION_NEEDLES = ("celery", "worker")
+#: Text that makes a file worth parsing for rules about sending tasks.
+DISPATCH_NEEDLES = (".delay", "apply_async", "send_task")
+
+DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Options", "References")
+
+
+@dataclass(frozen=True)
+class Example:
+    """A code sample for a rule's VALID/INVALID lists.
+
+    ``path`` is the file name the sample is linted as (it decides the module name and
+    rules that look at the file name). ``options`` are ``[tool.celery-lint]`` keys.
+    For INVALID samples, ``lines`` are the 1-based lines that must be reported
+    (default: every line with a trailing ``# error`` comment).
+    """
+
+    code: str
+    path: str = "proj/tasks.py"
+    options: dict[str, Any] = field(default_factory=dict)
+    lines: tuple[int, ...] | None = None
+
+    def expected_lines(self) -> tuple[int, ...]:
+        if self.lines is not None:
+            return self.lines
+        return tuple(i for i, line in enumerate(self.code.splitlines(), 1) if line.rstrip().endswith("# error"))
+
+
+@dataclass
+class Report:
+    rule: type[Rule]
+    node: cst.CSTNode
+    message: str
+
+
+class Rule:
+    """Base class of every rule.
+
+    A rule declares its identity and documentation as class attributes, and hooks:
+    ``visit_<Node>``/``leave_<Node>`` for libcst node types, and the context's events
+    ``task_enter(task)``, ``task_leave(task)``, ``dispatch(dispatch)``, ``module_leave()``.
+    The engine instantiates enabled rules per file and calls only the hooks they define.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    default_enabled: ClassVar[bool] = True
+    #: ``file``, ``file+`` or ``project`` (see RULES.md).
+    scope: ClassVar[str] = "file"
+    #: ``"safe"``, ``"unsafe"`` or None: the fix the catalogue promises.
+    fix: ClassVar[str | None] = None
+    #: The rule can only report in files containing one of these strings.
+    needles: ClassVar[tuple[str, ...]] = TASK_DEFINITION_NEEDLES
+    #: When set, the rule only runs on files whose POSIX path matches this regex.
+    path_pattern: ClassVar[re.Pattern[str] | None] = None
+    #: Analyses (classes with the same hooks, e.g. :class:`~celery_lint.side_effects.SideEffects`)
+    #: the rule reads from ``ctx.analyses``; each runs once per file in the same traversal.
+    requires: ClassVar[tuple[type, ...]] = ()
+    VALID: ClassVar[list[Example | str]] = []
+    INVALID: ClassVar[list[Example | str]] = []
+
+    def __init__(self, ctx: FileContext, settings: Settings, report: Callable[[Report], None]) -> None:
+        self.ctx = ctx
+        self.settings = settings
+        self._sink = report
+
+    def report(self, node: cst.CSTNode, message: str) -> None:
+        self._sink(Report(type(self), node, message))
+
+    @classmethod
+    def applies_to_path(cls, posix_path: str) -> bool:
+        return cls.path_pattern is None or cls.path_pattern.search(posix_path) is not None
+
+    @classmethod
+    def summary(cls) -> str:
+        """First line of the docstring."""
+        return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
