@@ -422,6 +422,10 @@ class FileContext:
     def task_for_function(self, node: cst.FunctionDef) -> TaskDef | None:
         return self._task_by_node.get(id(node))
 
+    def is_decorator(self, node: cst.BaseExpression) -> bool:
+        """Is ``node`` the expression of a decorator (``app.task(...)`` in ``@app.task(...)``)?"""
+        return id(node) in self._decorator_exprs
+
     def is_statement_call(self, call: cst.Call) -> bool:
         return id(call) in self._statement_calls
 

@@ -139,7 +139,7 @@ class SideEffects:
         name = self.call_name(node.value)
         for target in node.targets:
             if name and isinstance(target.target, cst.Name):
-                self._stack[-1].bindings[target.target.value] = name + "()"
+                self._stack[-1].bindings[target.target.value] = name
 
     def visit_With(self, node: cst.With) -> None:
         if not self._stack:
@@ -148,10 +148,10 @@ class SideEffects:
             if isinstance(item.item, cst.Call) and item.asname and isinstance(item.asname.name, cst.Name):
                 name = self.call_name(item.item)
                 if name:
-                    self._stack[-1].bindings[item.asname.name.value] = name + "()"
+                    self._stack[-1].bindings[item.asname.name.value] = name
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self._stack:
+        if not self._stack or self.ctx.is_decorator(node):
             return
         facts = self._stack[-1]
         name = self.call_name(node.func)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
@@ -37,10 +38,15 @@ class Example:
     options: dict[str, Any] = field(default_factory=dict)
     lines: tuple[int, ...] | None = None
 
+    @property
+    def source(self) -> str:
+        """The sample as it is linted: dedented, without the leading blank line."""
+        return textwrap.dedent(self.code).lstrip("\n")
+
     def expected_lines(self) -> tuple[int, ...]:
         if self.lines is not None:
             return self.lines
-        return tuple(i for i, line in enumerate(self.code.splitlines(), 1) if line.rstrip().endswith("# error"))
+        return tuple(i for i, line in enumerate(self.source.splitlines(), 1) if line.rstrip().endswith("# error"))
 
 
 @dataclass

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from celery_lint.config import load_settings
+from celery_lint.engine import Engine, Finding
+from celery_lint.files import visible
+from celery_lint.rules import Example
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+ANNOTATION = re.compile(r"#\s*(CLY\d{3}(?:\s*,\s*CLY\d{3})*)\s*$")
+
+
+def as_example(sample: Example | str) -> Example:
+    return sample if isinstance(sample, Example) else Example(sample)
+
+
+def toml_value(value: object) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f'"{k}" = {toml_value(v)}' for k, v in value.items()) + "}"
+    return str(value)
+
+
+def write_example(example: Example, root: Path) -> Path:
+    """Materialise an example as a real file in a real package tree under ``root``.
+
+    Every directory of ``example.path`` becomes a package (so module names are computed
+    as for a real project), and the options go into ``[tool.celery-lint]``.
+    """
+    lines = ["[tool.celery-lint]"] + [f'"{k}" = {toml_value(v)}' for k, v in example.options.items()]
+    (root / "pyproject.toml").write_text("\n".join(lines) + "\n")
+    path = root / example.path
+    directory = path.parent
+    while directory != root:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "__init__.py").touch()
+        directory = directory.parent
+    path.write_text(example.source)
+    return path
+
+
+def lint_example(example: Example, root: Path) -> list[Finding]:
+    path = write_example(example, root)
+    engine = Engine(load_settings(root))
+    return visible(engine.lint_path(str(path)))
+
+
+def annotated(path: Path) -> set[tuple[int, str]]:
+    """(line, code) pairs a fixture's trailing `# CLYxxx` comments expect."""
+    expected = set()
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        match = ANNOTATION.search(line)
+        if match:
+            expected.update((number, code.strip()) for code in match.group(1).split(","))
+    return expected
+
+
+@pytest.fixture
+def lint(tmp_path: Path):
+    def run(code: str, path: str = "proj/tasks.py", **options: object) -> list[Finding]:
+        return lint_example(Example(code, path=path, options={k.replace("_", "-"): v for k, v in options.items()}), tmp_path)
+
+    return run

@@ -1,0 +1,81 @@
+"""celery_lint.celery_api against the installed Celery package (test extra)."""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import pytest
+
+celery = pytest.importorskip("celery")
+
+from celery import Celery  # noqa: E402
+from celery.app import autoretry  # noqa: E402
+from celery.app.task import Task, extract_exec_options  # noqa: E402
+
+from celery_lint import celery_api  # noqa: E402
+
+
+def _public_settable_attributes() -> set[str]:
+    names = set()
+    for klass in Task.__mro__:
+        for name, value in vars(klass).items():
+            if name.startswith("_") or inspect.isfunction(value) or isinstance(value, (classmethod, staticmethod)):
+                continue
+            if isinstance(value, property) and value.fset is None:
+                continue
+            names.add(name)
+    return names
+
+
+def test_task_class_attributes_match_celery() -> None:
+    assert _public_settable_attributes() == celery_api.TASK_CLASS_OPTIONS | celery_api.TASK_CLASS_INTERNALS
+
+
+def test_exec_options_match_celery() -> None:
+    class Bare:
+        pass
+
+    assert set(extract_exec_options(Bare())) == celery_api.TASK_EXEC_OPTIONS
+
+
+def test_task_factory_parameters_match_celery() -> None:
+    params = inspect.signature(Celery._task_from_fun).parameters
+    named = {n for n, p in params.items() if p.kind is p.POSITIONAL_OR_KEYWORD} - {"self", "fun"}
+    assert named == celery_api.TASK_FACTORY_PARAMETERS
+
+
+def test_app_task_parameters_match_celery() -> None:
+    source = inspect.getsource(Celery.task)
+    match = re.search(r"def inner_create_task_cls\(([^)]*)\)", source)
+    assert match is not None
+    names = {p.split("=")[0].strip() for p in match.group(1).split(",")} - {"**opts", ""}
+    assert names == celery_api.APP_TASK_PARAMETERS
+
+
+def test_autoretry_options_match_celery() -> None:
+    source = inspect.getsource(autoretry.add_autoretry_behaviour)
+    assert set(re.findall(r"options\.get\(\s*'(\w+)'", source)) == celery_api.AUTORETRY_OPTIONS
+
+
+def test_bound_task_api_exists_on_task() -> None:
+    for name in celery_api.BOUND_TASK_API:
+        assert hasattr(Task, name), name
+
+
+def test_dispatch_methods_exist() -> None:
+    for name in ("delay", "apply_async"):
+        assert callable(getattr(Task, name))
+    assert callable(Celery.send_task)
+
+
+def test_newest_release_is_known() -> None:
+    installed = celery_api.parse_version(celery.__version__)
+    assert installed <= celery_api.NEWEST_CELERY, "a newer Celery is out: review celery_api and bump NEWEST_CELERY"
+    assert celery_api.task_options_for(installed) == celery_api.TASK_OPTIONS
+
+
+def test_closest_suggests_real_options() -> None:
+    assert celery_api.closest("ignore_results", celery_api.TASK_OPTIONS) == "ignore_result"
+    assert celery_api.closest("max_retry", celery_api.TASK_OPTIONS) == "max_retries"
+    assert celery_api.closest("colour", celery_api.TASK_OPTIONS) is None

@@ -1,0 +1,122 @@
+"""The celery-lint command: flags, formats, exit codes, stdin, config errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from celery_lint import __version__, lint_paths, lint_source
+from celery_lint.rules import ALL_RULES
+
+from .conftest import REPO
+
+TASK = "from celery import shared_task\n\n@shared_task\ndef ping():\n    return 1\n"
+
+
+def run(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "celery_lint", *args], cwd=cwd, input=stdin, capture_output=True, text=True)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    (tmp_path / "tasks.py").write_text(TASK)
+    (tmp_path / "clean.py").write_text("def f():\n    return 1\n")
+    return tmp_path
+
+
+def test_exit_codes(project: Path) -> None:
+    assert run("clean.py", cwd=project).returncode == 0
+    proc = run("tasks.py", cwd=project)
+    assert proc.returncode == 1
+    assert proc.stdout == "tasks.py:3:2: CLY101 task `ping` has no explicit `name=` (Celery generates `tasks.ping`)\n"
+    assert run("--exit-zero", "tasks.py", cwd=project).returncode == 0
+
+
+def test_default_path_is_the_current_directory(project: Path) -> None:
+    proc = run(cwd=project)
+    assert proc.returncode == 1 and "tasks.py:3:2: CLY101" in proc.stdout
+
+
+def test_json_output(project: Path) -> None:
+    proc = run("--output-format", "json", "tasks.py", cwd=project)
+    (finding,) = json.loads(proc.stdout)
+    assert finding == {
+        "code": "CLY101",
+        "name": "task-without-name",
+        "message": "task `ping` has no explicit `name=` (Celery generates `tasks.ping`)",
+        "filename": "tasks.py",
+        "line": 3,
+        "column": 2,
+        "end_line": 3,
+        "end_column": 13,
+        "fix": None,
+    }
+
+
+def test_select_ignore_extend_select(project: Path) -> None:
+    assert run("--select", "CLY2", "tasks.py", cwd=project).returncode == 0
+    assert run("--ignore", "CLY101", "tasks.py", cwd=project).returncode == 0
+    assert run("--select", "CLY2", "--extend-select", "CLY101", "tasks.py", cwd=project).returncode == 1
+
+
+def test_config_from_pyproject(project: Path) -> None:
+    (project / "pyproject.toml").write_text("[tool.celery-lint]\nignore = ['CLY101']\n")
+    assert run("tasks.py", cwd=project).returncode == 0
+
+
+def test_per_file_ignores_and_exclude(project: Path) -> None:
+    (project / "pyproject.toml").write_text("[tool.celery-lint]\nper-file-ignores = { 'tasks.py' = ['CLY1'] }\n")
+    assert run(cwd=project).returncode == 0
+    (project / "pyproject.toml").write_text("[tool.celery-lint]\nexclude = ['tasks.py']\n")
+    assert run(cwd=project).returncode == 0
+
+
+def test_stdin(project: Path) -> None:
+    proc = run("-", "--stdin-filename", "tasks.py", cwd=project, stdin=TASK)
+    assert proc.returncode == 1 and proc.stdout.startswith("tasks.py:3:2: CLY101")
+
+
+def test_bad_usage_and_config_exit_2(project: Path) -> None:
+    proc = run("--select", "E501", cwd=project)
+    assert proc.returncode == 2 and "E501" in proc.stderr and "Traceback" not in proc.stderr
+    assert run("--output-format", "xml", cwd=project).returncode == 2
+    (project / "pyproject.toml").write_text("[tool.celery-lint]\nbogus = 1\n")
+    proc = run(cwd=project)
+    assert proc.returncode == 2
+    assert proc.stderr == "celery-lint: error: unknown key `bogus` in [tool.celery-lint]\n"
+
+
+def test_list_rules_version_explain(project: Path) -> None:
+    listing = run("--list-rules", cwd=project).stdout
+    for rule in ALL_RULES:
+        assert rule.code in listing and rule.name in listing
+    assert run("--version", cwd=project).stdout.strip() == f"celery-lint {__version__}"
+    explained = run("--explain", "CLY101", cwd=project).stdout
+    assert explained.startswith("CLY101 task-without-name") and "## Why is this bad?" in explained
+    assert run("--explain", "CLY999", cwd=project).returncode == 2
+
+
+def test_directories_skip_virtualenvs_and_build_dirs(project: Path) -> None:
+    for skipped in (".venv/lib", "node_modules/x", "build", ".git"):
+        (project / skipped).mkdir(parents=True)
+        (project / skipped / "t.py").write_text(TASK)
+    venv = project / "myenv"
+    venv.mkdir()
+    (venv / "pyvenv.cfg").write_text("home = /usr\n")
+    (venv / "t.py").write_text(TASK)
+    assert run(cwd=project).stdout.count("CLY101") == 1
+
+
+def test_public_api(project: Path) -> None:
+    assert [f.code for f in lint_source(TASK, "tasks.py")] == ["CLY101"]
+    assert [f.code for f in lint_paths([project / "tasks.py"])] == ["CLY101"]
+
+
+def test_console_script_is_installed() -> None:
+    proc = subprocess.run(["celery-lint", "--version"], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0

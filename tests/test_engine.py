@@ -1,0 +1,174 @@
+"""Engine guarantees: positions, prefilter, one traversal, CLY000, noqa, module names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from celery_lint import engine as engine_module
+from celery_lint.config import Settings
+from celery_lint.context import literal_value, module_name_for, resolve_relative, UNKNOWN
+from celery_lint.engine import Engine, is_suppressed, noqa_codes, positions_of
+
+from .conftest import FIXTURES
+
+
+@pytest.mark.parametrize("path", sorted(p for p in FIXTURES.rglob("*.py") if p.stat().st_size), ids=lambda p: p.name)
+def test_positions_match_libcst_position_provider(path: Path) -> None:
+    module = cst.parse_module(path.read_text())
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    wanted = [n for n in expected if isinstance(n, (cst.Call, cst.Arg, cst.Name, cst.Decorator, cst.ImportFrom, cst.Attribute, cst.FunctionDef, cst.With))]
+    assert wanted
+    ours = positions_of(module, wanted)
+    assert {n: ours[n] for n in wanted} == {n: expected[n] for n in wanted}
+
+
+def test_prefilter_skips_files_without_celery_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed a file the prefilter should skip")
+
+    monkeypatch.setattr(engine_module.cst, "parse_module", boom)
+    result = Engine(Settings()).lint_text("def task():\n    return dict(delay=1)\n", "app/views.py")
+    assert result.findings == [] and not result.parsed
+
+
+def test_prefilter_selects_rules_by_needle_and_path() -> None:
+    engine = Engine(Settings())
+    assert {r.code for r in engine.active_rules("from proj.tasks import x\n", "proj/views.py")} == set()
+    assert "CLY107" in {r.code for r in engine.active_rules("from proj.tasks import x\n", "proj/models.py")}
+    dispatch_only = {r.code for r in engine.active_rules("x.apply_async()\n", "proj/views.py")}
+    assert dispatch_only == {"CLY401", "CLY402", "CLY601"}
+
+
+def test_one_traversal_per_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    original = engine_module._Walk.run
+
+    def counting(self: engine_module._Walk, node: cst.CSTNode) -> None:
+        if isinstance(node, cst.Module):
+            calls.append(node)
+        original(self, node)
+
+    monkeypatch.setattr(engine_module._Walk, "run", counting)
+    Engine(Settings()).lint_path(str(FIXTURES / "proj" / "cly306.py"))
+    assert len(calls) == 1
+
+
+def test_disabled_rules_do_not_run() -> None:
+    settings = Settings(select=("CLY101",))
+    engine = Engine(settings)
+    assert [r.code for r in engine.file_rules] == ["CLY101"]
+    findings = engine.lint_path(str(FIXTURES / "proj" / "cly201.py")).findings
+    assert findings == []
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"from celery import shared_task\n@shared_task\ndef broken(:\n    pass\n", "syntax error at line 3: invalid syntax"),
+        (b"import celery\nx = 1\x00\n", "NUL byte"),
+        (b"import celery\nx = '\xff\xfe'\n", "cannot decode the file as utf-8"),
+        (b"# -*- coding: klingon -*-\nimport celery\n", "encoding"),
+    ],
+)
+def test_unparsable_input_is_cly000(data: bytes, reason: str) -> None:
+    result = Engine(Settings()).lint_bytes(data, "bad.py")
+    assert [f.code for f in result.findings] == ["CLY000"]
+    assert reason in result.findings[0].message
+
+
+def test_syntax_error_reports_the_parser_line() -> None:
+    result = Engine(Settings()).lint_bytes(b"import celery\n\n\ndef broken(:\n    pass\n", "bad.py")
+    assert result.findings[0].line == 4
+
+
+def test_deep_nesting_is_cly000_not_a_traceback() -> None:
+    source = "import celery\nx = " + "(" * 5000 + "1" + ")" * 5000 + "\n"
+    result = Engine(Settings()).lint_text(source, "deep.py")
+    assert [f.code for f in result.findings] in ([], ["CLY000"])
+
+
+def test_bom_crlf_and_latin1_cookie_are_not_errors() -> None:
+    source = "from celery import shared_task\r\n\r\n@shared_task\r\ndef f():\r\n    return 'é'\r\n"
+    for data in (
+        b"\xef\xbb\xbf" + source.encode(),
+        ("# -*- coding: latin-1 -*-\r\n" + source).encode("latin-1"),
+    ):
+        result = Engine(Settings()).lint_bytes(data, "t.py")
+        assert [f.code for f in result.findings] == ["CLY101"], result.findings
+
+
+def test_unreadable_and_missing_paths(tmp_path: Path) -> None:
+    from celery_lint.files import lint_file
+
+    engine = Engine(Settings())
+    missing = lint_file(engine, str(tmp_path / "nope.py")).findings
+    assert [f.code for f in missing] == ["CLY000"] and "no such file" in missing[0].message
+    directory = tmp_path / "pkg.py"
+    directory.mkdir()
+    assert "is a directory" in lint_file(engine, str(directory)).findings[0].message
+
+
+def test_noqa_parsing() -> None:
+    assert noqa_codes("x  # noqa") == frozenset()
+    assert noqa_codes("x  # noqa: CLY101,CLY502") == {"CLY101", "CLY502"}
+    assert noqa_codes("x  # NOQA:CLY101 CLY502") == {"CLY101", "CLY502"}
+    assert noqa_codes("x  # not a noqa") is None
+
+
+def test_noqa_suppresses_only_named_codes(lint) -> None:
+    code = """
+from celery import shared_task
+
+@shared_task  # noqa: CLY502
+def a():
+    pass
+
+@shared_task  # noqa
+def b():
+    pass
+
+@shared_task  # noqa: CLY1
+def c():
+    pass
+"""
+    found = sorted((f.line, f.code) for f in lint(code))
+    assert found == [(3, "CLY101"), (11, "CLY502")]
+    engine_findings = Engine(Settings()).lint_text(code.lstrip("\n"), "x.py").findings
+    assert not is_suppressed(engine_findings[0], ["x"] * 0)
+
+
+def test_module_names(tmp_path: Path) -> None:
+    pkg = tmp_path / "shop" / "orders"
+    pkg.mkdir(parents=True)
+    (tmp_path / "shop" / "__init__.py").touch()
+    (pkg / "__init__.py").touch()
+    (pkg / "tasks.py").touch()
+    assert module_name_for(pkg / "tasks.py") == "shop.orders.tasks"
+    assert module_name_for(pkg / "__init__.py") == "shop.orders"
+    assert module_name_for(tmp_path / "script.py") == "script"
+    assert module_name_for(pkg / "tasks.py", (tmp_path / "shop",)) == "orders.tasks"
+    assert module_name_for(tmp_path / "not-a-module.py") is None
+
+
+def test_relative_imports() -> None:
+    assert resolve_relative("tasks", 1, "shop.orders.models", False) == "shop.orders.tasks"
+    assert resolve_relative("", 1, "shop.orders", True) == "shop.orders"
+    assert resolve_relative("celery", 2, "shop.orders.models", False) == "shop.celery"
+
+
+def test_literal_values() -> None:
+    def value(code: str) -> object:
+        return literal_value(cst.parse_expression(code))
+
+    assert value("2 * 24 * 3600") == 172800
+    assert value("-5") == -5
+    assert value("'a' 'b'") == "ab"
+    assert value("(1, 'x', None)") == (1, "x", None)
+    assert value("f'{x}'") is UNKNOWN
+    assert value("settings.X") is UNKNOWN
+    assert value("10 ** 1000") is UNKNOWN
+    assert value("1 / 0") is UNKNOWN

@@ -1,0 +1,67 @@
+"""The annotated fixture tree: exactly the marked findings, through the CLI and flake8."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+from celery_lint.rules import ALL_RULES
+
+from .conftest import ANNOTATION, FIXTURES, REPO, annotated
+
+
+def _expected() -> set[tuple[str, int, str]]:
+    expected = set()
+    for path in sorted(FIXTURES.rglob("*.py")):
+        rel = path.relative_to(REPO).as_posix()
+        expected.update((rel, line, code) for line, code in annotated(path))
+    return expected
+
+
+def _cli_json(*args: str) -> list[dict]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "celery_lint", "--output-format", "json", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_cli_reports_exactly_the_annotated_lines() -> None:
+    found = {(f["filename"], f["line"], f["code"]) for f in _cli_json("fixtures")}
+    expected = _expected()
+    assert found - expected == set(), "reported but not annotated"
+    assert expected - found == set(), "annotated but not reported"
+
+
+def test_every_rule_has_an_annotated_fixture() -> None:
+    codes = {code for _, _, code in _expected()}
+    missing = [r.code for r in ALL_RULES if r.code != "CLY000" and r.code not in codes]
+    assert missing == []
+
+
+def test_flake8_reports_the_same_findings_as_the_cli() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select=CLY", "--format=%(path)s|%(row)d|%(col)d|%(code)s|%(text)s", "fixtures"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1, proc.stderr
+    flake8 = sorted(tuple(line.split("|", 4)) for line in proc.stdout.splitlines())
+    cli = sorted(
+        (os.path.normpath(f["filename"]), str(f["line"]), str(f["column"]), f["code"], f["message"]) for f in _cli_json("fixtures")
+    )
+    flake8 = sorted((os.path.normpath(p), r, c, code, text) for p, r, c, code, text in flake8)
+    assert flake8 == cli
+
+
+def test_annotation_format_is_strict() -> None:
+    assert ANNOTATION.search("x = 1  # CLY101, CLY502")
+    assert not ANNOTATION.search("x = 1  # noqa: CLY101")
+    assert re.search(r"CLY\d{3}", "CLY101")

@@ -1,0 +1,77 @@
+"""The task name celery-lint computes equals the name Celery itself registers."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from celery_lint.config import Settings
+from celery_lint.context import FileContext
+from celery_lint.engine import Engine
+
+from .conftest import FIXTURES
+
+pytest.importorskip("celery")
+
+MODULES = ["proj.celery", "proj.cly101", "proj.orders.tasks"]
+
+IMPORT_SCRIPT = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import importlib
+for name in sys.argv[2:]:
+    importlib.import_module(name)
+from proj.celery import app
+app.finalize(auto=True)
+print(json.dumps(sorted(n for n in app.tasks if not n.startswith("celery."))))
+"""
+
+
+def _celery_registered() -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-c", IMPORT_SCRIPT, str(FIXTURES), *MODULES], capture_output=True, text=True, check=True
+    )
+    return set(json.loads(proc.stdout))
+
+
+def _linter_names() -> set[str]:
+    names: set[str] = set()
+    settings = Settings(project_root=FIXTURES)
+    for module in MODULES:
+        path = FIXTURES / (module.replace(".", "/") + ".py")
+        engine = Engine(settings)
+        contexts: list[FileContext] = []
+        original = FileContext.__init__
+
+        def capture(self: FileContext, *args: object, **kwargs: object) -> None:
+            original(self, *args, **kwargs)  # type: ignore[arg-type]
+            contexts.append(self)
+
+        FileContext.__init__ = capture  # type: ignore[method-assign]
+        try:
+            engine.lint_path(str(path))
+        finally:
+            FileContext.__init__ = original  # type: ignore[method-assign]
+        for ctx in contexts:
+            names.update(t.registered_name for t in ctx.tasks if t.registered_name)
+    return names
+
+
+def test_registered_names_match_celery() -> None:
+    assert _linter_names() == _celery_registered()
+
+
+def test_cly101_messages_name_what_celery_generates() -> None:
+    registered = _celery_registered()
+    settings = Settings(project_root=FIXTURES)
+    generated = []
+    for module in MODULES:
+        result = Engine(settings).lint_path(str(FIXTURES / (module.replace(".", "/") + ".py")))
+        for finding in result.findings:
+            if finding.code == "CLY101":
+                generated.append(re.search(r"Celery generates `([^`]+)`", finding.message).group(1))
+    assert generated and set(generated) <= registered

@@ -1,0 +1,60 @@
+"""Inputs that crash or stall libcst's parser give CLY000, never a crash, and the rest is linted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+HEADER = "from celery import shared_task\n"
+PATHOLOGICAL = {
+    "parens": "x = " + "(" * 5000 + "1" + ")" * 5000 + "\n",
+    "and_chain": "x = " + " and ".join(["a"] * 20000) + "\n",
+    "plus_chain_multiline": "x = (\n" + " +\n".join(["a"] * 100000) + ")\n",
+    "attribute_chain": "x = a" + ".b" * 20000 + "\n",
+    "string_run": "x = " + " ".join(['"a"'] * 20000) + "\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
+def test_pathological_file_is_reported_not_crashed(name: str, tmp_path: Path) -> None:
+    (tmp_path / "bad.py").write_text(HEADER + PATHOLOGICAL[name])
+    (tmp_path / "good.py").write_text(HEADER + "\n@shared_task\ndef ok():\n    return 1\n")
+    start = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "celery_lint", "--output-format", "json", "bad.py", "good.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 1, (proc.returncode, proc.stderr[-2000:])
+    codes = {(f["filename"], f["code"]) for f in json.loads(proc.stdout)}
+    assert codes == {("bad.py", "CLY000"), ("good.py", "CLY101")}
+    assert elapsed < 60
+
+
+def test_linted_code_is_never_imported(tmp_path: Path) -> None:
+    marker = tmp_path / "imported"
+    (tmp_path / "evil.py").write_text(
+        f"from celery import shared_task\nopen({str(marker)!r}, 'w').write('x')\nimport sys\nsys.exit(3)\n"
+        "@shared_task\ndef t():\n    return 1\n"
+    )
+    proc = subprocess.run([sys.executable, "-m", "celery_lint", "evil.py"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 1 and "CLY101" in proc.stdout
+    assert not marker.exists()
+
+
+def test_symlink_loops_terminate(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "loop").symlink_to(pkg, target_is_directory=True)
+    (pkg / "t.py").write_text(HEADER + "@shared_task\ndef t():\n    return 1\n")
+    proc = subprocess.run([sys.executable, "-m", "celery_lint", "pkg"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stdout.count("CLY101") == 1
