@@ -182,6 +182,25 @@ _KEYS: dict[str, tuple[str, Any]] = {
 #: The configuration keys, for docs and tests.
 CONFIG_KEYS = tuple(_KEYS)
 
+#: key -> (type, default, meaning): the README's configuration reference is generated from this.
+CONFIG_DOCS: dict[str, tuple[str, str, str]] = {
+    "select": ("list of codes", "the default rules", "Rules to run (codes or prefixes); replaces the default set and turns on off-by-default rules named more specifically than `CLY`."),
+    "ignore": ("list of codes", "`[]`", "Rules never to run; the most specific of select/ignore wins."),
+    "extend-select": ("list of codes", "`[]`", "Rules to run on top of `select`."),
+    "exclude": ("list of globs", "`[]`", "Paths not to lint, matched against the path relative to the project root and against each path component. `.git`, virtualenvs, `node_modules`, `build`, `dist` and similar are always skipped when walking directories."),
+    "per-file-ignores": ("table glob -> codes", "`{}`", "Codes to ignore in matching files, e.g. `\"tests/*\" = [\"CLY1\"]`."),
+    "src": ("list of paths", "`[]`", "Source roots: a file under one gets its module name from its path relative to the root (otherwise: walk up while `__init__.py` exists). Decides generated task names."),
+    "target-version": ("string", "newest known (`5.7`)", "The Celery release to check against, e.g. `\"5.4\"`."),
+    "task-name-prefixes": ("list of strings", "module path components", "Accepted task name prefixes (CLY102)."),
+    "task-name-pattern": ("regex", "none", "Task names must match this (`re.search`); replaces the prefix test (CLY102)."),
+    "require-queue": ("`auto` \\| `always` \\| `off`", "`auto`", "When a dispatch without `queue=` is reported (CLY401)."),
+    "ignore-result-mode": ("`no-return` \\| `strict` \\| `off`", "`no-return`", "Which tasks need an explicit `ignore_result=` (CLY502)."),
+    "bind-parameter-names": ("list of strings", "`[\"self\"]`", "Names accepted for a bound task's first parameter (CLY106)."),
+    "extra-task-options": ("list of strings", "`[]`", "Task decorator keywords your own Task classes read (CLY201)."),
+    "non-idempotent-calls": ("list of globs", "`[]`", "More dotted call names that repeat a side effect, e.g. `myapp.sms.send`, `vendor.*Client().submit` (CLY306, CLY307)."),
+    "external-tasks": ("list of globs", "`[]`", "Task names served by other services (for the project index rules)."),
+}
+
 
 def _describe(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"

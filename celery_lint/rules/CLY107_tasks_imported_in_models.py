@@ -53,6 +53,7 @@ class TasksImportedInModels(Rule):
 
     code = "CLY107"
     name = "tasks-imported-in-models"
+    scope = "file+"
     needles = ("tasks",)
     path_pattern = re.compile(r"(^|/)(models\.py|models/[^/]+\.py)$")
 

@@ -1,0 +1,61 @@
+"""Documentation is generated from the code and must be complete and fresh."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from celery_lint import docs
+from celery_lint.config import CONFIG_DOCS, CONFIG_KEYS
+from celery_lint.rules import ALL_RULES, Rule
+from celery_lint.rules.base import DOC_SECTIONS
+
+from .conftest import REPO
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+def test_rule_docstring_has_every_section(rule: type[Rule]) -> None:
+    doc = rule.__doc__ or ""
+    assert doc.strip().splitlines()[0].strip(), "first line is the summary"
+    for section in DOC_SECTIONS:
+        assert f"## {section}\n" in doc, f"{rule.code} lacks `## {section}`"
+    if rule.fix is not None:
+        assert "## Fix safety\n" in doc, f"{rule.code} has a fix but no `## Fix safety`"
+    assert "docs.celeryq.dev" in doc or rule.code == "CLY000", "cite Celery's documentation"
+
+
+@pytest.mark.parametrize("rule", [r for r in ALL_RULES if r.code != "CLY000"], ids=lambda r: r.code)
+def test_rule_has_examples(rule: type[Rule]) -> None:
+    assert rule.VALID and rule.INVALID
+
+
+def test_readme_and_rule_reference_are_fresh() -> None:
+    assert docs.main(["--check"]) == 0, "run: python -m celery_lint.docs"
+
+
+def test_config_reference_covers_every_key() -> None:
+    assert tuple(CONFIG_DOCS) == CONFIG_KEYS
+
+
+def test_readme_example_output_is_real(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text()
+    code = re.search(r"```python\n(# shop/tasks.py\n.*?)```", readme, re.DOTALL).group(1)
+    console = re.search(r"```console\n\$ celery-lint shop/tasks.py\n(.*?)```", readme, re.DOTALL).group(1)
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").touch()
+    (tmp_path / "shop" / "tasks.py").write_text(code)
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "celery_lint", "shop/tasks.py"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.stdout == console
+
+
+def test_readme_commands_match_ci() -> None:
+    readme = (REPO / "README.md").read_text()
+    ci = (REPO / ".ci" / "run").read_text()
+    test_command = 'python3 -m venv .venv && .venv/bin/pip install -e ".[test]" && .venv/bin/python -m pytest'
+    assert test_command in readme
+    assert ".venv/bin/pip install -e \".[test]\"" in ci and ".venv/bin/python -m pytest" in ci
