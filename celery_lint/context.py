@@ -24,6 +24,7 @@ from .celery_api import (
 )
 
 if TYPE_CHECKING:
+    from .apps import AppLocator
     from .config import Settings
 
 
@@ -336,9 +337,10 @@ EmitFn = Callable[[str, Any], None]
 class FileContext:
     """The facts about one file that the rules share."""
 
-    def __init__(self, path: str, settings: Settings, source_lines: list[str] | None = None) -> None:
+    def __init__(self, path: str, settings: Settings, apps: AppLocator | None = None) -> None:
         self.path = path
         self.settings = settings
+        self._app_locator = apps
         self.module = module_name_for(path, settings.src_roots())
         self.is_package = os.path.basename(path) == "__init__.py"
         #: local name -> qualified name it was imported as.
@@ -383,8 +385,14 @@ class FileContext:
             return False
         if qualified == "celery.current_app":
             return True
-        module, _, _ = qualified.rpartition(".")
-        return bool(module) and module != "celery" and module.rpartition(".")[2] in APP_MODULE_NAMES
+        module, _, name = qualified.rpartition(".")
+        if not module or module == "celery" or module.startswith("celery."):
+            return False
+        if module.rpartition(".")[2] in APP_MODULE_NAMES:
+            return True
+        if self._app_locator is None or module.startswith("."):
+            return False
+        return self._app_locator.defines_app(module, name, self.path, self.module)
 
     def _is_app_constructor(self, func: cst.BaseExpression) -> bool:
         if isinstance(func, cst.Name) and func.value in self.app_classes:

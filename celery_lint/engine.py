@@ -18,15 +18,17 @@ import io
 import os
 import re
 import tokenize
+from contextlib import contextmanager
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import libcst as cst
 from libcst._position import CodePosition, CodeRange
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
+from .apps import AppLocator
 from .config import Settings, relative_posix
 from .context import _LEAVE as _CONTEXT_LEAVE
 from .context import _VISIT as _CONTEXT_VISIT
@@ -217,7 +219,19 @@ class _Recorder:
         self._computed: dict[cst.CSTNode, CodeRange] = {}
 
 
-_HOIST_TYPES = (cst.BaseSuite, cst.BaseStatement, cst.BaseSmallStatement)
+# Every node type libcst hoists a compound node's start or end position from.
+_HOIST_TYPES = (
+    cst.BaseSuite,
+    cst.BaseStatement,
+    cst.BaseSmallStatement,
+    cst.ExceptHandler,
+    cst.ExceptStarHandler,
+    cst.Else,
+    cst.Finally,
+    cst.ImportAlias,
+    cst.ImportStar,
+    cst.RightParen,
+)
 
 
 class _FilteredPositionState(PositionProvidingCodegenState):
@@ -228,6 +242,26 @@ class _FilteredPositionState(PositionProvidingCodegenState):
     """
 
     __slots__ = ()
+
+    @contextmanager
+    def record_syntactic_position(
+        self,
+        node: cst.CSTNode,
+        *,
+        start_node: cst.CSTNode | None = None,
+        end_node: cst.CSTNode | None = None,
+    ) -> Iterator[None]:
+        start = CodePosition(self.line, self.column)
+        try:
+            yield
+        finally:
+            end = CodePosition(self.line, self.column)
+            computed = self.provider._computed
+            if start_node is not None and start_node in computed:
+                start = computed[start_node].start
+            if end_node is not None and end_node in computed:
+                end = computed[end_node].end
+            computed[node] = CodeRange(start, end)
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         self._stack.append(CodePosition(self.line, self.column))
@@ -393,6 +427,7 @@ class Engine:
         self.file_rules = tuple(r for r in self.rules if r is not FILE_NOT_PARSED)
         self.reports_unparsed = FILE_NOT_PARSED in self.rules
         self._needles = sorted({n for r in self.file_rules for n in r.needles})
+        self.apps = AppLocator(settings.src_roots())
 
     # -- selection -------------------------------------------------------------
 
@@ -454,11 +489,14 @@ class Engine:
             findings = self.lint_module(module, path, rules)
         except RecursionError:
             return self._unparsed(path, SourceError("code is nested too deeply to analyse"), lines)
+        except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the run
+            message = f"internal error in celery-lint, please report it: {type(exc).__name__}: {exc}"
+            return self._unparsed(path, SourceError(message), lines)
         return FileResult(path, findings, lines, parsed=True)
 
     def lint_module(self, module: cst.Module, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
         """Run ``rules`` over a parsed module in one traversal."""
-        ctx = FileContext(path, self.settings)
+        ctx = FileContext(path, self.settings, self.apps)
         reports: list[Report] = []
         analyses = {}
         for rule in rules:

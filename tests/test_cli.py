@@ -118,5 +118,6 @@ def test_public_api(project: Path) -> None:
 
 
 def test_console_script_is_installed() -> None:
-    proc = subprocess.run(["celery-lint", "--version"], capture_output=True, text=True, cwd=REPO)
+    script = Path(sys.executable).parent / "celery-lint"
+    proc = subprocess.run([str(script), "--version"], capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 0

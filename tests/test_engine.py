@@ -20,10 +20,24 @@ from .conftest import FIXTURES
 def test_positions_match_libcst_position_provider(path: Path) -> None:
     module = cst.parse_module(path.read_text())
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    wanted = [n for n in expected if isinstance(n, (cst.Call, cst.Arg, cst.Name, cst.Decorator, cst.ImportFrom, cst.Attribute, cst.FunctionDef, cst.With))]
+    wanted = list(expected)
     assert wanted
     ours = positions_of(module, wanted)
     assert {n: ours[n] for n in wanted} == {n: expected[n] for n in wanted}
+
+
+def test_positions_of_compound_statements_match_libcst() -> None:
+    source = (
+        "from a import (b,\n    c)\nfrom d import *\nimport e.f as g\n"
+        "try:\n    pass\nexcept ValueError:\n    pass\nelse:\n    pass\nfinally:\n    pass\n"
+        "if x:\n    pass\nelif y:\n    pass\nelse:\n    pass\n"
+        "for i in z:\n    pass\nelse:\n    pass\nwhile w:\n    pass\nwith m as n, o:\n    pass\n"
+        "class K(B):\n    @dec\n    def f(self): return 1\n"
+    )
+    module = cst.parse_module(source)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    for node in expected:
+        assert positions_of(module, [node])[node] == expected[node], node
 
 
 def test_prefilter_skips_files_without_celery_text(monkeypatch: pytest.MonkeyPatch) -> None:

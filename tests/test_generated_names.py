@@ -17,7 +17,7 @@ from .conftest import FIXTURES
 
 pytest.importorskip("celery")
 
-MODULES = ["proj.celery", "proj.cly101", "proj.orders.tasks"]
+MODULES = ["proj.celery", "proj.cly101", "proj.orders.tasks", "proj.workerconf", "proj.cross_module"]
 
 IMPORT_SCRIPT = """
 import json, sys
@@ -26,8 +26,10 @@ import importlib
 for name in sys.argv[2:]:
     importlib.import_module(name)
 from proj.celery import app
+from proj.workerconf import app as workers
+workers.finalize(auto=True)
 app.finalize(auto=True)
-print(json.dumps(sorted(n for n in app.tasks if not n.startswith("celery."))))
+print(json.dumps(sorted({n for a in (app, workers) for n in a.tasks if not n.startswith("celery.")})))
 """
 
 

@@ -21,7 +21,8 @@ class DispatchWithoutQueue(Rule):
     another call site or on a task, `task_routes` or `task_queues`) and nothing in the
     file routes this task: no `queue=` on the task's own decorator, no `.set(queue=...)`
     on the signature, no literal `task_routes` entry (exact or glob) matching its name.
-    When the file has routes that are not literals, or routes that cannot be matched
+    Canvas objects (`group(...).apply_async()`, `chain(...)`) are not reported: each
+    signature in them is routed by its own task's options. When the file has routes that are not literals, or routes that cannot be matched
     because the task's name is unknown, the rule stays silent. Per file, it only knows
     the file; with the project index it knows the routes and queues of the whole
     project.
@@ -66,7 +67,7 @@ def view(request):
     build_report.apply_async(args=(request.user.pk,))
 """,
         """
-from celery import shared_task
+from celery import group, shared_task
 
 @shared_task(queue="reports")
 def build_report(pk):
@@ -76,6 +77,7 @@ def view(request):
     build_report.apply_async(args=(request.user.pk,))
     build_report.s(1).set(queue="reports").apply_async()
     notify.apply_async(args=(1,), queue="emails")
+    group([notify.s(), build_report.s()]).apply_async()
 """,
         """
 from celery import Celery
@@ -142,6 +144,10 @@ notify.delay(1)  # error
             return
         if dispatch.method == "delay" and not dispatch.via_signature and mode != "always":
             return
+        if dispatch.method != "send_task" and dispatch.task_name is None and not isinstance(
+            dispatch.task_expr, (cst.Name, cst.Attribute)
+        ):
+            return  # a canvas object (group/chain/chord): each part is routed by its own task
         if "queue" in dispatch.keywords:
             self._named_queue_seen = True
         if self._explicitly_routed(dispatch):
