@@ -86,6 +86,13 @@ AUTORETRY_OPTIONS = frozenset(
     {"autoretry_for", "dont_autoretry_for", "retry_kwargs", "retry_backoff", "retry_backoff_max", "retry_jitter"}
 )
 
+# ``Task`` methods meant to be overridden: a decorator keyword replaces them, since
+# ``_task_from_fun`` puts every keyword into the generated class's namespace
+# (``@app.task(on_failure=report_failure)``, ``@app.task(shadow_name=...)``).
+TASK_HANDLER_OPTIONS = frozenset(
+    {"before_start", "on_success", "on_retry", "on_failure", "after_return", "on_replace", "shadow_name"}
+)
+
 #: Options that exist only from a given Celery release on.
 TASK_OPTION_SINCE: dict[str, tuple[int, int]] = {
     "pydantic": (5, 5),
@@ -97,7 +104,12 @@ TASK_OPTION_SINCE: dict[str, tuple[int, int]] = {
 
 #: Every keyword a task decorator (``@app.task(...)``/``@shared_task(...)``) accepts.
 TASK_OPTIONS = (
-    TASK_CLASS_OPTIONS | TASK_EXEC_OPTIONS | TASK_FACTORY_PARAMETERS | APP_TASK_PARAMETERS | AUTORETRY_OPTIONS
+    TASK_CLASS_OPTIONS
+    | TASK_EXEC_OPTIONS
+    | TASK_FACTORY_PARAMETERS
+    | APP_TASK_PARAMETERS
+    | AUTORETRY_OPTIONS
+    | TASK_HANDLER_OPTIONS
 )
 
 #: Task options that switch on late acknowledgement (redelivery after a crash).

@@ -304,6 +304,15 @@ class Dispatch:
     def on_commit(self) -> bool:
         return self.method in ON_COMMIT_DISPATCH_METHODS
 
+    @property
+    def names_a_task(self) -> bool:
+        """The target is a task we can name: defined here, imported, or a literal task name.
+
+        A local variable (``sig = prepare(); sig.apply_async()``) or a canvas object is
+        unknown: it may carry options (queue, ignore_result) that cannot be seen here.
+        """
+        return self.task is not None or self.task_ref is not None or self.task_name is not None
+
 
 # Old uppercase Django-style setting names -> Celery 4+ lowercase names.
 _OLD_SETTING_NAMES = {
@@ -355,6 +364,9 @@ class FileContext:
         #: Celery settings this file sets (``app.conf.x``, ``Celery(x=...)``, ``CELERY_X``).
         self.file_config: dict[str, cst.BaseExpression] = {}
         self.scopes: list[Scope] = []
+        #: Per function scope: names bound there -> what they import (None: a plain local).
+        self._locals: list[dict[str, str | None]] = []
+        self._dispatches: list[Dispatch] = []
         self.task_stack: list[TaskDef] = []
         self._task_by_node: dict[int, TaskDef] = {}
         self._statement_calls: set[int] = set()
@@ -366,8 +378,16 @@ class FileContext:
     # -- queries -------------------------------------------------------------
 
     def qualname(self, node: cst.BaseExpression) -> str | None:
-        """What a Name/Attribute chain refers to through this file's imports."""
+        """What a Name/Attribute chain refers to through this file's imports.
+
+        Function scopes are honoured: a parameter or a local assignment hides a
+        module-level import of the same name, and a function-level import is seen only
+        inside that function.
+        """
         if isinstance(node, cst.Name):
+            for scope in reversed(self._locals):
+                if node.value in scope:
+                    return scope[node.value]
             return self.imports.get(node.value)
         if isinstance(node, cst.Attribute):
             base = self.qualname(node.value)
@@ -454,16 +474,22 @@ class FileContext:
         if handler is not None:
             handler(self, node)
 
+    def _bind_import(self, local: str, qualified: str) -> None:
+        if self._locals:
+            self._locals[-1][local] = qualified
+        else:
+            self.imports[local] = qualified
+
     def _visit_import(self, node: cst.Import) -> None:
         for alias in node.names:
             name = dotted_name(alias.name)
             if name is None:
                 continue
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self.imports[alias.asname.name.value] = name
+                self._bind_import(alias.asname.name.value, name)
             else:
                 top = name.split(".")[0]
-                self.imports[top] = top
+                self._bind_import(top, top)
 
     def _visit_import_from(self, node: cst.ImportFrom) -> None:
         if isinstance(node.names, cst.ImportStar):
@@ -478,7 +504,7 @@ class FileContext:
             local = alias.name.value
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 local = alias.asname.name.value
-            self.imports[local] = f"{absolute}.{alias.name.value}" if absolute else alias.name.value
+            self._bind_import(local, f"{absolute}.{alias.name.value}" if absolute else alias.name.value)
 
     def _visit_assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -489,6 +515,12 @@ class FileContext:
             self._record_assignment(node.target, node.value)
 
     def _record_assignment(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if self._locals:
+            for name in _bound_names(target):
+                self._locals[-1][name] = None
+        if isinstance(target, (cst.Tuple, cst.List)) and not self.scopes:
+            for name in _bound_names(target):
+                self.imports.pop(name, None)
         if isinstance(target, cst.Name):
             if isinstance(value, cst.Call) and self._is_app_constructor(value.func):
                 self.apps.add(target.value)
@@ -499,6 +531,7 @@ class FileContext:
                 if key is not None:
                     self.file_config[key] = value
                 self.apps.discard(target.value)
+                self.imports.pop(target.value, None)
         elif isinstance(target, cst.Attribute) and self._is_conf(target.value):
             self.file_config[target.attr.value] = value
 
@@ -538,6 +571,7 @@ class FileContext:
                 if kind is not None:
                     task = self._make_task(node.name.value, node, decorator.decorator, kind, index)
         self.scopes.append(node)
+        self._locals.append(dict.fromkeys(_parameter_names(node.params)))
         if task is not None:
             self._task_by_node[id(node)] = task
             self.task_stack.append(task)
@@ -548,7 +582,12 @@ class FileContext:
         if task is not None and self.task_stack and self.task_stack[-1] is task:
             self._emit("task_leave", task)
             self.task_stack.pop()
-        self._leave_scope(node)
+        self._leave_function_scope(node)
+
+    def _leave_function_scope(self, node: cst.FunctionDef | cst.Lambda) -> None:
+        if self.scopes and self.scopes[-1] is node:
+            self.scopes.pop()
+            self._locals.pop()
 
     def _make_task(
         self,
@@ -596,7 +635,9 @@ class FileContext:
         if isinstance(func, cst.Attribute):
             method = func.attr.value
             if method in DISPATCH_METHODS or method in ON_COMMIT_DISPATCH_METHODS:
-                self._emit("dispatch", self._make_dispatch(node, method, func.value))
+                dispatch = self._make_dispatch(node, method, func.value)
+                self._dispatches.append(dispatch)
+                self._emit("dispatch", dispatch)
                 return
             if method == "update" and self._is_conf(func.value):
                 for name, arg in keyword_args(node).items():
@@ -648,7 +689,7 @@ class FileContext:
             task_expr, via_signature = None, True
         task = None
         task_ref = None
-        if isinstance(task_expr, cst.Name):
+        if isinstance(task_expr, cst.Name) and not any(task_expr.value in scope for scope in self._locals):
             task = self.tasks_by_function.get(task_expr.value)
         if task_expr is not None:
             task_ref = self.qualname(task_expr)
@@ -668,6 +709,13 @@ class FileContext:
 
     def _visit_lambda(self, node: cst.Lambda) -> None:
         self.scopes.append(node)
+        self._locals.append(dict.fromkeys(_parameter_names(node.params)))
+
+    def finish(self) -> None:
+        """At the end of the module: resolve dispatches of tasks defined further down."""
+        for dispatch in self._dispatches:
+            if dispatch.task is None and isinstance(dispatch.task_expr, cst.Name) and dispatch.task_ref is None:
+                dispatch.task = self.tasks_by_function.get(dispatch.task_expr.value)
 
 
 _VISIT: dict[type, Callable[[FileContext, Any], None]] = {
@@ -684,8 +732,26 @@ _VISIT: dict[type, Callable[[FileContext, Any], None]] = {
 _LEAVE: dict[type, Callable[[FileContext, Any], None]] = {
     cst.ClassDef: FileContext._leave_scope,
     cst.FunctionDef: FileContext._leave_function,
-    cst.Lambda: FileContext._leave_scope,
+    cst.Lambda: FileContext._leave_function_scope,
 }
+
+
+def _parameter_names(params: cst.Parameters) -> list[str]:
+    names = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.append(star.name.value)
+    return names
+
+
+def _bound_names(target: cst.BaseExpression) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for element in target.elements for n in _bound_names(element.value)]
+    if isinstance(target, cst.StarredElement):
+        return _bound_names(target.value)
+    return []
 
 # Rules import these names from here; keep them re-exported.
 __all__ = [

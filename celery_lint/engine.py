@@ -528,6 +528,7 @@ class Engine:
 
         ctx._emit = emit
         _Walk(dict(visit), dict(leave)).run(module)
+        ctx.finish()
         for hook in events.get("module_leave", ()):
             hook()
         return self._findings(module, path, reports)

@@ -58,6 +58,11 @@ def test_autoretry_options_match_celery() -> None:
     assert set(re.findall(r"options\.get\(\s*'(\w+)'", source)) == celery_api.AUTORETRY_OPTIONS
 
 
+def test_handler_options_are_overridable_task_methods() -> None:
+    for name in celery_api.TASK_HANDLER_OPTIONS:
+        assert inspect.isfunction(getattr(Task, name)), name
+
+
 def test_bound_task_api_exists_on_task() -> None:
     for name in celery_api.BOUND_TASK_API:
         assert hasattr(Task, name), name

@@ -12,7 +12,9 @@ class UnknownTaskOption(Rule):
     Reports a keyword of `@app.task(...)`/`@shared_task(...)` that Celery does not know as
     a task option for the target Celery version, and suggests the closest real option.
     Valid without question are: Celery's task options (checked against the installed
-    Celery by the test suite), attributes of a `base=` class defined in the same file, and
+    Celery by the test suite), the Task handler methods a keyword may replace
+    (`on_failure=`, `on_success=`, `on_retry=`, `after_return=`, `before_start=`,
+    `on_replace=`, `shadow_name=`), attributes of a `base=` class defined in the same file, and
     `extra-task-options`. When `base=` names a class from another module, whose
     attributes cannot be seen from this file, only evident misspellings of real options
     are reported.
@@ -61,6 +63,13 @@ class Tracked(Task):
 
 @shared_task(base=Tracked, audit_channel="billing", autoretry_for=(IOError,), retry_backoff=True)
 def ping():
+    return 1
+
+def alert(self, exc, task_id, args, kwargs, einfo):
+    pass
+
+@shared_task(on_failure=alert, shadow_name=lambda task, args, kwargs, options: "x")
+def risky():
     return 1
 """,
         Example(

@@ -21,8 +21,10 @@ class DispatchWithoutQueue(Rule):
     another call site or on a task, `task_routes` or `task_queues`) and nothing in the
     file routes this task: no `queue=` on the task's own decorator, no `.set(queue=...)`
     on the signature, no literal `task_routes` entry (exact or glob) matching its name.
-    Canvas objects (`group(...).apply_async()`, `chain(...)`) are not reported: each
-    signature in them is routed by its own task's options. When the file has routes that are not literals, or routes that cannot be matched
+    Only dispatches of a task the file can name are judged (defined in the file, imported,
+    or a literal `send_task` name): canvas objects (`group(...).apply_async()`) are routed
+    part by part by their own tasks, and a signature held in a variable may carry a queue
+    in its options. When the file has routes that are not literals, or routes that cannot be matched
     because the task's name is unknown, the rule stays silent. Per file, it only knows
     the file; with the project index it knows the routes and queues of the whole
     project.
@@ -78,6 +80,8 @@ def view(request):
     build_report.s(1).set(queue="reports").apply_async()
     notify.apply_async(args=(1,), queue="emails")
     group([notify.s(), build_report.s()]).apply_async()
+    signature = prepare_build(request)
+    signature.apply_async()
 """,
         """
 from celery import Celery
@@ -101,6 +105,26 @@ notify.apply_async(args=(1,))
 """,
             options={"require-queue": "off"},
         ),
+        # A function-level import does not make a same-named local elsewhere a task, and a
+        # task defined further down is known by the end of the file.
+        """
+from celery import shared_task
+from proj.tasks import notify
+
+def prepare():
+    from proj.builds import update_docs
+    return update_docs.s(), None
+
+def trigger():
+    notify.apply_async(args=(1,), queue="emails")
+    update_docs, build = prepare()
+    update_docs.apply_async()
+    report.apply_async()
+
+@shared_task(queue="reports")
+def report():
+    return 1
+""",
     ]
     INVALID = [
         """
@@ -144,10 +168,8 @@ notify.delay(1)  # error
             return
         if dispatch.method == "delay" and not dispatch.via_signature and mode != "always":
             return
-        if dispatch.method != "send_task" and dispatch.task_name is None and not isinstance(
-            dispatch.task_expr, (cst.Name, cst.Attribute)
-        ):
-            return  # a canvas object (group/chain/chord): each part is routed by its own task
+        if dispatch.method != "send_task" and not dispatch.names_a_task:
+            return  # a canvas object or a variable: unknown options, not a missing queue
         if "queue" in dispatch.keywords:
             self._named_queue_seen = True
         if self._explicitly_routed(dispatch):

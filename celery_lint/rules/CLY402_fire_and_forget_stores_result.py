@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import libcst as cst
-
 from ..context import Dispatch
 from .base import DISPATCH_NEEDLES, Example, Rule
 from .CLY401_dispatch_without_queue import _describe
@@ -15,8 +13,9 @@ class FireAndForgetStoresResult(Rule):
     `AsyncResult` is discarded) without `ignore_result=True`, when the task is not known
     to ignore its result: it is not defined in this file with `ignore_result=True`
     (decorator or `base=` class) and the file does not set `task_ignore_result = True`.
-    Canvas objects (`group(...)`, `chain(...)`, `chord(...)`) are left alone, since
-    their parts may need results. `.delay()` statements are not reported (the catalogue
+    Only tasks the file can name are judged (defined here, imported, or a literal
+    `send_task` name): canvas objects (`group(...)`, `chain(...)`, `chord(...)`) and
+    signatures held in variables are left alone, since their parts may need results. `.delay()` statements are not reported (the catalogue
     keeps this rule to the explicit calling API).
 
     ## Why is this bad?
@@ -64,6 +63,8 @@ def view(request, app):
     result = app.send_task("proj.report")
     app.send_task("proj.report", ignore_result=True)
     group(ping.s(), ping.s()).apply_async()
+    workflow = ping.s() | ping.s()
+    workflow.apply_async()
     ping.delay()
     return result
 """,
@@ -95,8 +96,8 @@ def view(request, app):
             return
         if "ignore_result" in dispatch.keywords or any(a.star == "**" for a in dispatch.call.args):
             return
-        if dispatch.method == "apply_async" and not isinstance(dispatch.task_expr, (cst.Name, cst.Attribute)):
-            return  # a canvas object or something we cannot name
+        if not dispatch.names_a_task and dispatch.method != "send_task":
+            return  # a canvas object or a variable: its parts may need results
         if dispatch.task is not None and dispatch.task.option("ignore_result") is not None:
             return  # the task decides (True: ignored; False or opaque: its author chose)
         self._candidates.append(dispatch)
