@@ -1,0 +1,60 @@
+"""The flake8 plugin: options override [tool.celery-lint], errors go through flake8's own path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+TASK = 'from celery import shared_task\n\n@shared_task(name="shop.refund")\ndef refund():\n    return 1\n'
+
+
+def flake8(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flake8", "--select=CLY", *args, "tasks.py"], cwd=cwd, capture_output=True, text=True
+    )
+
+
+def test_plugin_is_registered(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "flake8", "--version"], capture_output=True, text=True)
+    assert "celery-lint" in proc.stdout
+
+
+def test_flake8_option_overrides_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "tasks.py").write_text(TASK)
+    (tmp_path / "pyproject.toml").write_text('[tool.celery-lint]\ntask-name-prefixes = ["shop"]\n')
+    assert flake8(tmp_path).stdout == ""
+    proc = flake8(tmp_path, "--celery-task-name-prefixes=billing,ops")
+    assert proc.returncode == 1
+    assert "CLY102 task name `shop.refund` does not start with a prefix (`billing`, `ops`)" in proc.stdout
+
+
+def test_flake8_options_from_setup_cfg(tmp_path: Path) -> None:
+    (tmp_path / "tasks.py").write_text(TASK)
+    (tmp_path / "setup.cfg").write_text("[flake8]\ncelery-task-name-pattern = ^billing\\.\n")
+    proc = flake8(tmp_path)
+    assert "does not match `task-name-pattern` `^billing\\.`" in proc.stdout
+
+
+def test_pyproject_selection_applies_in_flake8(tmp_path: Path) -> None:
+    (tmp_path / "tasks.py").write_text(TASK.replace('(name="shop.refund")', ""))
+    (tmp_path / "pyproject.toml").write_text('[tool.celery-lint]\nignore = ["CLY101"]\n')
+    assert flake8(tmp_path).stdout == ""
+
+
+def test_config_error_goes_through_flake8_error_path(tmp_path: Path) -> None:
+    (tmp_path / "tasks.py").write_text(TASK)
+    (tmp_path / "pyproject.toml").write_text("[tool.celery-lint]\nbogus = 1\n")
+    proc = flake8(tmp_path)
+    assert proc.returncode != 0
+    assert "celery-lint: unknown key `bogus` in [tool.celery-lint]" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    (tmp_path / "pyproject.toml").unlink()
+    proc = flake8(tmp_path, "--celery-require-queue=sometimes")
+    assert proc.returncode != 0 and "must be one of auto, always, off" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_noqa_is_flake8s(tmp_path: Path) -> None:
+    (tmp_path / "tasks.py").write_text(TASK.replace('(name="shop.refund")', "  # noqa: CLY101"))
+    assert flake8(tmp_path).stdout == ""

@@ -1,0 +1,50 @@
+"""Property tests: the engine never raises, whatever mix of Celery-shaped code it gets."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from celery_lint.config import Settings
+from celery_lint.engine import Engine
+
+FRAGMENTS = [
+    "from celery import shared_task, Celery, group\n",
+    "from django.db import transaction, models\n",
+    "import requests\n",
+    "app = Celery('p')\n",
+    "app.conf.task_routes = {'p.*': {'queue': 'q'}}\n",
+    "@shared_task\ndef a(self, x):\n    self.retry()\n",
+    "@app.task(bind=True, ignore_results=True, name=N)\ndef b(self):\n    return requests.post(u)\n",
+    "@shared_task(**opts)\ndef c():\n    pass\n",
+    "with transaction.atomic():\n    a.delay(1)\n    a.apply_async(queue='q')\n",
+    "class M(models.Model):\n    def save(self):\n        a.delay(self)\n",
+    "app.send_task('x', args=(1,))\n",
+    "group(a.s(), a.s()).apply_async()\n",
+    "def f():\n    from p.tasks import a\n    a, b = 1, 2\n    return a.apply_async()\n",
+    "x = lambda: a.delay()\n",
+    "app.task(f)\n",
+    "app.task(name='x')(f)\n",
+    "@a.task\ndef d(): ...\n",
+    "if TYPE_CHECKING:\n    from .tasks import t\n",
+    "try:\n    a.retry()\nexcept Exception:\n    pass\n",
+]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=8), st.sampled_from(["p/tasks.py", "p/models.py", "p/models/x.py"]))
+def test_engine_never_raises_on_valid_code(parts: list[str], path: str) -> None:
+    source = "".join(parts)
+    compile(source, path, "exec")  # the generator only makes valid Python
+    result = Engine(Settings()).lint_text(source, path)
+    lines = source.count("\n") + 1
+    for finding in result.findings:
+        assert finding.code != "CLY000", finding.message
+        assert 1 <= finding.line <= lines
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("celry.()[]{}:=\n @'\"#\\ab0\t")), max_size=200))
+def test_engine_never_raises_on_garbage(text: str) -> None:
+    result = Engine(Settings()).lint_text("import celery\n" + text, "g.py")
+    assert all(f.code == "CLY000" for f in result.findings) or result.parsed
