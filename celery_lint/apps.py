@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from .celery_api import APP_MODULE_NAMES
+from .context import quiet_ast_parse
 
 _MAX_HOPS = 3
 
@@ -50,7 +51,7 @@ class AppLocator:
         names: set[str] = set()
         try:
             with open(path, "rb") as handle:
-                tree = ast.parse(handle.read())
+                tree = quiet_ast_parse(handle.read())
         except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
             return frozenset()
         for node in tree.body:

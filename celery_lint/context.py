@@ -8,8 +8,10 @@ call runs, so one top-down pass sees everything those questions need.
 
 from __future__ import annotations
 
+import ast
 import operator
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Union
@@ -114,6 +116,13 @@ def literal_value(node: cst.BaseExpression | None, depth: int = 0) -> Any:
             items.append(value)
         return tuple(items) if not isinstance(node, cst.Set) else frozenset(items)
     return UNKNOWN
+
+
+def quiet_ast_parse(source: str | bytes) -> ast.Module:
+    """``ast.parse`` without printing SyntaxWarnings about the user's code to stderr."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source)
 
 
 def _is_number(value: Any) -> bool:

@@ -32,7 +32,7 @@ from .apps import AppLocator
 from .config import Settings, relative_posix
 from .context import _LEAVE as _CONTEXT_LEAVE
 from .context import _VISIT as _CONTEXT_VISIT
-from .context import FileContext
+from .context import FileContext, quiet_ast_parse
 from .rules import ALL_RULES, FILE_NOT_PARSED, Rule
 from .rules.base import Report
 
@@ -216,11 +216,16 @@ class _Recorder:
 
     def __init__(self, wanted: set[cst.CSTNode]) -> None:
         self.wanted = wanted
+        self.remaining = len(wanted)
         self._computed: dict[cst.CSTNode, CodeRange] = {}
 
 
+class _AllRecorded(Exception):
+    """Raised to stop codegen once every wanted node has its range."""
+
+
 # Every node type libcst hoists a compound node's start or end position from.
-_HOIST_TYPES = (
+_HOIST_BASES = (
     cst.BaseSuite,
     cst.BaseStatement,
     cst.BaseSmallStatement,
@@ -232,13 +237,23 @@ _HOIST_TYPES = (
     cst.ImportStar,
     cst.RightParen,
 )
+# isinstance() against libcst's ABC bases is slow; decide once per concrete type.
+_IS_HOIST_TYPE: dict[type, bool] = {}
+
+
+def _is_hoist_type(node_type: type) -> bool:
+    known = _IS_HOIST_TYPE.get(node_type)
+    if known is None:
+        known = _IS_HOIST_TYPE[node_type] = issubclass(node_type, _HOIST_BASES)
+    return known
 
 
 class _FilteredPositionState(PositionProvidingCodegenState):
-    """PositionProvider's codegen state, recording only wanted nodes and statements.
+    """PositionProvider's codegen state, recording only wanted nodes and hoist sources.
 
-    Statements and suites are kept because libcst hoists compound statements' end
-    positions from them (``record_syntactic_position(end_node=...)``).
+    libcst hoists compound statements' start/end positions from children
+    (``record_syntactic_position(end_node=...)``), so those child types are recorded
+    too. Codegen stops as soon as every wanted node has its range.
     """
 
     __slots__ = ()
@@ -255,13 +270,18 @@ class _FilteredPositionState(PositionProvidingCodegenState):
         try:
             yield
         finally:
-            end = CodePosition(self.line, self.column)
-            computed = self.provider._computed
-            if start_node is not None and start_node in computed:
-                start = computed[start_node].start
-            if end_node is not None and end_node in computed:
-                end = computed[end_node].end
-            computed[node] = CodeRange(start, end)
+            recorder = self.provider
+            wanted = node in recorder.wanted
+            if wanted or _is_hoist_type(type(node)):
+                end = CodePosition(self.line, self.column)
+                computed = recorder._computed
+                if start_node is not None and start_node in computed:
+                    start = computed[start_node].start
+                if end_node is not None and end_node in computed:
+                    end = computed[end_node].end
+                if wanted and node not in computed:
+                    recorder.remaining -= 1
+                computed[node] = CodeRange(start, end)
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         self._stack.append(CodePosition(self.line, self.column))
@@ -269,8 +289,17 @@ class _FilteredPositionState(PositionProvidingCodegenState):
     def after_codegen(self, node: cst.CSTNode) -> None:
         start = self._stack.pop()
         recorder = self.provider
-        if (node in recorder.wanted or isinstance(node, _HOIST_TYPES)) and node not in recorder._computed:
+        if node in recorder._computed:
+            if recorder.remaining == 0:
+                raise _AllRecorded
+            return
+        wanted = node in recorder.wanted
+        if wanted or _is_hoist_type(type(node)):
             recorder._computed[node] = CodeRange(start, CodePosition(self.line, self.column))
+            if wanted:
+                recorder.remaining -= 1
+                if recorder.remaining == 0:
+                    raise _AllRecorded
 
 
 def positions_of(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[cst.CSTNode, CodeRange]:
@@ -281,7 +310,10 @@ def positions_of(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[cst.C
         default_newline=module.default_newline,
         provider=recorder,  # type: ignore[arg-type]
     )
-    module._codegen(state)
+    try:
+        module._codegen(state)
+    except _AllRecorded:
+        pass
     return {node: recorder._computed[node] for node in recorder.wanted if node in recorder._computed}
 
 
@@ -374,7 +406,7 @@ def _may_be_pathological(text: str, lines: Sequence[str]) -> bool:
 def check_parser_safety(text: str) -> None:
     """Raise SourceError for code libcst must not be given (see above)."""
     try:
-        tree = ast.parse(text)
+        tree = quiet_ast_parse(text)
     except SyntaxError as exc:
         raise SourceError(f"syntax error at line {exc.lineno}: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None
     except (RecursionError, MemoryError):
@@ -393,7 +425,7 @@ def check_parser_safety(text: str) -> None:
 def _syntax_error(text: str, exc: cst.ParserSyntaxError) -> SourceError:
     """The error as CPython words it (libcst points at the token after the mistake)."""
     try:
-        ast.parse(text)
+        quiet_ast_parse(text)
     except SyntaxError as cpython:
         return SourceError(f"syntax error at line {cpython.lineno}: {cpython.msg}", cpython.lineno or 1, cpython.offset or 1)
     except (RecursionError, MemoryError):

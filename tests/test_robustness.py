@@ -58,3 +58,39 @@ def test_symlink_loops_terminate(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "celery_lint", "pkg"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert proc.stdout.count("CLY101") == 1
+
+
+def test_huge_file_completes(tmp_path: Path) -> None:
+    count = 3000
+    body = "".join(f"@shared_task\ndef task_{i}(x):\n    print(x)\n\n" for i in range(count))
+    (tmp_path / "huge.py").write_text(HEADER + "\n" + body)
+    proc = subprocess.run(
+        [sys.executable, "-m", "celery_lint", "--select", "CLY101", "huge.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 1
+    assert proc.stdout.count("CLY101") == count
+
+
+def test_unreadable_file_is_cly000_and_the_rest_is_linted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    from celery_lint import lint_paths
+    from celery_lint.config import Settings
+
+    (tmp_path / "secret.py").write_text(HEADER)
+    (tmp_path / "tasks.py").write_text(HEADER + "@shared_task\ndef t():\n    return 1\n")
+    real_open = builtins.open
+
+    def guarded_open(file, *args, **kwargs):  # root can read anything, so simulate EACCES
+        if str(file).endswith("secret.py"):
+            raise PermissionError(13, "Permission denied")
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", guarded_open)
+    findings = lint_paths([tmp_path], Settings(project_root=tmp_path))
+    assert sorted((Path(f.filename).name, f.code) for f in findings) == [("secret.py", "CLY000"), ("tasks.py", "CLY101")]
+    assert "cannot read file: Permission denied" in findings[0].message

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import libcst as cst
+
 from ..celery_api import TASK_OPTIONS, TASK_OPTION_SINCE, closest, task_options_for
 from ..context import TaskDef
 from .base import Example, Rule
@@ -71,6 +73,12 @@ def alert(self, exc, task_id, args, kwargs, einfo):
 @shared_task(on_failure=alert, shadow_name=lambda task, args, kwargs, options: "x")
 def risky():
     return 1
+
+@shared_task(cur=0, bind=True, last=None)
+def counter(self):
+    counter.cur += 1
+    self.last = counter.cur
+    return self.last
 """,
         Example(
             """
@@ -121,6 +129,25 @@ def ping():
         ),
     ]
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._pending: list[tuple[TaskDef, str, cst.Arg, str]] = []
+        self._read_back: set[tuple[str, str]] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if isinstance(node.value, cst.Name):
+            owner = node.value.value
+            task = self.ctx.current_task
+            if task is not None and owner == task.bound_parameter():
+                owner = task.name
+            self._read_back.add((owner, node.attr.value))
+
+    def module_leave(self) -> None:
+        for task, keyword, arg, message in self._pending:
+            if (task.name, keyword) not in self._read_back:
+                assert arg.keyword is not None
+                self.report(arg.keyword, message)
+
     def task_enter(self, task: TaskDef) -> None:
         valid = task_options_for(self.settings.target_version)
         extra = set(self.settings.extra_task_options)
@@ -144,5 +171,4 @@ def ping():
                     f"task `{task.name}`: `{keyword}` is not a Celery task option "
                     "(Celery stores it as a task attribute and ignores it)"
                 )
-            assert arg.keyword is not None
-            self.report(arg.keyword, message)
+            self._pending.append((task, keyword, arg, message))
