@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output-format", choices=sorted(FORMATS), default="text", help="output format (default: text)")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     parser.add_argument("--config", type=Path, metavar="FILE", help="read settings from FILE instead of the nearest pyproject.toml")
+    parser.add_argument("--follow-symlinks", action="store_true", help="follow symlinked directories and files out of the given paths (cycles are still visited once)")
     parser.add_argument("--stdin-filename", metavar="NAME", help="the file name to lint stdin (-) as")
     parser.add_argument("--list-rules", action="store_true", help="print every rule with its default, scope and fix, then exit")
     parser.add_argument("--explain", metavar="CODE", help="print a rule's documentation, then exit")
@@ -111,7 +112,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         name = args.stdin_filename or "<stdin>.py"
         findings.extend(visible(engine.lint_bytes(sys.stdin.buffer.read(), name)))
     else:
-        for path in discover(args.paths or ["."], settings):
+        for path in discover(args.paths or ["."], settings, follow_symlinks=args.follow_symlinks):
             findings.extend(visible(lint_file(engine, path)))
     sys.stdout.write(FORMATS[args.output_format](findings))
     if findings and not args.exit_zero:

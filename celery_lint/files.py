@@ -30,26 +30,34 @@ def _skip_directory(directory: str, name: str, settings: Settings) -> bool:
     return is_excluded(os.path.join(directory, name), settings)
 
 
-def discover(paths: Iterable[str], settings: Settings) -> Iterator[str]:
+def discover(paths: Iterable[str], settings: Settings, follow_symlinks: bool = False) -> Iterator[str]:
     """Python files under ``paths``, in a stable order, each once.
 
-    Directories are walked without following symlinked directories (no loops, no
-    leaving the tree); a symlinked file is linted only when its target lies inside the
-    directory given. Explicit file paths are linted whatever their suffix, unless
-    excluded. Paths that do not exist are yielded as given, so they get CLY000.
+    By default directories are walked without following symlinked directories (no
+    loops, no leaving the tree), and a symlinked file is linted only when its target
+    lies inside the directory given. With ``follow_symlinks`` both are followed, each
+    real directory visited once, so cycles still end. Explicit file paths are linted
+    whatever their suffix, unless excluded. Paths that do not exist are yielded as
+    given, so they get CLY000.
     """
     seen: set[str] = set()
     for given in paths:
         if os.path.isdir(given):
             root_real = os.path.realpath(given)
             found: list[str] = []
-            for directory, dirnames, filenames in os.walk(given):
+            visited: set[str] = set()
+            for directory, dirnames, filenames in os.walk(given, followlinks=follow_symlinks):
+                real = os.path.realpath(directory)
+                if real in visited:
+                    dirnames[:] = []
+                    continue
+                visited.add(real)
                 dirnames[:] = sorted(d for d in dirnames if not _skip_directory(directory, d, settings))
                 for filename in filenames:
                     if not filename.endswith(".py"):
                         continue
                     path = os.path.join(directory, filename)
-                    if os.path.islink(path) and not _inside(os.path.realpath(path), root_real):
+                    if not follow_symlinks and os.path.islink(path) and not _inside(os.path.realpath(path), root_real):
                         continue
                     if not is_excluded(path, settings):
                         found.append(path)

@@ -10,6 +10,9 @@ from hypothesis import strategies as st
 from celery_lint.config import Settings
 from celery_lint.engine import Engine
 
+# hypothesmith compiles its own candidates, which warns about odd but valid code
+pytestmark = __import__("pytest").mark.filterwarnings("ignore::SyntaxWarning")
+
 FRAGMENTS = [
     "from celery import shared_task, Celery, group\n",
     "from django.db import transaction, models\n",

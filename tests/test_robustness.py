@@ -94,3 +94,18 @@ def test_unreadable_file_is_cly000_and_the_rest_is_linted(tmp_path: Path, monkey
     findings = lint_paths([tmp_path], Settings(project_root=tmp_path))
     assert sorted((Path(f.filename).name, f.code) for f in findings) == [("secret.py", "CLY000"), ("tasks.py", "CLY101")]
     assert "cannot read file: Permission denied" in findings[0].message
+
+
+def test_symlinks_out_of_the_tree_are_followed_only_when_asked(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "t.py").write_text(HEADER + "@shared_task\ndef t():\n    return 1\n")
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "linked_dir").symlink_to(outside, target_is_directory=True)
+    (tree / "linked_file.py").symlink_to(outside / "t.py")
+    (tree / "loop").symlink_to(tree, target_is_directory=True)
+    run = lambda *a: subprocess.run([sys.executable, "-m", "celery_lint", *a, "tree"], cwd=tmp_path, capture_output=True, text=True, timeout=60)  # noqa: E731
+    assert run().stdout == ""
+    followed = run("--follow-symlinks").stdout
+    assert followed.count("CLY101") == 2  # through the linked dir and the linked file; the loop ends
