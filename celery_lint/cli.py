@@ -11,8 +11,11 @@ from typing import Sequence
 from . import __version__
 from .config import ConfigError, Settings, load_settings
 from .engine import Engine, Finding, is_enabled
-from .files import discover, lint_file, visible
-from .report import FORMATS
+from .catalogue import CATALOGUE
+from .engine import FileResult
+from .files import discover, lint_file
+from .noqa import UNUSED_NOQA, add_noqa, unused_noqa, visible
+from .report import FORMATS, RunInfo, summary, use_color
 from .rules import ALL_RULES, RULES_BY_CODE
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -42,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ignore", type=_codes, default=[], metavar="CODES", help="codes or prefixes to disable (added to the configured ignore list)")
     parser.add_argument("--extend-select", type=_codes, default=[], metavar="CODES", help="codes or prefixes to enable on top of the selection")
     parser.add_argument("--output-format", choices=sorted(FORMATS), default="text", help="output format (default: text)")
+    parser.add_argument("--statistics", action="store_true", help="print the number of findings per code instead of the findings")
+    parser.add_argument("--add-noqa", action="store_true", help="append `# noqa: CODE` to every reported line (merging with existing noqa comments), then exit 0")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     parser.add_argument("--config", type=Path, metavar="FILE", help="read settings from FILE instead of the nearest pyproject.toml")
     parser.add_argument("--follow-symlinks", action="store_true", help="follow symlinked directories and files out of the given paths (cycles are still visited once)")
@@ -71,18 +76,16 @@ def settings_for(args: argparse.Namespace) -> Settings:
 
 
 def list_rules(settings: Settings) -> str:
-    rows = [("code", "name", "default", "scope", "fix", "enabled")]
-    for rule in ALL_RULES:
-        rows.append(
-            (
-                rule.code,
-                rule.name,
-                "on" if rule.default_enabled else "off",
-                rule.scope,
-                rule.fix or "-",
-                "yes" if is_enabled(rule, settings) else "no",
-            )
-        )
+    """Every code of the catalogue, with whether this release implements and runs it."""
+    rows = [("code", "name", "default", "scope", "fix", "status")]
+    for entry in CATALOGUE:
+        rule = RULES_BY_CODE.get(entry.code)
+        if rule is None:
+            status = "not in this release"
+        else:
+            status = "enabled" if is_enabled(rule, settings) else "disabled"
+        fix = entry.fix.split(" (")[0]
+        rows.append((entry.code, entry.name, entry.default, entry.scope, fix, status))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n" for row in rows)
 
@@ -93,6 +96,29 @@ def explain(code: str) -> str:
         raise ConfigError(f"unknown rule code {code!r}; see `celery-lint --list-rules`")
     doc = "\n".join(line[4:] if line.startswith("    ") else line for line in (rule.__doc__ or "").splitlines())
     return f"{rule.code} {rule.name}\n\n{doc.strip()}\n"
+
+
+def statistics(findings: Sequence[Finding], run: RunInfo) -> str:
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.code] = counts.get(finding.code, 0) + 1
+    width = max((len(str(c)) for c in counts.values()), default=1)
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    lines = [f"{count:>{width}}  {code}  {_name(code)}" for code, count in rows]
+    return "".join(line + "\n" for line in lines) + summary(findings, run) + "\n"
+
+
+def _name(code: str) -> str:
+    rule = RULES_BY_CODE.get(code)
+    return rule.name if rule else ""
+
+
+def _results(args: argparse.Namespace, engine: Engine, settings: Settings) -> list[FileResult]:
+    if args.paths == ["-"]:
+        name = args.stdin_filename or "<stdin>.py"
+        return [engine.lint_bytes(sys.stdin.buffer.read(), name)]
+    paths = discover(args.paths or ["."], settings, follow_symlinks=args.follow_symlinks)
+    return [lint_file(engine, path) for path in paths]
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -106,17 +132,44 @@ def run(argv: Sequence[str] | None = None) -> int:
         return EXIT_CLEAN
     if "-" in args.paths and len(args.paths) > 1:
         raise ConfigError("`-` (stdin) cannot be combined with other paths")
+    if args.add_noqa and "-" in args.paths:
+        raise ConfigError("--add-noqa edits files; it cannot be used with stdin")
     engine = Engine(settings)
+    report_unused = UNUSED_NOQA in {r.code for r in engine.rules}
+    enabled = [r.code for r in engine.rules]
     findings: list[Finding] = []
-    if args.paths == ["-"]:
-        name = args.stdin_filename or "<stdin>.py"
-        findings.extend(visible(engine.lint_bytes(sys.stdin.buffer.read(), name)))
+    results = _results(args, engine, settings)
+    for result in results:
+        shown = visible(result)
+        if report_unused and UNUSED_NOQA not in settings.ignored_codes_for(result.path):
+            shown.extend(unused_noqa(result, enabled))
+        findings.extend(shown)
+    findings.sort(key=Finding.sort_key)
+    if args.add_noqa:
+        return _add_noqa(findings)
+    run_info = RunInfo(files_checked=len(results), color=use_color(sys.stdout.isatty()))
+    if args.statistics:
+        sys.stdout.write(statistics(findings, run_info))
     else:
-        for path in discover(args.paths or ["."], settings, follow_symlinks=args.follow_symlinks):
-            findings.extend(visible(lint_file(engine, path)))
-    sys.stdout.write(FORMATS[args.output_format](findings))
+        sys.stdout.write(FORMATS[args.output_format](findings, run_info))
     if findings and not args.exit_zero:
         return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _add_noqa(findings: Sequence[Finding]) -> int:
+    by_file: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_file.setdefault(finding.filename, []).append(finding)
+    lines = files = 0
+    for path, file_findings in by_file.items():
+        if path == "-" or not os.path.isfile(path):
+            continue
+        changed = add_noqa(path, file_findings)
+        if changed:
+            lines += changed
+            files += 1
+    sys.stdout.write(f"Added {lines} noqa directive{'s' if lines != 1 else ''} to {files} file{'s' if files != 1 else ''}.\n")
     return EXIT_CLEAN
 
 

@@ -318,32 +318,6 @@ def positions_of(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[cst.C
 
 
 # ---------------------------------------------------------------------------
-# noqa
-
-_NOQA = re.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
-
-
-def noqa_codes(line: str) -> frozenset[str] | None:
-    """Codes a ``# noqa`` comment on ``line`` suppresses; empty set = all; None = no noqa."""
-    match = _NOQA.search(line)
-    if match is None:
-        return None
-    codes = match.group("codes")
-    if not codes:
-        return frozenset()
-    return frozenset(c.upper() for c in re.split(r"[,\s]+", codes.strip()) if c)
-
-
-def is_suppressed(finding: Finding, lines: Sequence[str]) -> bool:
-    if finding.code == FILE_NOT_PARSED.code or not 0 < finding.line <= len(lines):
-        return False
-    codes = noqa_codes(lines[finding.line - 1])
-    if codes is None:
-        return False
-    return not codes or any(finding.code.startswith(c) for c in codes)
-
-
-# ---------------------------------------------------------------------------
 # decoding
 
 
@@ -617,6 +591,7 @@ class Engine:
 def lint_source(source: str, path: str = "<stdin>.py", settings: Settings | None = None) -> list[Finding]:
     """Lint one source string; ``# noqa`` comments are honoured."""
     settings = settings or Settings(project_root=Path.cwd())
-    result = Engine(settings).lint_text(source, path)
-    return [f for f in result.findings if not is_suppressed(f, result.lines)]
+    from .noqa import visible
+
+    return visible(Engine(settings).lint_text(source, path))
 

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .config import DEFAULT_EXCLUDE, Settings, relative_posix
-from .engine import Engine, FileResult, Finding, SourceError, is_suppressed
+from .engine import Engine, FileResult, Finding, SourceError
+from .noqa import visible
 
 
 def is_excluded(path: str, settings: Settings) -> bool:
@@ -81,11 +82,6 @@ def lint_file(engine: Engine, path: str) -> FileResult:
     if not os.path.lexists(path):
         return engine._unparsed(path, SourceError("no such file or directory"), [])
     return engine.lint_path(path)
-
-
-def visible(result: FileResult) -> list[Finding]:
-    """Findings of a file that no ``# noqa`` comment suppresses."""
-    return [f for f in result.findings if not is_suppressed(f, result.lines)]
 
 
 def lint_paths(paths: Iterable[str | Path], settings: Settings | None = None) -> list[Finding]:

@@ -7,7 +7,7 @@ import pytest
 
 from celery_lint.config import load_settings
 from celery_lint.engine import Engine, Finding
-from celery_lint.files import visible
+from celery_lint.noqa import unused_noqa, visible
 from celery_lint.rules import Example
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,9 +50,15 @@ def write_example(example: Example, root: Path) -> Path:
 
 
 def lint_example(example: Example, root: Path) -> list[Finding]:
+    """Lint as the CLI does: engine findings, noqa, and CLY901 when it is selected."""
     path = write_example(example, root)
     engine = Engine(load_settings(root))
-    return visible(engine.lint_path(str(path)))
+    result = engine.lint_path(str(path))
+    findings = visible(result)
+    enabled = [r.code for r in engine.rules]
+    if "CLY901" in enabled:
+        findings += unused_noqa(result, enabled)
+    return sorted(findings, key=Finding.sort_key)
 
 
 def annotated(path: Path) -> set[tuple[int, str]]:

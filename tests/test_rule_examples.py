@@ -59,6 +59,7 @@ def test_example_through_flake8(rule: type[Rule], kind: str, example: Example, t
     """flake8 reports exactly what the engine reports for every example (all codes)."""
     path = write_example(example, tmp_path)
     rel = os.path.relpath(path, tmp_path)
-    ours = sorted((rel, f.line, f.column, f.code) for f in lint_example(example, tmp_path))
+    # CLY901 is computed by the CLI after linting; flake8 has no notion of unused noqa
+    ours = sorted((rel, f.line, f.column, f.code) for f in lint_example(example, tmp_path) if f.code != "CLY901")
     # the engine result honours noqa, and so does flake8
     assert _flake8([rel], tmp_path) == ours

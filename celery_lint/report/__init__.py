@@ -1,19 +1,161 @@
-"""Output formats. Each takes findings and returns the text to print."""
+"""Output formats: text, json, sarif, github. Each renders findings plus run facts."""
 
 from __future__ import annotations
 
 import json
+import os
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from .. import __version__
 from ..engine import Finding
+from ..rules import ALL_RULES, RULES_BY_CODE, Rule
+
+INFORMATION_URI = "https://docs.celeryq.dev/"
 
 
-def text(findings: Sequence[Finding]) -> str:
-    return "".join(f"{f.filename}:{f.line}:{f.column}: {f.code} {f.message}\n" for f in findings)
+@dataclass(frozen=True)
+class RunInfo:
+    files_checked: int = 0
+    color: bool = False
 
 
-def json_format(findings: Sequence[Finding]) -> str:
+def use_color(stream_is_tty: bool) -> bool:
+    """Colour when writing to a terminal; ``NO_COLOR`` (any value) wins, ``FORCE_COLOR`` forces."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return stream_is_tty
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def summary(findings: Sequence[Finding], run: RunInfo) -> str:
+    checked = _plural(run.files_checked, "file")
+    if not findings:
+        return f"All checks passed ({checked} checked)."
+    files = len({f.filename for f in findings})
+    return f"Found {_plural(len(findings), 'finding')} in {_plural(files, 'file')} ({checked} checked)."
+
+
+def text(findings: Sequence[Finding], run: RunInfo) -> str:
+    if run.color:
+        bold, red, cyan, dim, reset = "\033[1m", "\033[1;31m", "\033[36m", "\033[2m", "\033[0m"
+    else:
+        bold = red = cyan = dim = reset = ""
+    lines = [
+        f"{bold}{f.filename}{reset}{dim}:{reset}{f.line}{dim}:{reset}{f.column}{dim}:{reset} "
+        f"{red}{f.code}{reset} {f.message}"
+        for f in findings
+    ]
+    lines.append(f"{cyan}{summary(findings, run)}{reset}")
+    return "\n".join(lines) + "\n"
+
+
+def json_format(findings: Sequence[Finding], run: RunInfo) -> str:
     return json.dumps([f.as_dict() for f in findings], indent=2) + "\n"
 
 
-FORMATS: dict[str, Callable[[Sequence[Finding]], str]] = {"text": text, "json": json_format}
+def _escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(findings: Sequence[Finding], run: RunInfo) -> str:
+    """GitHub Actions workflow commands: one ``::error`` annotation per finding."""
+    lines = []
+    for f in findings:
+        props = (
+            f"file={_escape_property(f.filename)},line={f.line},col={f.column},"
+            f"endLine={f.end_line},endColumn={f.end_column},title={_escape_property(f.code)}"
+        )
+        lines.append(f"::error {props}::{_escape_data(f'{f.code} {f.message}')}")
+    return "".join(line + "\n" for line in lines)
+
+
+def _rule_descriptor(rule: type[Rule]) -> dict[str, object]:
+    from ..docs import rule_doc  # docs imports the CLI parser; keep it off the import path
+
+    full = rule_doc(rule)
+    what = full.split("## What it does", 1)[-1].split("\n## ", 1)[0].strip()
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary()},
+        "fullDescription": {"text": what},
+        "help": {"text": full, "markdown": full},
+        "helpUri": f"https://github.com/celery-lint/celery-lint/blob/main/docs/rules.md#{rule.code.lower()}-{rule.name}",
+        "defaultConfiguration": {"level": "error" if rule.code == "CLY000" else "warning", "enabled": rule.default_enabled},
+        "properties": {"tags": ["celery", rule.scope], "precision": "high"},
+    }
+
+
+def sarif(findings: Sequence[Finding], run: RunInfo) -> str:
+    """SARIF 2.1.0, with every rule's metadata so GitHub code scanning can show its help."""
+    index = {rule.code: i for i, rule in enumerate(ALL_RULES)}
+    results = []
+    for f in findings:
+        rule = RULES_BY_CODE.get(f.code)
+        results.append(
+            {
+                "ruleId": f.code,
+                "ruleIndex": index[f.code],
+                "level": "error" if f.code == "CLY000" else "warning",
+                "message": {"text": f.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": _uri(f.filename), "uriBaseId": "%SRCROOT%"},
+                            "region": {
+                                "startLine": f.line,
+                                "startColumn": f.column,
+                                "endLine": f.end_line,
+                                "endColumn": f.end_column,
+                            },
+                        }
+                    }
+                ],
+                "properties": {"name": rule.name if rule else f.name},
+            }
+        )
+    document = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "celery-lint",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [_rule_descriptor(rule) for rule in ALL_RULES],
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _uri(path: str) -> str:
+    path = path.replace(os.sep, "/")
+    while path.startswith("./"):
+        path = path[2:]
+    return path
+
+
+FORMATS: dict[str, Callable[[Sequence[Finding], RunInfo], str]] = {
+    "text": text,
+    "json": json_format,
+    "sarif": sarif,
+    "github": github,
+}
