@@ -24,12 +24,18 @@ class AppLocator:
     def __init__(self, src_roots: tuple[Path, ...] = ()) -> None:
         self.src_roots = src_roots
         self._apps: dict[str, frozenset[str]] = {}
+        self._deps: dict[str, frozenset[str]] = {}
+        #: Files read (directly or through re-exports) for the file being linted: its
+        #: findings depend on them, so the cache must too.
+        self.touched: set[str] = set()
 
     def defines_app(self, module: str, name: str, importer: str, importer_module: str | None) -> bool:
         path = self._module_file(module, importer, importer_module)
         if path is None:
             return False
-        return name in self._app_names(path, module, 0)
+        names = self._app_names(path, module, 0)
+        self.touched.update(self._deps.get(path, (path,)))
+        return name in names
 
     def _module_file(self, module: str, importer: str, importer_module: str | None) -> str | None:
         bases: list[Path] = list(self.src_roots)
@@ -49,6 +55,7 @@ class AppLocator:
             return cached
         self._apps[path] = frozenset()  # cycles resolve to "no app"
         names: set[str] = set()
+        deps: set[str] = {path}
         try:
             with open(path, "rb") as handle:
                 tree = quiet_ast_parse(handle.read())
@@ -65,10 +72,14 @@ class AppLocator:
                         names.add(alias.asname or alias.name)
                     else:
                         sub = self._module_file(source, path, module)
-                        if sub is not None and alias.name in self._app_names(sub, source, hops + 1):
+                        if sub is None:
+                            continue
+                        if alias.name in self._app_names(sub, source, hops + 1):
                             names.add(alias.asname or alias.name)
+                        deps.update(self._deps.get(sub, (sub,)))
         result = frozenset(names)
         self._apps[path] = result
+        self._deps[path] = frozenset(deps)
         return result
 
 

@@ -12,9 +12,10 @@ from . import __version__
 from .config import ConfigError, Settings, load_settings
 from .engine import Engine, Finding, is_enabled
 from .catalogue import CATALOGUE
-from .engine import FileResult
-from .files import discover, lint_file
-from .noqa import UNUSED_NOQA, add_noqa, unused_noqa, visible
+from .cache import CACHE_DIR_NAME, Cache, fingerprint
+from .files import discover
+from .noqa import add_noqa
+from .runner import _shown, default_jobs, lint_files
 from .report import FORMATS, RunInfo, summary, use_color
 from .rules import ALL_RULES, RULES_BY_CODE
 
@@ -34,6 +35,16 @@ def _codes(value: str) -> list[str]:
     return codes
 
 
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive number of processes")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="celery-lint",
@@ -41,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         "dispatches inside transactions, and more.",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or directories to lint (default: .); - reads stdin")
-    parser.add_argument("--select", type=_codes, metavar="CODES", help="comma-separated codes or prefixes to enable (replaces the configured selection; also turns on off-by-default rules named more specifically than CLY)")
+    parser.add_argument("--select", type=_codes, metavar="CODES", help="comma-separated codes or prefixes to enable; replaces the configured select, extend-select and ignore, and turns on off-by-default rules named more specifically than CLY")
     parser.add_argument("--ignore", type=_codes, default=[], metavar="CODES", help="codes or prefixes to disable (added to the configured ignore list)")
     parser.add_argument("--extend-select", type=_codes, default=[], metavar="CODES", help="codes or prefixes to enable on top of the selection")
     parser.add_argument("--output-format", choices=sorted(FORMATS), default="text", help="output format (default: text)")
@@ -49,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--add-noqa", action="store_true", help="append `# noqa: CODE` to every reported line (merging with existing noqa comments), then exit 0")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     parser.add_argument("--config", type=Path, metavar="FILE", help="read settings from FILE instead of the nearest pyproject.toml")
+    parser.add_argument("--jobs", "-j", type=_positive, metavar="N", help="worker processes (default: all cores)")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    parser.add_argument("--cache-dir", type=Path, metavar="DIR", help="where the result cache lives (default: .celery_lint_cache at the project root)")
     parser.add_argument("--follow-symlinks", action="store_true", help="follow symlinked directories and files out of the given paths (cycles are still visited once)")
     parser.add_argument("--stdin-filename", metavar="NAME", help="the file name to lint stdin (-) as")
     parser.add_argument("--list-rules", action="store_true", help="print every rule with its default, scope and fix, then exit")
@@ -67,11 +81,15 @@ def settings_for(args: argparse.Namespace) -> Settings:
     settings = load_settings(start, args.config)
     changes: dict[str, object] = {}
     if args.select is not None:
+        # as in ruff, the command line is a later layer: its --select starts afresh,
+        # dropping the configured select/extend-select/ignore (its own --ignore applies)
         changes["select"] = tuple(args.select)
-    if args.ignore:
+        changes["extend_select"] = ()
+        changes["ignore"] = tuple(args.ignore)
+    elif args.ignore:
         changes["ignore"] = settings.ignore + tuple(args.ignore)
     if args.extend_select:
-        changes["extend_select"] = settings.extend_select + tuple(args.extend_select)
+        changes["extend_select"] = tuple(changes.get("extend_select", settings.extend_select)) + tuple(args.extend_select)
     return settings.replace(**changes) if changes else settings
 
 
@@ -113,12 +131,24 @@ def _name(code: str) -> str:
     return rule.name if rule else ""
 
 
-def _results(args: argparse.Namespace, engine: Engine, settings: Settings) -> list[FileResult]:
+def _lint(args: argparse.Namespace, settings: Settings) -> tuple[list[Finding], int, str | None]:
+    """Findings (noqa applied, sorted), files checked, and a cache warning if any."""
     if args.paths == ["-"]:
+        engine = Engine(settings)
         name = args.stdin_filename or "<stdin>.py"
-        return [engine.lint_bytes(sys.stdin.buffer.read(), name)]
+        result = engine.lint_bytes(sys.stdin.buffer.read(), name)
+        return _shown(engine, result), 1, None
+    cache = None
+    if not args.no_cache:
+        directory = args.cache_dir or settings.project_root / CACHE_DIR_NAME
+        cache = Cache(directory, fingerprint(settings, [r.code for r in Engine(settings).rules]))
     paths = discover(args.paths or ["."], settings, follow_symlinks=args.follow_symlinks)
-    return [lint_file(engine, path) for path in paths]
+    findings, checked = lint_files(paths, settings, jobs=args.jobs or default_jobs(), cache=cache)
+    warning = None
+    if cache is not None:
+        cache.save()
+        warning = cache.warning
+    return findings, checked, warning
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -134,20 +164,12 @@ def run(argv: Sequence[str] | None = None) -> int:
         raise ConfigError("`-` (stdin) cannot be combined with other paths")
     if args.add_noqa and "-" in args.paths:
         raise ConfigError("--add-noqa edits files; it cannot be used with stdin")
-    engine = Engine(settings)
-    report_unused = UNUSED_NOQA in {r.code for r in engine.rules}
-    enabled = [r.code for r in engine.rules]
-    findings: list[Finding] = []
-    results = _results(args, engine, settings)
-    for result in results:
-        shown = visible(result)
-        if report_unused and UNUSED_NOQA not in settings.ignored_codes_for(result.path):
-            shown.extend(unused_noqa(result, enabled))
-        findings.extend(shown)
-    findings.sort(key=Finding.sort_key)
+    findings, checked, warning = _lint(args, settings)
+    if warning:
+        sys.stderr.write(f"celery-lint: warning: {warning}\n")
     if args.add_noqa:
         return _add_noqa(findings)
-    run_info = RunInfo(files_checked=len(results), color=use_color(sys.stdout.isatty()))
+    run_info = RunInfo(files_checked=checked, color=use_color(sys.stdout.isatty()))
     if args.statistics:
         sys.stdout.write(statistics(findings, run_info))
     else:

@@ -144,6 +144,16 @@ def _child_fields(node_type: type) -> tuple[str, ...]:
 
 Hook = Callable[[Any], Any]
 
+# isinstance() against libcst's ABCs is slow; classify each value type once:
+# 1 = a node, 2 = a sequence (of nodes), 0 = anything else.
+_KIND: dict[type, int] = {}
+
+
+def _kind(value_type: type) -> int:
+    kind = 1 if issubclass(value_type, cst.CSTNode) else 2 if value_type in (list, tuple) else 0
+    _KIND[value_type] = kind
+    return kind
+
 
 class _Walk:
     """Depth-first walk calling context handlers, then rule hooks (reverse on leave)."""
@@ -160,9 +170,12 @@ class _Walk:
                 hook(node)
         for name in _child_fields(node_type):
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
+            kind = _KIND.get(type(value))
+            if kind is None:
+                kind = _kind(type(value))
+            if kind == 1:
                 self.run(value)
-            elif isinstance(value, (list, tuple)):
+            elif kind == 2:
                 for item in value:
                     if isinstance(item, cst.CSTNode):
                         self.run(item)
@@ -439,17 +452,27 @@ class Engine:
 
     def active_rules(self, text: str, path: str) -> tuple[type[Rule], ...]:
         """The rules that can possibly report in this file: the prefilter."""
-        posix = relative_posix(path, self.settings.project_root)
-        ignored = self.settings.ignored_codes_for(path)
         present = {n for n in self._needles if n in text}
         if not present:
             return ()
+        posix = relative_posix(path, self.settings.project_root)
+        ignored = self.settings.ignored_codes_for(path)
+        patterns: dict[re.Pattern[str], bool] = {}
+
+        def matches(pattern: re.Pattern[str] | None) -> bool:
+            if pattern is None:
+                return True
+            if pattern not in patterns:
+                patterns[pattern] = pattern.search(text) is not None
+            return patterns[pattern]
+
         return tuple(
             rule
             for rule in self.file_rules
             if not any(rule.code.startswith(c) for c in ignored)
             and rule.applies_to_path(posix)
             and any(n in present for n in rule.needles)
+            and matches(rule.text_pattern)
         )
 
     # -- entry points ------------------------------------------------------------
@@ -475,6 +498,7 @@ class Engine:
         return self.lint_text(text, path)
 
     def lint_text(self, text: str, path: str) -> FileResult:
+        self.apps.touched = set()
         lines = text.splitlines()
         rules = self.active_rules(text, path)
         if not rules:

@@ -96,8 +96,13 @@ def test_unparsable_input_is_cly000(data: bytes, reason: str) -> None:
 
 
 def test_syntax_error_reports_the_parser_line() -> None:
-    result = Engine(Settings()).lint_bytes(b"import celery\n\n\ndef broken(:\n    pass\n", "bad.py")
+    result = Engine(Settings()).lint_bytes(b"from celery import shared_task\n\n@shared_task\ndef broken(:\n    pass\n", "bad.py")
     assert result.findings[0].line == 4
+
+
+def test_files_that_cannot_hold_celery_code_are_not_parsed_even_if_broken() -> None:
+    result = Engine(Settings()).lint_bytes(b"def broken(:\n    pass\n", "bad.py")
+    assert result.findings == [] and not result.parsed
 
 
 def test_deep_nesting_is_cly000_not_a_traceback() -> None:

@@ -38,3 +38,4 @@ class FileNotParsed(Rule):
     code = "CLY000"
     name = "file-not-parsed"
     needles = ()
+    text_pattern = None

@@ -55,6 +55,7 @@ class TasksImportedInModels(Rule):
     name = "tasks-imported-in-models"
     scope = "file+"
     needles = ("tasks",)
+    text_pattern = None
     path_pattern = re.compile(r"(^|/)(models\.py|models/[^/]+\.py)$")
 
     VALID = [

@@ -59,6 +59,7 @@ class DispatchWithoutQueue(Rule):
     name = "dispatch-without-queue"
     scope = "file+"
     needles = DISPATCH_NEEDLES
+    text_pattern = None
 
     VALID = [
         # No sign of named queues in the file.

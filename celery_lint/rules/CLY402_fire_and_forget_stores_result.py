@@ -49,6 +49,7 @@ class FireAndForgetStoresResult(Rule):
     name = "fire-and-forget-stores-result"
     fix = "unsafe"
     needles = DISPATCH_NEEDLES
+    text_pattern = None
 
     VALID = [
         """

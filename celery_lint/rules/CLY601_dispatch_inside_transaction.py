@@ -70,6 +70,7 @@ class DispatchInsideTransaction(Rule):
     scope = "file+"
     fix = "safe"
     needles = DISPATCH_NEEDLES
+    text_pattern = None
 
     VALID = [
         """

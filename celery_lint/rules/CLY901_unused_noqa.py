@@ -47,6 +47,7 @@ class UnusedNoqa(Rule):
     default_enabled = False
     fix = "safe"
     needles = ()
+    text_pattern = None
 
     VALID = [
         Example(

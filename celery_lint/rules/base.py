@@ -15,10 +15,15 @@ if TYPE_CHECKING:
 
 #: Text that makes a file worth parsing for rules about task definitions: every task
 #: decorator resolves through an import from ``celery`` or from an app module
-#: (``celery``/``celery_app``/``worker``).
+#: (``celery``/``celery_app``/``worker``). Known limit: a file whose only app import is
+#: from a module named otherwise (``from proj.app import app``) is not parsed.
 TASK_DEFINITION_NEEDLES = ("celery", "worker")
-#: Text that makes a file worth parsing for rules about sending tasks.
-DISPATCH_NEEDLES = (".delay", "apply_async", "send_task")
+#: ... and every task definition spells ``.task`` or ``shared_task`` (``@app.task``,
+#: ``@shared_task(...)``, ``app.task(fn)``).
+TASK_DEFINITION_PATTERN = re.compile(r"(?:\.|\bshared_)task\b")
+#: Text that makes a file worth parsing for rules about sending tasks: a call, not a
+#: mock attribute (``task.delay.assert_called_once_with``) or a patch target string.
+DISPATCH_NEEDLES = (".delay(", "apply_async(", "send_task(", "delay_on_commit(")
 
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Options", "References")
 
@@ -74,6 +79,8 @@ class Rule:
     fix: ClassVar[str | None] = None
     #: The rule can only report in files containing one of these strings.
     needles: ClassVar[tuple[str, ...]] = TASK_DEFINITION_NEEDLES
+    #: When set, the file must also match this regex (checked once per pattern and file).
+    text_pattern: ClassVar[re.Pattern[str] | None] = TASK_DEFINITION_PATTERN
     #: When set, the rule only runs on files whose POSIX path matches this regex.
     path_pattern: ClassVar[re.Pattern[str] | None] = None
     #: Analyses (classes with the same hooks, e.g. :class:`~celery_lint.side_effects.SideEffects`)

@@ -1,0 +1,129 @@
+"""The result cache: a warm run reads and parses nothing that did not change.
+
+One JSON file per (celery-lint version, settings, enabled rules) fingerprint under
+``.celery_lint_cache/`` at the project root. An entry is reused when the file's stat
+(mtime, size) is unchanged, or else when its content hash is; and only when every other
+file its findings depended on (app modules read to resolve ``from x import app``) is
+unchanged too. A corrupt or unwritable cache is ignored: the run just lints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import __version__
+from .config import Settings
+from .engine import Finding
+
+CACHE_DIR_NAME = ".celery_lint_cache"
+_FORMAT = 1
+
+
+def fingerprint(settings: Settings, enabled: Sequence[str]) -> str:
+    relevant = {
+        f.name: repr(getattr(settings, f.name))
+        for f in fields(settings)
+        if f.name not in ("config_file",)
+    }
+    if settings.task_name_pattern is not None:
+        relevant["task_name_pattern"] = settings.task_name_pattern.pattern
+    payload = json.dumps([_FORMAT, __version__, _code_stamp(), relevant, sorted(enabled)], sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def _code_stamp() -> list[list[object]]:
+    """celery-lint's own modules (an editable install changes without a version bump)."""
+    package = Path(__file__).resolve().parent
+    stamp: list[list[object]] = []
+    for module in sorted(package.rglob("*.py")):
+        st = module.stat()
+        stamp.append([module.relative_to(package).as_posix(), st.st_size, st.st_mtime_ns])
+    return stamp
+
+
+def _stat(path: str) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size]
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class Cache:
+    def __init__(self, directory: Path, key: str) -> None:
+        self.directory = directory
+        self.file = directory / f"{key}.json"
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.dirty = False
+        self.warning: str | None = None
+        try:
+            with open(self.file, encoding="utf-8") as handle:
+                data = json.load(handle)
+            if isinstance(data, dict) and data.get("format") == _FORMAT and isinstance(data.get("files"), dict):
+                self.entries = data["files"]
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError):
+            self.entries = {}  # corrupt: start afresh, it will be rewritten
+
+    @staticmethod
+    def _key(path: str) -> str:
+        return os.path.abspath(path)
+
+    def _deps_unchanged(self, entry: dict[str, Any]) -> bool:
+        return all(_stat(dep) == stat for dep, stat in entry.get("deps", {}).items())
+
+    def by_stat(self, path: str) -> list[Finding] | None:
+        entry = self.entries.get(self._key(path))
+        if entry is None or entry.get("stat") != _stat(path) or not self._deps_unchanged(entry):
+            return None
+        return self._findings(entry, path)
+
+    def by_content(self, path: str, digest: str) -> list[Finding] | None:
+        entry = self.entries.get(self._key(path))
+        if entry is None or entry.get("hash") != digest or not self._deps_unchanged(entry):
+            return None
+        entry["stat"] = _stat(path)
+        self.dirty = True
+        return self._findings(entry, path)
+
+    def store(self, path: str, digest: str, findings: Sequence[Finding], deps: Sequence[str]) -> None:
+        self.entries[self._key(path)] = {
+            "stat": _stat(path),
+            "hash": digest,
+            "deps": {dep: _stat(dep) for dep in deps},
+            "findings": [{k: v for k, v in asdict(f).items() if k != "filename"} for f in findings],
+        }
+        self.dirty = True
+
+    @staticmethod
+    def _findings(entry: dict[str, Any], path: str) -> list[Finding] | None:
+        try:
+            return [Finding(filename=path, **item) for item in entry["findings"]]
+        except (TypeError, KeyError):
+            return None
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            ignore = self.directory / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# created by celery-lint\n*\n")
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"format": _FORMAT, "version": __version__, "files": self.entries}, handle)
+            os.replace(tmp, self.file)
+        except OSError as exc:
+            self.warning = f"cache not written ({self.directory}): {exc.strerror or exc}"
