@@ -221,15 +221,19 @@ def settings_from_mapping(table: Mapping[str, Any], *, project_root: Path, confi
     return Settings(project_root=project_root, config_file=config_file, **values)
 
 
-def read_pyproject(path: Path) -> dict[str, Any] | None:
-    """The ``[tool.celery-lint]`` table of ``path``, or None when it has none."""
+def _load_toml(path: Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+            return tomllib.load(handle)
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+def read_pyproject(path: Path) -> dict[str, Any] | None:
+    """The ``[tool.celery-lint]`` table of ``path``, or None when it has none."""
+    data = _load_toml(path)
     tool = data.get("tool", {})
     table = tool.get("celery-lint") if isinstance(tool, dict) else None
     if table is None:
@@ -275,13 +279,7 @@ def load_settings(start: Path, config_file: Path | None = None) -> Settings:
 
 
 def _read_bare(path: Path) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    data = _load_toml(path)
     # A file with a [tool.celery-lint] table works as well as one with top-level keys.
     tool = data.get("tool")
     if isinstance(tool, dict) and isinstance(tool.get("celery-lint"), dict):

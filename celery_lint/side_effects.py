@@ -12,13 +12,13 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import libcst as cst
 
 if TYPE_CHECKING:
     from .config import Settings
-    from .context import FileContext
+    from .context import FileContext, TaskDef
 
 #: Glob patterns (``*`` spans dots) of calls whose repetition repeats a side effect.
 DEFAULT_NON_IDEMPOTENT_CALLS = (
@@ -222,6 +222,16 @@ class SideEffects:
             if reached != "":
                 return reached
         return ""
+
+
+    def first_effects(self, tasks: list[TaskDef]) -> Iterator[tuple[TaskDef, Effect]]:
+        """Each task with the first non-idempotent call it reaches, for those that reach one."""
+        for task in tasks:
+            if task.func is None:
+                continue
+            effects = self.effects_of(task.func)
+            if effects:
+                yield task, effects[0]
 
 
 def describe(effect: Effect) -> str:

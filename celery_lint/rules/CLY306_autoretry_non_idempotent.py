@@ -150,11 +150,8 @@ def announce(topic):
 
     def module_leave(self) -> None:
         analysis: SideEffects = self.ctx.analyses[SideEffects]
-        for task in self._pending:
-            assert task.func is not None
-            effects = analysis.effects_of(task.func)
-            if effects:
-                self.report(effects[0].site, f"task `{task.name}` retries but {describe(effects[0])}; a retry repeats it")
+        for task, effect in analysis.first_effects(self._pending):
+            self.report(effect.site, f"task `{task.name}` retries but {describe(effect)}; a retry repeats it")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

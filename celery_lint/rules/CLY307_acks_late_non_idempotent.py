@@ -127,12 +127,8 @@ def receipt(address):
 
     def module_leave(self) -> None:
         analysis: SideEffects = self.ctx.analyses[SideEffects]
-        for task in self._late:
-            assert task.func is not None
-            effects = analysis.effects_of(task.func)
-            if effects:
-                self.report(
-                    effects[0].site,
-                    f"task `{task.name}` acknowledges late but {describe(effects[0])}; "
-                    "a redelivery after a worker crash repeats it",
-                )
+        for task, effect in analysis.first_effects(self._late):
+            self.report(
+                effect.site,
+                f"task `{task.name}` acknowledges late but {describe(effect)}; a redelivery after a worker crash repeats it",
+            )
