@@ -17,7 +17,7 @@ from .files import discover
 from .noqa import add_noqa
 from .runner import _shown, default_jobs, lint_files
 from .report import FORMATS, RunInfo, summary, use_color
-from .rules import ALL_RULES, RULES_BY_CODE
+from .rules import RULES_BY_CODE
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 

@@ -88,7 +88,8 @@ def render_readme(text: str) -> str:
         pattern = re.compile(rf"(<!-- begin: {name} -->\n).*?(<!-- end: {name} -->)", re.DOTALL)
         if not pattern.search(text):
             raise ValueError(f"README has no `<!-- begin: {name} -->` section")
-        text = pattern.sub(lambda m: m.group(1) + render() + "\n" + m.group(2), text)
+        rendered = render()
+        text = pattern.sub(lambda m, r=rendered: m.group(1) + r + "\n" + m.group(2), text)
     return text
 
 

@@ -49,9 +49,9 @@ def _linter_names() -> set[str]:
         contexts: list[FileContext] = []
         original = FileContext.__init__
 
-        def capture(self: FileContext, *args: object, **kwargs: object) -> None:
-            original(self, *args, **kwargs)  # type: ignore[arg-type]
-            contexts.append(self)
+        def capture(self: FileContext, *args: object, _original=original, _seen=contexts, **kwargs: object) -> None:
+            _original(self, *args, **kwargs)  # type: ignore[arg-type]
+            _seen.append(self)
 
         FileContext.__init__ = capture  # type: ignore[method-assign]
         try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..context import TaskDef, keyword_args, literal_value
-from .base import Example, Rule
+from .base import Rule
 
 
 def retry_receiver(task: TaskDef) -> set[str]:

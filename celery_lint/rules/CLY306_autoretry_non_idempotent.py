@@ -4,7 +4,7 @@ import libcst as cst
 
 from ..context import TaskDef
 from ..side_effects import SideEffects, describe
-from .base import Example, Rule
+from .base import Rule
 from .CLY301_retry_not_raised import retry_receiver
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from ..celery_api import LATE_ACK_OPTIONS
 from ..context import UNKNOWN, TaskDef
 from ..side_effects import SideEffects, describe
-from .base import Example, Rule
+from .base import Rule
 
 
 class AcksLateNonIdempotent(Rule):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ..context import Dispatch
-from .base import DISPATCH_NEEDLES, Example, Rule
+from .base import DISPATCH_NEEDLES, Rule
 from .CLY401_dispatch_without_queue import _describe
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from ..context import Dispatch
-from .base import DISPATCH_NEEDLES, Example, Rule
+from .base import DISPATCH_NEEDLES, Rule
 from .CLY401_dispatch_without_queue import _describe
 
 _ATOMIC = ("django.db.transaction.atomic",)
