@@ -109,3 +109,22 @@ def test_symlinks_out_of_the_tree_are_followed_only_when_asked(tmp_path: Path) -
     assert "CLY" not in run().stdout
     followed = run("--follow-symlinks").stdout
     assert followed.count("CLY101") == 2  # through the linked dir and the linked file; the loop ends
+
+
+def test_new_python_syntax_is_linted_not_reported(tmp_path: Path) -> None:
+    """3.12+ syntax is valid input even when celery-lint runs on an older Python."""
+    source = (
+        HEADER
+        + "type Payload = dict[str, int]\n\n"
+        + "class Box[T]:\n    item: T\n\n"
+        + "def first[T](items: list[T]) -> T:\n    return items[0]\n\n"
+        + "@shared_task\ndef t(name):\n"
+        + "    try:\n        return f\"{f'{name!r:>{10}}'}\"\n"
+        + "    except* ValueError:\n        pass\n"
+        + "    try:\n        return 1\n"
+        + "    except TypeError, KeyError:\n        return 2\n"
+    )
+    (tmp_path / "new.py").write_text(source)
+    proc = subprocess.run([sys.executable, "-m", "celery_lint", "new.py"], cwd=tmp_path, capture_output=True, text=True)
+    assert "CLY000" not in proc.stdout, proc.stdout
+    assert "CLY101" in proc.stdout
