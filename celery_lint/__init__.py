@@ -4,14 +4,36 @@ Public API::
 
     from celery_lint import lint_source, lint_paths
     findings = lint_source(code, "proj/tasks.py")
+
+Names are imported on first use, so that the command line can answer for files with no
+Celery code without importing libcst.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 __version__ = "0.1.0"
 
-from .config import ConfigError, Settings, load_settings  # noqa: E402
-from .engine import Engine, Finding, lint_source  # noqa: E402
-from .files import lint_paths  # noqa: E402
+_EXPORTS = {
+    "ConfigError": "config",
+    "Settings": "config",
+    "load_settings": "config",
+    "Engine": "engine",
+    "Finding": "engine",
+    "lint_source": "engine",
+    "lint_paths": "files",
+}
 
-__all__ = ["ConfigError", "Engine", "Finding", "Settings", "__version__", "lint_paths", "lint_source", "load_settings"]
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'celery_lint' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

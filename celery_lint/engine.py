@@ -34,10 +34,8 @@ from .context import _LEAVE as _CONTEXT_LEAVE
 from .context import _VISIT as _CONTEXT_VISIT
 from .context import FileContext, quiet_ast_parse
 from .rules import ALL_RULES, FILE_NOT_PARSED, Rule
+from .prefilter import MAX_FILE_BYTES
 from .rules.base import Report
-
-#: Files larger than this are reported (CLY000) instead of parsed.
-MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)

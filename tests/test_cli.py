@@ -126,3 +126,58 @@ def test_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "celery-lint"
     proc = subprocess.run([str(script), "--version"], capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 0
+
+
+FAST_PATH_CASES = {
+    "plain.py": b"def f():\n    return 1\n",
+    "mock.py": b"def test(m):\n    m.task.delay.assert_called_once()\n",
+}
+SLOW_PATH_CASES = {
+    "noqa.py": b"x = 1  # noqa: CLY101\n",
+    "nul.py": b"x = 1\x00\n",
+    "latin.py": "# -*- coding: latin-1 -*-\nx = 'é'\n".encode("latin-1"),
+    "task.py": TASK.encode(),
+}
+
+
+@pytest.mark.parametrize("args", [[], ["--output-format", "json"], ["--output-format", "github"], ["--statistics"], ["--extend-select", "CLY901"]])
+def test_fast_path_prints_what_the_full_run_prints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, args: list[str]) -> None:
+    from celery_lint import cli
+
+    for name, data in {**FAST_PATH_CASES, **SLOW_PATH_CASES}.items():
+        (tmp_path / name).write_bytes(data)
+    monkeypatch.chdir(tmp_path)
+    for files in (list(FAST_PATH_CASES), *([name] for name in SLOW_PATH_CASES)):
+        fast = (cli.main([*args, "--no-cache", *files]), capsys.readouterr().out)
+        monkeypatch.setattr(cli, "_nothing_to_lint", lambda *a: False)
+        full = (cli.main([*args, "--no-cache", *files]), capsys.readouterr().out)
+        monkeypatch.undo()
+        monkeypatch.chdir(tmp_path)
+        assert fast == full, files
+
+
+def test_fast_path_is_taken_only_for_files_no_rule_could_report_on(tmp_path: Path) -> None:
+    from celery_lint import cli
+    from celery_lint.config import Settings
+
+    for name, data in {**FAST_PATH_CASES, **SLOW_PATH_CASES}.items():
+        (tmp_path / name).write_bytes(data)
+    parse = lambda *paths: cli.build_parser().parse_args([str(tmp_path / p) for p in paths])  # noqa: E731
+    assert cli._nothing_to_lint(parse(*FAST_PATH_CASES), Settings())
+    for name in SLOW_PATH_CASES:
+        assert not cli._nothing_to_lint(parse(name), Settings()), name
+    assert not cli._nothing_to_lint(cli.build_parser().parse_args([str(tmp_path)]), Settings())
+
+
+def test_fast_path_does_not_import_libcst(tmp_path: Path) -> None:
+    (tmp_path / "plain.py").write_text("def f():\n    return 1\n")
+    code = "import sys\nfrom celery_lint.cli import main\nrc = main(['plain.py'])\nprint(rc, 'libcst' in sys.modules)\n"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.stdout.splitlines()[-1] == "0 False"
+
+
+def test_output_format_choices_match_the_renderers() -> None:
+    from celery_lint.cli import OUTPUT_FORMATS
+    from celery_lint.report import FORMATS
+
+    assert sorted(OUTPUT_FORMATS) == sorted(FORMATS)

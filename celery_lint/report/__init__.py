@@ -10,6 +10,9 @@ from typing import Callable, Sequence
 from .. import __version__
 from ..engine import Finding
 from ..rules import ALL_RULES, RULES_BY_CODE, Rule
+from ..summary import colored, summary_line, use_color
+
+__all__ = ["FORMATS", "RunInfo", "summary", "use_color"]
 
 INFORMATION_URI = "https://docs.celeryq.dev/"
 
@@ -20,38 +23,21 @@ class RunInfo:
     color: bool = False
 
 
-def use_color(stream_is_tty: bool) -> bool:
-    """Colour when writing to a terminal; ``NO_COLOR`` (any value) wins, ``FORCE_COLOR`` forces."""
-    if os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    return stream_is_tty
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def summary(findings: Sequence[Finding], run: RunInfo) -> str:
-    checked = _plural(run.files_checked, "file")
-    if not findings:
-        return f"All checks passed ({checked} checked)."
-    files = len({f.filename for f in findings})
-    return f"Found {_plural(len(findings), 'finding')} in {_plural(files, 'file')} ({checked} checked)."
+    return summary_line(len(findings), len({f.filename for f in findings}), run.files_checked)
 
 
 def text(findings: Sequence[Finding], run: RunInfo) -> str:
     if run.color:
-        bold, red, cyan, dim, reset = "\033[1m", "\033[1;31m", "\033[36m", "\033[2m", "\033[0m"
+        bold, red, dim, reset = "\033[1m", "\033[1;31m", "\033[2m", "\033[0m"
     else:
-        bold = red = cyan = dim = reset = ""
+        bold = red = dim = reset = ""
     lines = [
         f"{bold}{f.filename}{reset}{dim}:{reset}{f.line}{dim}:{reset}{f.column}{dim}:{reset} "
         f"{red}{f.code}{reset} {f.message}"
         for f in findings
     ]
-    lines.append(f"{cyan}{summary(findings, run)}{reset}")
+    lines.append(colored(summary(findings, run), run.color))
     return "\n".join(lines) + "\n"
 
 

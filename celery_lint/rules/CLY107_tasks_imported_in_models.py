@@ -5,7 +5,7 @@ import re
 import libcst as cst
 
 from ..context import dotted_name, resolve_relative
-from .base import Example, Rule
+from .base import MODELS_NEEDLES, Example, Rule
 
 
 class TasksImportedInModels(Rule):
@@ -54,7 +54,7 @@ class TasksImportedInModels(Rule):
     code = "CLY107"
     name = "tasks-imported-in-models"
     scope = "file+"
-    needles = ("tasks",)
+    needles = MODELS_NEEDLES
     text_pattern = None
     path_pattern = re.compile(r"(^|/)(models\.py|models/[^/]+\.py)$")
 

@@ -13,17 +13,9 @@ if TYPE_CHECKING:
     from ..config import Settings
     from ..context import FileContext
 
-#: Text that makes a file worth parsing for rules about task definitions: every task
-#: decorator resolves through an import from ``celery`` or from an app module
-#: (``celery``/``celery_app``/``worker``). Known limit: a file whose only app import is
-#: from a module named otherwise (``from proj.app import app``) is not parsed.
-TASK_DEFINITION_NEEDLES = ("celery", "worker")
-#: ... and every task definition spells ``.task`` or ``shared_task`` (``@app.task``,
-#: ``@shared_task(...)``, ``app.task(fn)``).
-TASK_DEFINITION_PATTERN = re.compile(r"(?:\.|\bshared_)task\b")
-#: Text that makes a file worth parsing for rules about sending tasks: a call, not a
-#: mock attribute (``task.delay.assert_called_once_with``) or a patch target string.
-DISPATCH_NEEDLES = (".delay(", "apply_async(", "send_task(", "delay_on_commit(")
+from ..prefilter import DISPATCH_NEEDLES, MODELS_NEEDLES, TASK_DEFINITION_NEEDLES, TASK_DEFINITION_PATTERN
+
+__all__ = ["DISPATCH_NEEDLES", "MODELS_NEEDLES", "TASK_DEFINITION_NEEDLES", "TASK_DEFINITION_PATTERN", "Example", "Rule"]
 
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Options", "References")
 

@@ -1,0 +1,29 @@
+"""What makes a file worth parsing: the needles and limits, importable without libcst.
+
+The rules take their needles from here, and the CLI's fast path (a commit that touches
+no Celery code never imports libcst) reads them before anything heavy is imported.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: Text that makes a file worth parsing for rules about task definitions: every task
+#: decorator resolves through an import from ``celery`` or from an app module
+#: (``celery``/``celery_app``/``worker``). Known limit: a file whose only app import is
+#: from a module named otherwise (``from proj.app import app``) is not parsed.
+TASK_DEFINITION_NEEDLES = ("celery", "worker")
+#: ... and every task definition spells ``.task`` or ``shared_task`` (``@app.task``,
+#: ``@shared_task(...)``, ``app.task(fn)``).
+TASK_DEFINITION_PATTERN = re.compile(r"(?:\.|\bshared_)task\b")
+#: Text that makes a file worth parsing for rules about sending tasks: a call, not a
+#: mock attribute (``task.delay.assert_called_once_with``) or a patch target string.
+DISPATCH_NEEDLES = (".delay(", "apply_async(", "send_task(", "delay_on_commit(")
+#: CLY107: a models module importing a tasks module.
+MODELS_NEEDLES = ("tasks",)
+
+#: Every needle of every rule: a file containing none of them cannot be reported on.
+ALL_NEEDLES = TASK_DEFINITION_NEEDLES + DISPATCH_NEEDLES + MODELS_NEEDLES
+
+#: Files larger than this are reported (CLY000) instead of parsed.
+MAX_FILE_BYTES = 20 * 1024 * 1024
