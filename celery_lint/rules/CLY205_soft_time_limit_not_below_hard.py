@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import libcst as cst
+
+from ..context import Dispatch, TaskDef, literal_value
+from .base import DISPATCH_NEEDLES, TASK_DEFINITION_NEEDLES, Example, Rule
+
+
+def _limits(keywords: dict[str, cst.Arg]) -> tuple[float, float] | None:
+    soft = literal_value(keywords["soft_time_limit"].value) if "soft_time_limit" in keywords else None
+    hard = literal_value(keywords["time_limit"].value) if "time_limit" in keywords else None
+    numbers = (int, float)
+    if isinstance(soft, numbers) and isinstance(hard, numbers) and not isinstance(soft, bool) and not isinstance(hard, bool):
+        return soft, hard
+    return None
+
+
+class SoftTimeLimitNotBelowHard(Rule):
+    """`soft_time_limit` at or above `time_limit`.
+
+    ## What it does
+    Reports literal `soft_time_limit` and `time_limit` (constant arithmetic such as
+    `10 * 60` is understood) where the soft limit is not below the hard one, on a task
+    decorator or in an `apply_async(...)`/`send_task(...)` call.
+
+    ## Why is this bad?
+    The soft limit raises `SoftTimeLimitExceeded` inside the task so it can clean up; the
+    hard limit kills the worker process. When the soft limit is not below the hard one,
+    the process is killed first and the clean-up never runs.
+
+    ## Example
+    ```python
+    @shared_task(soft_time_limit=600, time_limit=600)
+    def export(): ...
+    ```
+
+    ## Use instead
+    ```python
+    @shared_task(soft_time_limit=540, time_limit=600)
+    def export(): ...
+    ```
+
+    ## Options
+    None.
+
+    ## References
+    - [Celery: Time limits](https://docs.celeryq.dev/en/stable/userguide/workers.html#time-limits)
+    """
+
+    code = "CLY205"
+    name = "soft-time-limit-not-below-hard"
+    needles = TASK_DEFINITION_NEEDLES + DISPATCH_NEEDLES
+    text_pattern = None
+
+    VALID = [
+        """
+from celery import shared_task
+
+@shared_task(name="proj.export", soft_time_limit=9 * 60, time_limit=10 * 60)
+def export():
+    return 1
+
+def view(limit):
+    export.apply_async(soft_time_limit=limit, time_limit=60)
+""",
+    ]
+    INVALID = [
+        """
+from celery import shared_task
+
+@shared_task(name="proj.export", soft_time_limit=600, time_limit=10 * 60)  # error
+def export():
+    return 1
+
+def view():
+    export.apply_async(soft_time_limit=120, time_limit=60)  # error
+""",
+    ]
+
+    def task_enter(self, task: TaskDef) -> None:
+        limits = _limits(task.options)
+        if limits is not None and limits[0] >= limits[1]:
+            self.report(
+                task.options["soft_time_limit"],
+                f"task `{task.name}`: `soft_time_limit={limits[0]:g}` is not below `time_limit={limits[1]:g}`; "
+                "the hard limit kills the process before the soft limit fires",
+            )
+
+    def dispatch(self, dispatch: Dispatch) -> None:
+        limits = _limits(dispatch.keywords)
+        if limits is not None and limits[0] >= limits[1]:
+            self.report(
+                dispatch.keywords["soft_time_limit"],
+                f"`soft_time_limit={limits[0]:g}` is not below `time_limit={limits[1]:g}`; "
+                "the hard limit kills the process before the soft limit fires",
+            )
