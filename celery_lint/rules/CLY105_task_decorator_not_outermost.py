@@ -1,14 +1,23 @@
 from __future__ import annotations
 
+import libcst as cst
+
 from ..context import TaskDef
 from .base import Example, Rule
+
+
+def _is_base_attribute(decorator: cst.BaseExpression, base: str) -> bool:
+    func = decorator.func if isinstance(decorator, cst.Call) else decorator
+    return isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == base
 
 
 class TaskDecoratorNotOutermost(Rule):
     """Task decorator that is not the outermost (first) decorator.
 
     ## What it does
-    Reports `@app.task`/`@shared_task` written below another decorator.
+    Reports `@app.task`/`@shared_task` written below another decorator. A decorator that is
+    an attribute of the task's own `base=` class (`@PublicTask.permission_check(...)` over
+    `@app.task(base=PublicTask)`) is made to decorate task objects and is not reported.
 
     ## Why is this bad?
     Decorators apply bottom-up, so a decorator above the task decorator wraps the task
@@ -56,6 +65,22 @@ from celery import shared_task
 def export(user_id):
     return user_id
 """,
+        """
+from celery import Task, shared_task
+
+class PublicTask(Task):
+    @classmethod
+    def permission_check(cls, check):
+        def decorator(task):
+            task.check_permission = check
+            return task
+        return decorator
+
+@PublicTask.permission_check(lambda user: True)
+@shared_task(name="proj.sync", base=PublicTask)
+def sync(user_id):
+    return user_id
+""",
     ]
     INVALID = [
         """
@@ -70,11 +95,17 @@ def export(user_id):
     ]
 
     def task_enter(self, task: TaskDef) -> None:
-        if task.func is not None and task.decorator_index > 0:
-            above = "the decorator above it wraps" if task.decorator_index == 1 else (
-                f"the {task.decorator_index} decorators above it wrap"
-            )
-            self.report(
-                task.decorator_expr,
-                f"task decorator of `{task.name}` is not the outermost decorator; {above} the task object",
-            )
+        if task.func is None or task.decorator_index == 0:
+            return
+        base = task.options["base"].value if "base" in task.options else None
+        outer = [d.decorator for d in task.func.decorators[: task.decorator_index]]
+        if isinstance(base, cst.Name) and all(_is_base_attribute(d, base.value) for d in outer):
+            return  # the base Task class's own decorators are meant to wrap the task
+        if task.decorator_index == 1:
+            above = "the decorator above it wraps"
+        else:
+            above = f"the {task.decorator_index} decorators above it wrap"
+        self.report(
+            task.decorator_expr,
+            f"task decorator of `{task.name}` is not the outermost decorator; {above} the task object",
+        )
