@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import re
+
+from ..config import relative_posix
+from .base import Example, Rule
+
+_TEST_MODULE = re.compile(r"(^|[._/])(tests?|testing|conftest)([._/]|$)|test_|_tests?\.py$")
+
+
+class EagerModeInSettings(Rule):
+    """`task_always_eager = True` outside test settings.
+
+    ## What it does
+    Reports `task_always_eager = True` set in a module that is not a test module: the
+    Django spellings `CELERY_TASK_ALWAYS_EAGER`/`CELERY_ALWAYS_EAGER`, a lowercase
+    `task_always_eager` in a config module, `app.conf.task_always_eager = True`,
+    `app.conf.update(task_always_eager=True)` and `Celery(..., task_always_eager=True)`.
+    Modules whose path below the project root names tests (`tests/`, `test_*.py`,
+    `settings/test.py`, `conftest.py`) are exempt.
+
+    ## Why is this bad?
+    In eager mode `.delay()` runs the task inline, in the web process, and never touches
+    the broker: production requests block on background work, retries and time limits do
+    not apply, and the worker configuration is never exercised. Celery's docs: eager mode
+    is for tests only.
+
+    ## Example
+    ```python
+    # settings/production.py
+    CELERY_TASK_ALWAYS_EAGER = True
+    ```
+
+    ## Use instead
+    ```python
+    # settings/test.py
+    CELERY_TASK_ALWAYS_EAGER = True
+    ```
+
+    ## Options
+    None.
+
+    ## References
+    - [Celery: task_always_eager](https://docs.celeryq.dev/en/stable/userguide/configuration.html#task-always-eager)
+    - [Celery: Testing with Celery](https://docs.celeryq.dev/en/stable/userguide/testing.html)
+    """
+
+    code = "CLY706"
+    name = "eager-mode-in-settings"
+    needles = ("EAGER", "eager")
+    text_pattern = None
+
+    VALID = [
+        Example("CELERY_TASK_ALWAYS_EAGER = True\n", path="proj/settings/test.py"),
+        Example("CELERY_TASK_ALWAYS_EAGER = False\nEAGER = True\n", path="proj/settings/production.py"),
+        Example("task_always_eager = True\n", path="tests/celeryconfig.py"),
+    ]
+    INVALID = [
+        Example("import os\n\nCELERY_TASK_ALWAYS_EAGER = True  # error\n", path="proj/settings/production.py"),
+        Example(
+            """
+from celery import Celery
+
+app = Celery("proj")
+app.conf.task_always_eager = True  # error
+""",
+            path="proj/celery.py",
+        ),
+    ]
+
+    def module_leave(self) -> None:
+        if _TEST_MODULE.search(relative_posix(self.ctx.path, self.settings.project_root)):
+            return
+        node = self.ctx.file_config.get("task_always_eager")
+        if node is not None and self.ctx.setting("task_always_eager") is True:
+            self.report(node, "`task_always_eager = True` outside test settings: `.delay()` runs tasks inline, without a broker")
