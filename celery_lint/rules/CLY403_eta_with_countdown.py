@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import keyword_args
+from ..context import keyword_args, literal_value
 from .base import Example, Rule
 
 _CALLS = ("apply_async", "send_task", "retry", "set", "signature", "apply_async_on_commit")
@@ -13,7 +13,9 @@ class EtaWithCountdown(Rule):
 
     ## What it does
     Reports a call of `apply_async`, `send_task`, `retry`, `signature` or a signature's
-    `.set` that passes both `eta=` and `countdown=`.
+    `.set` that passes both `eta=` and `countdown=`. Forwarding two plain variables
+    (`eta=eta, countdown=countdown`, as a command-line wrapper does, where either may be
+    `None`) and an explicit `None` are not reported.
 
     ## Why is this bad?
     Both say when the task should run; Celery turns `countdown` into an `eta` and silently
@@ -46,7 +48,10 @@ class EtaWithCountdown(Rule):
 from proj.tasks import remind
 
 remind.apply_async(args=(1,), countdown=60)
-remind.apply_async(args=(1,), eta=None)
+remind.apply_async(args=(1,), eta=None, countdown=30)
+
+def call(name, eta, countdown, app):
+    return app.send_task(name, eta=eta, countdown=countdown)
 schedule = {"eta": 1, "countdown": 2}
 """,
     ]
@@ -64,5 +69,11 @@ remind.s(1).set(eta=datetime.now(timezone.utc), countdown=5).delay()  # error
         if not isinstance(node.func, cst.Attribute) or node.func.attr.value not in _CALLS:
             return
         keywords = keyword_args(node)
-        if "eta" in keywords and "countdown" in keywords:
-            self.report(node, f"`{node.func.attr.value}()` gets both `eta=` and `countdown=`; `countdown` wins and `eta` is ignored")
+        if "eta" not in keywords or "countdown" not in keywords:
+            return
+        values = (keywords["eta"].value, keywords["countdown"].value)
+        if all(isinstance(v, (cst.Name, cst.Attribute)) for v in values):
+            return  # forwarding two variables (e.g. CLI options), either of which may be None
+        if any(literal_value(v) is None for v in values):
+            return  # an explicit None is no schedule
+        self.report(node, f"`{node.func.attr.value}()` gets both `eta=` and `countdown=`; `countdown` wins and `eta` is ignored")
