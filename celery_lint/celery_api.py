@@ -129,6 +129,29 @@ SIGNATURE_METHODS = frozenset({"s", "si", "signature", "subtask"})
 APP_MODULE_NAMES = frozenset({"celery", "celery_app", "worker"})
 
 
+#: ``celery.utils.time.RATE_MODIFIER_MAP``: the units a rate limit string may use.
+RATE_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+#: Spellings people write for those units (what a fix may rewrite them to).
+RATE_UNIT_ALIASES = {
+    "sec": "s", "secs": "s", "second": "s", "seconds": "s",
+    "min": "m", "mins": "m", "minute": "m", "minutes": "m",
+    "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
+}
+
+
+def parse_rate(value: object) -> float:
+    """Tasks per second, exactly as ``celery.utils.time.rate`` computes it.
+
+    Raises KeyError for an unknown unit and ValueError for a bad number, as Celery does.
+    """
+    if not value:
+        return 0
+    if isinstance(value, str):
+        ops, _, modifier = value.partition("/")
+        return float(ops) / RATE_UNITS[modifier or "s"] or 0
+    return value or 0  # type: ignore[return-value]
+
+
 def parse_version(text: str) -> tuple[int, int]:
     """``"5.4"`` -> ``(5, 4)``; raises ValueError for anything else."""
     parts = text.strip().split(".")

@@ -84,3 +84,27 @@ def test_closest_suggests_real_options() -> None:
     assert celery_api.closest("ignore_results", celery_api.TASK_OPTIONS) == "ignore_result"
     assert celery_api.closest("max_retry", celery_api.TASK_OPTIONS) == "max_retries"
     assert celery_api.closest("colour", celery_api.TASK_OPTIONS) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["10/m", "10/min", "0.5/s", "2/h", "100", "0/m", "", "ten/s", "5/", " 3 /m", "1e3/h", "-1/s", 0, 7, 2.5, None],
+)
+def test_rate_parser_matches_celery(value: object) -> None:
+    from celery.utils.time import rate
+
+    def outcome(parse):
+        try:
+            return ("ok", parse(value))
+        except Exception as exc:  # noqa: BLE001 - compare the kind of failure
+            return ("error", type(exc).__name__)
+
+    assert outcome(celery_api.parse_rate) == outcome(rate)
+
+
+def test_rate_units_match_celery() -> None:
+    from celery.utils import time as celery_time
+
+    assert set(celery_time.RATE_MODIFIER_MAP) == set(celery_api.RATE_UNITS)
+    for unit, seconds in celery_api.RATE_UNITS.items():
+        assert celery_time.RATE_MODIFIER_MAP[unit](seconds) == pytest.approx(1.0)
