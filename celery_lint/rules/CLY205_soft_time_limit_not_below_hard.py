@@ -78,19 +78,17 @@ def view():
     ]
 
     def task_enter(self, task: TaskDef) -> None:
-        limits = _limits(task.options)
-        if limits is not None and limits[0] >= limits[1]:
-            self.report(
-                task.options["soft_time_limit"],
-                f"task `{task.name}`: `soft_time_limit={limits[0]:g}` is not below `time_limit={limits[1]:g}`; "
-                "the hard limit kills the process before the soft limit fires",
-            )
+        self._check(task.options, f"task `{task.name}`: ")
 
     def dispatch(self, dispatch: Dispatch) -> None:
-        limits = _limits(dispatch.keywords)
-        if limits is not None and limits[0] >= limits[1]:
-            self.report(
-                dispatch.keywords["soft_time_limit"],
-                f"`soft_time_limit={limits[0]:g}` is not below `time_limit={limits[1]:g}`; "
-                "the hard limit kills the process before the soft limit fires",
-            )
+        self._check(dispatch.keywords, "")
+
+    def _check(self, keywords: dict[str, cst.Arg], prefix: str) -> None:
+        limits = _limits(keywords)
+        if limits is None or limits[0] < limits[1]:
+            return
+        self.report(
+            keywords["soft_time_limit"],
+            f"{prefix}`soft_time_limit={limits[0]:g}` is not below `time_limit={limits[1]:g}`; "
+            "the hard limit kills the process before the soft limit fires",
+        )
