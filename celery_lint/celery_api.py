@@ -118,6 +118,48 @@ LATE_ACK_OPTIONS = ("acks_late", "reject_on_worker_lost", "retry_on_worker_lost"
 #: Methods and attributes of a bound task instance that only exist with ``bind=True``.
 BOUND_TASK_API = frozenset({"retry", "request", "update_state", "replace"})
 
+# Keywords ``apply_async``/``send_task``/``signature``/``.set`` understand: the named
+# parameters of ``Task.apply_async``, ``Celery.send_task``, AMQP ``as_task_v2`` (which
+# ``send_task`` hands ``**options``) and ``send_task_message``, and kombu
+# ``Producer.publish``, plus the options ``send_task`` reads from ``**options``.
+# Anything else is passed on as a message property (``MessageGroupId`` for SQS FIFO).
+CALLING_OPTIONS = frozenset(
+    {
+        # Task.apply_async
+        "args", "kwargs", "task_id", "producer", "link", "link_error", "shadow",
+        # Celery.send_task
+        "countdown", "eta", "connection", "expires", "publisher", "add_to_parent", "group_id",
+        "group_index", "retries", "chord", "reply_to", "time_limit", "soft_time_limit", "root_id",
+        "parent_id", "route_name", "chain", "replaced_task_nesting",
+        # read from **options by send_task, or passed on to AMQP.as_task_v2
+        "ignore_result", "stamped_headers", "argsrepr", "kwargsrepr", "origin", "now", "timezone",
+        # AMQP send_task_message
+        "exchange", "routing_key", "queue", "retry", "retry_policy", "serializer", "delivery_mode",
+        "compression", "declare", "headers", "exchange_type", "timeout", "confirm_timeout",
+        # kombu Producer.publish
+        "mandatory", "immediate", "priority", "content_type", "content_encoding", "expiration",
+    }
+)
+#: Keywords of Celery's calling functions that are internal plumbing, not options a caller
+#: passes (excluded when the test compares CALLING_OPTIONS with Celery's signatures).
+CALLING_INTERNALS = frozenset(
+    {
+        "name", "router", "result_cls", "task_type", "message", "event_dispatcher", "body",
+        # as_task_v2 parameters that send_task always fills itself
+        "callbacks", "errbacks", "create_sent_event",
+    }
+)
+#: Options that only mean something to ``apply_async``; ``.delay(**kw)`` passes them to the task.
+EXECUTION_OPTIONS = frozenset(
+    {
+        "countdown", "eta", "expires", "queue", "priority", "routing_key", "exchange", "retry",
+        "retry_policy", "link", "link_error", "ignore_result", "time_limit", "soft_time_limit",
+        "task_id", "headers", "serializer", "compression", "shadow",
+    }
+)
+#: ``Task.retry``'s own keywords, on top of the calling options.
+RETRY_PARAMETERS = frozenset({"args", "kwargs", "exc", "throw", "eta", "countdown", "max_retries"})
+
 #: Methods that put a message on the broker.
 DISPATCH_METHODS = frozenset({"delay", "apply_async", "send_task"})
 #: Celery >= 5.4 Django-aware dispatch that waits for the transaction to commit.

@@ -108,3 +108,29 @@ def test_rate_units_match_celery() -> None:
     assert set(celery_time.RATE_MODIFIER_MAP) == set(celery_api.RATE_UNITS)
     for unit, seconds in celery_api.RATE_UNITS.items():
         assert celery_time.RATE_MODIFIER_MAP[unit](seconds) == pytest.approx(1.0)
+
+
+def test_calling_options_match_celery_and_kombu() -> None:
+    from celery.app.amqp import AMQP
+    from kombu import Producer
+
+    def named(function, skip=("self",)) -> set[str]:
+        parameters = inspect.signature(function).parameters
+        return {n for n, p in parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)} - set(skip)
+
+    sender = inspect.getsource(AMQP._create_task_sender)
+    send_task_message = re.search(r"def send_task_message\((.*?)\):", sender, re.DOTALL).group(1)
+    send_task_message_names = {p.split("=")[0].strip() for p in send_task_message.split(",")} - {"**kwargs", ""}
+    read_from_options = set(re.findall(r"options\.(?:get|pop)\(\s*'(\w+)'", inspect.getsource(Celery.send_task)))
+    accepted = (
+        named(Task.apply_async)
+        | named(Celery.send_task)
+        | named(AMQP.as_task_v2)
+        | send_task_message_names
+        | named(Producer.publish)
+        | read_from_options
+    )
+    assert accepted - celery_api.CALLING_INTERNALS == celery_api.CALLING_OPTIONS
+    assert celery_api.EXECUTION_OPTIONS <= celery_api.CALLING_OPTIONS
+    retry = named(Task.retry)
+    assert celery_api.RETRY_PARAMETERS <= retry

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import libcst as cst
+
+from ..celery_api import EXECUTION_OPTIONS
+from ..context import Dispatch
+from .base import DISPATCH_NEEDLES, Example, Rule
+
+
+class ExecutionOptionPassedToDelay(Rule):
+    """`.delay(...)` given an execution option (`countdown=`, `queue=`, ...).
+
+    ## What it does
+    Reports a keyword of `task.delay(...)` that is an `apply_async` execution option
+    (`countdown`, `eta`, `expires`, `queue`, `priority`, `routing_key`, `exchange`,
+    `retry`, `retry_policy`, `link`, `link_error`, `ignore_result`, `time_limit`,
+    `soft_time_limit`, `task_id`, `headers`, `serializer`, `compression`, `shadow`). When
+    the task is defined in the same file and has a parameter of that name (or `**kwargs`),
+    the keyword is an argument and is not reported; with the project index the task's
+    real parameters decide for tasks in other modules.
+
+    ## Why is this bad?
+    `delay(*args, **kwargs)` passes every keyword to the task. `send.delay(user_id,
+    countdown=60)` runs at once and calls `send(user_id, countdown=60)`, which fails with
+    `TypeError: unexpected keyword argument 'countdown'` in the worker.
+
+    ## Example
+    ```python
+    send_reminder.delay(user.pk, countdown=3600)
+    ```
+
+    ## Use instead
+    ```python
+    send_reminder.apply_async(args=(user.pk,), countdown=3600)
+    ```
+
+    ## Fix safety
+    Safe only under the guard: the task is known and has no such parameter; the fix
+    rewrites the call to `apply_async(args=..., kwargs=..., <option>=...)`.
+
+    ## Options
+    None.
+
+    ## References
+    - [Celery: Calling tasks (delay vs apply_async)](https://docs.celeryq.dev/en/stable/userguide/calling.html#basics)
+    """
+
+    code = "CLY208"
+    name = "execution-option-passed-to-delay"
+    scope = "file+"
+    fix = "safe"
+    needles = DISPATCH_NEEDLES
+    text_pattern = None
+
+    VALID = [
+        """
+from celery import shared_task
+from proj.tasks import remind
+
+@shared_task(name="proj.route")
+def route(order_id, queue):
+    return queue
+
+@shared_task(name="proj.any")
+def anything(**options):
+    return options
+
+route.delay(1, queue="fast")
+anything.delay(countdown=3)
+remind.apply_async(args=(1,), countdown=60)
+remind.delay(1, note="x")
+""",
+    ]
+    INVALID = [
+        """
+from celery import shared_task
+from proj.tasks import remind
+
+@shared_task(name="proj.send")
+def send(user_id):
+    return user_id
+
+send.delay(1, countdown=60)  # error
+remind.delay(1, queue="emails")  # error
+""",
+    ]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._pending: list[Dispatch] = []
+
+    def dispatch(self, dispatch: Dispatch) -> None:
+        if dispatch.method == "delay" and dispatch.names_a_task and EXECUTION_OPTIONS & set(dispatch.keywords):
+            self._pending.append(dispatch)
+
+    def module_leave(self) -> None:
+        for dispatch in self._pending:  # tasks defined further down are known by now
+            params = _parameters(dispatch.task.func) if dispatch.task and dispatch.task.func else None
+            for keyword in sorted(EXECUTION_OPTIONS & set(dispatch.keywords)):
+                if params is not None and (keyword in params or "**" in params):
+                    continue
+                arg = dispatch.keywords[keyword]
+                assert arg.keyword is not None
+                self.report(
+                    arg.keyword,
+                    f"`.delay()` passes `{keyword}=` to the task as an argument, not as an execution option; "
+                    "use `apply_async(args=..., " + keyword + "=...)`",
+                )
+
+
+def _parameters(func: cst.FunctionDef) -> set[str]:
+    params = func.params
+    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    if isinstance(params.star_kwarg, cst.Param):
+        names.add("**")
+    return names
