@@ -160,6 +160,12 @@ EXECUTION_OPTIONS = frozenset(
 #: ``Task.retry``'s own keywords, on top of the calling options.
 RETRY_PARAMETERS = frozenset({"args", "kwargs", "exc", "throw", "eta", "countdown", "max_retries"})
 
+#: Task attributes ``Task.bind`` warns about from Celery 5.7 (no effect from 6.0).
+DEPRECATED_ROUTING_OPTIONS = ("queue", "exchange", "exchange_type", "routing_key", "delivery_mode", "priority")
+DEPRECATED_ROUTING_SINCE = (5, 7)
+#: ``retry_policy`` keys: kombu ``Connection.ensure``'s retry parameters.
+RETRY_POLICY_KEYS = frozenset({"max_retries", "interval_start", "interval_step", "interval_max", "retry_errors"})
+
 #: Methods that put a message on the broker.
 DISPATCH_METHODS = frozenset({"delay", "apply_async", "send_task"})
 #: Celery >= 5.4 Django-aware dispatch that waits for the transaction to commit.

@@ -134,3 +134,17 @@ def test_calling_options_match_celery_and_kombu() -> None:
     assert celery_api.EXECUTION_OPTIONS <= celery_api.CALLING_OPTIONS
     retry = named(Task.retry)
     assert celery_api.RETRY_PARAMETERS <= retry
+
+
+def test_deprecated_routing_options_match_task_bind() -> None:
+    source = inspect.getsource(Task.bind)
+    match = re.search(r"for attr in \(([^)]*)\):\s*if attr in cls.__dict__", source)
+    assert match is not None
+    assert tuple(re.findall(r"'(\w+)'", match.group(1))) == celery_api.DEPRECATED_ROUTING_OPTIONS
+
+
+def test_retry_policy_keys_match_kombu() -> None:
+    from kombu.connection import Connection
+
+    parameters = set(inspect.signature(Connection.ensure).parameters) - {"self", "obj", "fun", "errback", "on_revive"}
+    assert parameters == celery_api.RETRY_POLICY_KEYS
