@@ -456,6 +456,19 @@ class FileContext:
             return task
         return None
 
+    def is_django_model(self, node: cst.ClassDef) -> bool:
+        """A class deriving from ``django.db.models.Model``, or, in a file that imports
+        Django, from a base whose name ends in ``Model`` (``TimeStampedModel``)."""
+        django_imported = any(q.startswith("django.") for q in self.imports.values())
+        for base in node.bases:
+            qualified = self.qualname(base.value)
+            if qualified == "django.db.models.Model":
+                return True
+            name = qualified or dotted_name(base.value) or ""
+            if django_imported and name.endswith("Model"):
+                return True
+        return False
+
     def task_for_function(self, node: cst.FunctionDef) -> TaskDef | None:
         return self._task_by_node.get(id(node))
 

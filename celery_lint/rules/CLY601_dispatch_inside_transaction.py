@@ -138,7 +138,7 @@ class Order(models.Model):
             self._regions.pop()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        if self._is_model(node):
+        if self.ctx.is_django_model(node):
             self._model_classes.append(node)
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
@@ -160,19 +160,6 @@ class Order(models.Model):
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self._regions and self._regions[-1].node is node:
             self._regions.pop()
-
-    def _is_model(self, node: cst.ClassDef) -> bool:
-        django_imported = any(q.startswith("django.") for q in self.ctx.imports.values())
-        for base in node.bases:
-            qualified = self.ctx.qualname(base.value)
-            if qualified == "django.db.models.Model":
-                return True
-            name = qualified or ""
-            if isinstance(base.value, (cst.Name, cst.Attribute)):
-                name = name or cst.Module([]).code_for_node(base.value)
-            if django_imported and name.endswith("Model"):
-                return True
-        return False
 
     def dispatch(self, dispatch: Dispatch) -> None:
         if dispatch.on_commit or not self._regions:
