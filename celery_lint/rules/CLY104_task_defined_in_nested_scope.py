@@ -3,7 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..context import TaskDef
-from .base import Example, Rule
+from .base import Rule
 
 
 class TaskDefinedInNestedScope(Rule):

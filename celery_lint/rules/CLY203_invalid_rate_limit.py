@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from ..celery_api import RATE_UNIT_ALIASES, parse_rate
 from ..context import UNKNOWN, TaskDef, literal_value
-from .base import Example, Rule
+from .base import Rule
 
 
 class InvalidRateLimit(Rule):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..context import Dispatch, TaskDef, literal_value
-from .base import DISPATCH_NEEDLES, TASK_DEFINITION_NEEDLES, Example, Rule
+from .base import DISPATCH_NEEDLES, TASK_DEFINITION_NEEDLES, Rule
 
 
 def _limits(keywords: dict[str, cst.Arg]) -> tuple[float, float] | None:

@@ -4,7 +4,7 @@ import libcst as cst
 
 from ..celery_api import RETRY_POLICY_KEYS, closest
 from ..context import keyword_args, literal_value
-from .base import Example, Rule
+from .base import Rule
 
 
 class InvalidRetryPolicy(Rule):

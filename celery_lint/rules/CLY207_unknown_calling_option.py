@@ -4,7 +4,7 @@ import libcst as cst
 
 from ..celery_api import CALLING_OPTIONS, RETRY_PARAMETERS, SIGNATURE_METHODS, closest
 from ..context import keyword_args
-from .base import DISPATCH_NEEDLES, Example, Rule
+from .base import DISPATCH_NEEDLES, Rule
 from .CLY301_retry_not_raised import retry_receiver
 
 

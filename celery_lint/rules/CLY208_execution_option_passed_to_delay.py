@@ -4,7 +4,7 @@ import libcst as cst
 
 from ..celery_api import EXECUTION_OPTIONS
 from ..context import Dispatch
-from .base import DISPATCH_NEEDLES, Example, Rule
+from .base import DISPATCH_NEEDLES, Rule
 
 
 class ExecutionOptionPassedToDelay(Rule):

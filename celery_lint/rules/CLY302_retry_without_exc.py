@@ -3,7 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..context import keyword_args
-from .base import Example, Rule
+from .base import Rule
 from .CLY301_retry_not_raised import retry_receiver
 
 

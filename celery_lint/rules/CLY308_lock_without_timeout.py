@@ -3,7 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..context import dotted_name, keyword_args
-from .base import Example, Rule
+from .base import Rule
 
 #: Lock classes, by qualified name, whose lifetime keyword is given.
 _LOCK_CLASSES = {"redis.lock.Lock": "timeout", "redis_lock.Lock": "expire"}

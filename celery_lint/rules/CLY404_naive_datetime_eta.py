@@ -3,7 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..context import keyword_args, positional_args
-from .base import Example, Rule
+from .base import Rule
 
 _NAIVE = {"datetime.datetime.utcnow", "datetime.datetime.today"}
 _MAYBE_NAIVE = {"datetime.datetime.now"}

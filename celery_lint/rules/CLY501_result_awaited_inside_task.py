@@ -4,7 +4,7 @@ import libcst as cst
 
 from ..celery_api import DISPATCH_METHODS
 from ..context import TaskDef, keyword_args, literal_value
-from .base import Example, Rule
+from .base import Rule
 
 _WAIT = ("get", "wait", "join", "join_native")
 _CANVAS = ("group", "chord", "chain")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..context import Dispatch, keyword_args, positional_args
-from .base import DISPATCH_NEEDLES, Example, Rule
+from .base import DISPATCH_NEEDLES, Rule
 
 _QUERYSET_METHODS = {
     "get", "create", "first", "last", "latest", "earliest", "filter", "exclude", "all",

@@ -6,7 +6,7 @@ import libcst as cst
 
 from ..context import keyword_args, literal_value, positional_args
 from ..side_effects import SideEffects
-from .base import Example, Rule
+from .base import Rule
 
 _HTTP = r"(?:get|post|put|patch|delete|head|options|request)"
 #: dotted call name -> index of a positional `timeout` argument (None: keyword only).
