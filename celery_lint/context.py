@@ -323,6 +323,19 @@ class Dispatch:
         return self.task is not None or self.task_ref is not None or self.task_name is not None
 
 
+def retry_receiver(task: TaskDef) -> set[str]:
+    """Names through which a task's body reaches its own Task instance."""
+    names = {task.name}
+    bound = task.bound_parameter()
+    if bound:
+        names.add(bound)
+    elif task.func is not None:
+        params = [*task.func.params.posonly_params, *task.func.params.params]
+        if params and params[0].name.value == "self":
+            names.add("self")
+    return names
+
+
 # Old uppercase Django-style setting names -> Celery 4+ lowercase names.
 _OLD_SETTING_NAMES = {
     "IGNORE_RESULT": "task_ignore_result",
@@ -453,6 +466,20 @@ class FileContext:
         """The task whose own function body (not a nested def/lambda/class) holds the node."""
         task = self.current_task
         if task is not None and self.scopes and self.scopes[-1] is task.func:
+            return task
+        return None
+
+    def task_retried_by(self, call: cst.Call, *, body_only: bool = False) -> TaskDef | None:
+        """The current task, when ``call`` is ``self.retry(...)``/``<task>.retry(...)`` on it.
+
+        ``body_only`` requires the call to sit in the task's own body (not in a nested
+        function or class).
+        """
+        task = self.in_task_body() if body_only else self.current_task
+        func = call.func
+        if task is None or not isinstance(func, cst.Attribute) or func.attr.value != "retry":
+            return None
+        if isinstance(func.value, cst.Name) and func.value.value in retry_receiver(task):
             return task
         return None
 

@@ -5,7 +5,6 @@ import libcst as cst
 from ..celery_api import CALLING_OPTIONS, RETRY_PARAMETERS, SIGNATURE_METHODS, closest
 from ..context import keyword_args
 from .base import DISPATCH_NEEDLES, Rule
-from .CLY301_retry_not_raised import retry_receiver
 
 
 class UnknownCallingOption(Rule):
@@ -85,7 +84,7 @@ remind.apply_async(args=(1,), max_retries=3)  # error
             valid = CALLING_OPTIONS
         elif method == "set" and _is_signature(func.value):
             valid = CALLING_OPTIONS
-        elif method == "retry" and self._is_task_retry(func.value):
+        elif method == "retry" and self.ctx.task_retried_by(node) is not None:
             valid = CALLING_OPTIONS | RETRY_PARAMETERS
         else:
             return
@@ -99,10 +98,6 @@ remind.apply_async(args=(1,), max_retries=3)  # error
             suggestion = closest(keyword, valid)
             if suggestion:
                 self.report(arg.keyword, f"`{keyword}` is not a calling option; did you mean `{suggestion}`? (`{method}()` passes it on as a message property)")
-
-    def _is_task_retry(self, receiver: cst.BaseExpression) -> bool:
-        task = self.ctx.current_task
-        return task is not None and isinstance(receiver, cst.Name) and receiver.value in retry_receiver(task)
 
 
 def _is_signature(node: cst.BaseExpression) -> bool:

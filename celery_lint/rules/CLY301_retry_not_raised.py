@@ -2,21 +2,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import TaskDef, keyword_args, literal_value
+from ..context import keyword_args, literal_value
 from .base import Rule
-
-
-def retry_receiver(task: TaskDef) -> set[str]:
-    """Names through which a task's body reaches its own Task instance."""
-    names = {task.name}
-    bound = task.bound_parameter()
-    if bound:
-        names.add(bound)
-    elif task.func is not None:
-        params = [*task.func.params.posonly_params, *task.func.params.params]
-        if params and params[0].name.value == "self":
-            names.add("self")
-    return names
 
 
 class RetryNotRaised(Rule):
@@ -116,15 +103,13 @@ def refresh(key):
 
     def visit_Expr(self, node: cst.Expr) -> None:
         call = node.value
-        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)):
+        if not isinstance(call, cst.Call):
             return
-        if call.func.attr.value != "retry" or not isinstance(call.func.value, cst.Name):
-            return
-        task = self.ctx.current_task
-        if task is None or call.func.value.value not in retry_receiver(task):
+        task = self.ctx.task_retried_by(call)
+        if task is None:
             return
         throw = keyword_args(call).get("throw")
         if throw is not None and literal_value(throw.value) is not True:
             return
-        receiver = call.func.value.value
+        receiver = call.func.value.value  # type: ignore[attr-defined]
         self.report(call, f"`{receiver}.retry(...)` is not raised; write `raise {receiver}.retry(...)` in task `{task.name}`")

@@ -4,7 +4,6 @@ import libcst as cst
 
 from ..context import keyword_args
 from .base import Rule
-from .CLY301_retry_not_raised import retry_receiver
 
 
 class RetryWithoutExc(Rule):
@@ -106,15 +105,12 @@ def fetch(self, url):
     def visit_Call(self, node: cst.Call) -> None:
         if not self._handlers or self._handlers[-1][1] != len(self.ctx.scopes):
             return
-        task = self.ctx.in_task_body()
-        func = node.func
-        if task is None or not isinstance(func, cst.Attribute) or func.attr.value != "retry":
+        if self.ctx.task_retried_by(node, body_only=True) is None:
             return
-        if not isinstance(func.value, cst.Name) or func.value.value not in retry_receiver(task):
-            return
+        receiver = node.func.value.value  # type: ignore[attr-defined]
         if "exc" in keyword_args(node) or any(arg.star == "**" for arg in node.args):
             return
         handler = self._handlers[-1][0]
         bound = handler.name.name.value if handler.name and isinstance(handler.name.name, cst.Name) else None
         hint = f"pass `exc={bound}`" if bound else "bind the exception (`except ... as exc`) and pass `exc=exc`"
-        self.report(node, f"`{func.value.value}.retry()` in an `except` block without `exc=`: the original error is lost; {hint}")
+        self.report(node, f"`{receiver}.retry()` in an `except` block without `exc=`: the original error is lost; {hint}")

@@ -4,7 +4,6 @@ import libcst as cst
 
 from ..context import dotted_name
 from .base import Rule
-from .CLY301_retry_not_raised import retry_receiver
 
 _BROAD = {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}
 
@@ -157,17 +156,14 @@ def push(self):
     def visit_Call(self, node: cst.Call) -> None:
         if not self._active:
             return
-        task = self.ctx.in_task_body()
-        func = node.func
-        if task is None or not isinstance(func, cst.Attribute) or func.attr.value != "retry":
+        if self.ctx.task_retried_by(node, body_only=True) is None:
             return
-        if not isinstance(func.value, cst.Name) or func.value.value not in retry_receiver(task):
-            return
+        receiver = node.func.value.value  # type: ignore[attr-defined]
         for try_node, depth in reversed(self._active):
             if depth != len(self.ctx.scopes):
                 break
             handler = swallowing_handler(try_node)
             if handler is not None:
                 caught = "bare `except:`" if handler.type is None else "`except Exception`"
-                self.report(node, f"`{func.value.value}.retry()` raises `Retry`, which the {caught} of this `try` swallows: the task is not retried")
+                self.report(node, f"`{receiver}.retry()` raises `Retry`, which the {caught} of this `try` swallows: the task is not retried")
                 return

@@ -5,7 +5,6 @@ import libcst as cst
 from ..context import TaskDef
 from ..side_effects import SideEffects, describe
 from .base import Rule
-from .CLY301_retry_not_raised import retry_receiver
 
 
 class AutoretryNonIdempotent(Rule):
@@ -127,16 +126,8 @@ def announce(topic):
             self._retrying.setdefault(id(task.func), False)
 
     def visit_Call(self, node: cst.Call) -> None:
-        task = self.ctx.current_task
-        if task is None or task.func is None:
-            return
-        func = node.func
-        if (
-            isinstance(func, cst.Attribute)
-            and func.attr.value == "retry"
-            and isinstance(func.value, cst.Name)
-            and func.value.value in retry_receiver(task)
-        ):
+        task = self.ctx.task_retried_by(node)
+        if task is not None and task.func is not None:
             self._retrying[id(task.func)] = True
 
     def task_leave(self, task: TaskDef) -> None:
