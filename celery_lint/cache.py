@@ -89,6 +89,9 @@ class Cache:
             return None
         return self._findings(entry, path)
 
+    def has(self, path: str) -> bool:
+        return self._key(path) in self.entries
+
     def by_content(self, path: str, digest: str) -> list[Finding] | None:
         entry = self.entries.get(self._key(path))
         if entry is None or entry.get("hash") != digest or not self._deps_unchanged(entry):

@@ -313,6 +313,15 @@ class Dispatch:
     def on_commit(self) -> bool:
         return self.method in ON_COMMIT_DISPATCH_METHODS
 
+    def display(self) -> str:
+        """How messages name the call: ``send_email.apply_async(...)``, ``send_task('x')``."""
+        if self.method == "send_task":
+            return f"`send_task({self.task_name!r})`" if self.task_name else "`send_task(...)`"
+        name = cst.Module([]).code_for_node(self.task_expr) if self.task_expr is not None else "..."
+        if len(name) > 40:
+            name = name[:37] + "..."
+        return f"`{name}.{self.method}(...)`"
+
     @property
     def names_a_task(self) -> bool:
         """The target is a task we can name: defined here, imported, or a literal task name.

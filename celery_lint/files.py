@@ -9,7 +9,6 @@ from typing import Iterable, Iterator
 
 from .config import DEFAULT_EXCLUDE, Settings, relative_posix
 from .engine import Engine, FileResult, Finding, SourceError
-from .noqa import visible
 
 
 def is_excluded(path: str, settings: Settings) -> bool:
@@ -76,12 +75,17 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def lint_file(engine: Engine, path: str) -> FileResult:
+def not_a_file(engine: Engine, path: str) -> FileResult | None:
+    """CLY000 for a path that is a directory or does not exist; None for a file."""
     if os.path.isdir(path):
         return engine._unparsed(path, SourceError("is a directory, not a Python file"), [])
     if not os.path.lexists(path):
         return engine._unparsed(path, SourceError("no such file or directory"), [])
-    return engine.lint_path(path)
+    return None
+
+
+def lint_file(engine: Engine, path: str) -> FileResult:
+    return not_a_file(engine, path) or engine.lint_path(path)
 
 
 def lint_paths(paths: Iterable[str | Path], settings: Settings | None = None) -> list[Finding]:
@@ -92,8 +96,6 @@ def lint_paths(paths: Iterable[str | Path], settings: Settings | None = None) ->
 
         start = Path(path_list[0]) if path_list else Path.cwd()
         settings = load_settings(start if start.is_dir() else start.parent)
-    engine = Engine(settings)
-    findings: list[Finding] = []
-    for path in discover(path_list, settings):
-        findings.extend(visible(lint_file(engine, path)))
-    return findings
+    from .runner import lint_files
+
+    return lint_files(discover(path_list, settings), settings)[0]

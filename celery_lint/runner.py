@@ -13,7 +13,8 @@ from typing import Iterable, Sequence
 
 from .cache import Cache, content_hash
 from .config import Settings
-from .engine import Engine, FileResult, Finding, SourceError
+from .engine import Engine, FileResult, Finding
+from .files import not_a_file
 from .noqa import UNUSED_NOQA, unused_noqa, visible
 
 #: Below this many files to lint, worker start-up costs more than it saves.
@@ -37,12 +38,9 @@ def _init_worker(settings: Settings) -> None:
 
 def lint_one(engine: Engine, path: str) -> Linted:
     """Lint one file as the CLI shows it: noqa applied, CLY901 added when selected."""
-    if os.path.isdir(path):
-        result = engine._unparsed(path, SourceError("is a directory, not a Python file"), [])
-        return Linted(result.findings, None, [])
-    if not os.path.lexists(path):
-        result = engine._unparsed(path, SourceError("no such file or directory"), [])
-        return Linted(result.findings, None, [])
+    missing = not_a_file(engine, path)
+    if missing is not None:
+        return Linted(missing.findings, None, [])
     digest = None
     try:
         with open(path, "rb") as handle:
@@ -83,7 +81,8 @@ def lint_files(
         if cached is not None:
             results[path] = cached
             continue
-        if cache is not None and os.path.isfile(path):
+        if cache is not None and cache.has(path) and os.path.isfile(path):
+            # stat changed but the content may not have: hash it (only files with an entry)
             try:
                 with open(path, "rb") as handle:
                     digest = content_hash(handle.read())

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from ..context import UNKNOWN, Dispatch, TaskDef, literal_value
@@ -43,7 +45,7 @@ class InvalidPriority(Rule):
     code = "CLY204"
     name = "invalid-priority"
     needles = ("priority",)
-    text_pattern = None
+    text_pattern = re.compile(r"\bpriority=")  # a keyword argument, not a `priority = ...` field
 
     VALID = [
         """

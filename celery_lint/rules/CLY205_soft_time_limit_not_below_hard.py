@@ -3,7 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..context import Dispatch, TaskDef, literal_value
-from .base import DISPATCH_NEEDLES, TASK_DEFINITION_NEEDLES, Rule
+from .base import Rule
 
 
 def _limits(keywords: dict[str, cst.Arg]) -> tuple[float, float] | None:
@@ -49,7 +49,7 @@ class SoftTimeLimitNotBelowHard(Rule):
 
     code = "CLY205"
     name = "soft-time-limit-not-below-hard"
-    needles = TASK_DEFINITION_NEEDLES + DISPATCH_NEEDLES
+    needles = ("soft_time_limit",)
     text_pattern = None
 
     VALID = [

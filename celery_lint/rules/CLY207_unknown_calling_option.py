@@ -46,7 +46,8 @@ class UnknownCallingOption(Rule):
     code = "CLY207"
     name = "unknown-calling-option"
     fix = "unsafe"
-    needles = DISPATCH_NEEDLES + ("retry(", ".set(", "signature(")
+    # `.set(` alone would match every `cache.set(`; a signature's `.set(` needs `.s(`/`.si(`
+    needles = DISPATCH_NEEDLES + ("retry(", ".s(", ".si(", "signature(")
     text_pattern = None
 
     VALID = [

@@ -50,8 +50,7 @@ class LockWithoutTimeout(Rule):
 
     code = "CLY308"
     name = "lock-without-timeout"
-    needles = ("lock(", "Lock(")
-    text_pattern = None
+    needles = ("lock(", "Lock(")  # and, by the default text_pattern, a task definition
 
     VALID = [
         """

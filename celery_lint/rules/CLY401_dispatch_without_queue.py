@@ -213,7 +213,7 @@ notify.delay(1)  # error
         return any(fnmatch.fnmatchcase(name, r) for r in routes)
 
     def _report(self, dispatch: Dispatch) -> None:
-        target = _describe(dispatch)
+        target = dispatch.display()
         self.report(
             dispatch.call,
             f"{target} has no `queue=` and no route covers the task, so it goes to the default queue",
@@ -236,13 +236,3 @@ def _route_patterns(node: cst.BaseExpression | None) -> list[str] | None:
         elif isinstance(key, re.Pattern) or key is UNKNOWN:
             return None
     return keys
-
-
-def _describe(dispatch: Dispatch) -> str:
-    if dispatch.method == "send_task":
-        return f"`send_task({dispatch.task_name!r})`" if dispatch.task_name else "`send_task(...)`"
-    expr = dispatch.task_expr
-    name = cst.Module([]).code_for_node(expr) if expr is not None else "..."
-    if len(name) > 40:
-        name = name[:37] + "..."
-    return f"`{name}.{dispatch.method}(...)`"

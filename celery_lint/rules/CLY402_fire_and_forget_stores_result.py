@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from ..context import Dispatch
 from .base import DISPATCH_NEEDLES, Rule
-from .CLY401_dispatch_without_queue import _describe
 
 
 class FireAndForgetStoresResult(Rule):
@@ -109,5 +108,5 @@ def view(request, app):
         for dispatch in self._candidates:
             self.report(
                 dispatch.call,
-                f"result of {_describe(dispatch)} is discarded but the task stores it; pass `ignore_result=True`",
+                f"result of {dispatch.display()} is discarded but the task stores it; pass `ignore_result=True`",
             )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from ..context import keyword_args, positional_args
@@ -52,7 +54,7 @@ class NaiveDatetimeEta(Rule):
     name = "naive-datetime-eta"
     fix = "unsafe"
     needles = ("eta=", "expires=")
-    text_pattern = None
+    text_pattern = re.compile(r"\b(?:eta|expires)=")  # not `beta=`/`meta=`
 
     VALID = [
         """

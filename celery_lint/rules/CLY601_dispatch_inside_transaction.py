@@ -6,7 +6,6 @@ import libcst as cst
 
 from ..context import Dispatch
 from .base import DISPATCH_NEEDLES, Rule
-from .CLY401_dispatch_without_queue import _describe
 
 _ATOMIC = ("django.db.transaction.atomic",)
 
@@ -169,6 +168,6 @@ class Order(models.Model):
             return  # inside a lambda/nested function: runs later (e.g. via on_commit)
         self.report(
             dispatch.call,
-            f"{_describe(dispatch)} runs inside a transaction ({region.what}); the worker can start before the "
+            f"{dispatch.display()} runs inside a transaction ({region.what}); the worker can start before the "
             "commit; use `delay_on_commit()` or `transaction.on_commit(...)`",
         )
