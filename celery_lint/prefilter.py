@@ -22,8 +22,29 @@ DISPATCH_NEEDLES = (".delay(", "apply_async(", "send_task(", "delay_on_commit(")
 #: CLY107: a models module importing a tasks module.
 MODELS_NEEDLES = ("tasks",)
 
-#: Every needle of every rule: a file containing none of them cannot be reported on.
-ALL_NEEDLES = TASK_DEFINITION_NEEDLES + DISPATCH_NEEDLES + MODELS_NEEDLES
+#: Needles of rules about one option or call wherever it appears (settings modules,
+#: beat schedules, ``retry(...)``): CLY204, CLY205, CLY206, CLY207, CLY308, CLY403,
+#: CLY404, CLY706 and the beat rules. A test checks that every rule's needles are here.
+OPTION_NEEDLES = (
+    "priority",
+    "soft_time_limit",
+    "retry_policy",
+    "retry(",
+    ".s(",
+    ".si(",
+    "signature(",
+    "countdown",
+    "eta=",
+    "expires=",
+    "lock(",
+    "Lock(",
+    "EAGER",
+    "eager",
+)
+
+#: Every needle of every rule, or a substring of it: a file containing none of them
+#: cannot be reported on. The CLI's fast path relies on this being complete.
+ALL_NEEDLES = TASK_DEFINITION_NEEDLES + DISPATCH_NEEDLES + MODELS_NEEDLES + OPTION_NEEDLES
 
 #: Files larger than this are reported (CLY000) instead of parsed.
 MAX_FILE_BYTES = 20 * 1024 * 1024
