@@ -173,6 +173,15 @@ ON_COMMIT_DISPATCH_METHODS = frozenset({"delay_on_commit", "apply_async_on_commi
 #: Methods that make a signature from a task, whose ``.apply_async``/``.delay`` dispatch it.
 SIGNATURE_METHODS = frozenset({"s", "si", "signature", "subtask"})
 
+#: Keys a beat schedule entry may have: ``celery.beat.ScheduleEntry``'s parameters,
+#: less the ones beat fills in itself (:data:`BEAT_ENTRY_MANAGED`).
+BEAT_ENTRY_KEYS = frozenset({"task", "schedule", "args", "kwargs", "options", "relative"})
+#: ``ScheduleEntry`` parameters beat sets itself: ``name`` and ``app`` are overwritten
+#: (the entry is named by its key), ``last_run_at``/``total_run_count`` are run state.
+BEAT_ENTRY_MANAGED = frozenset({"name", "app", "last_run_at", "total_run_count"})
+#: ``celery.schedules.crontab`` fields, smallest unit first; each defaults to ``"*"``.
+CRONTAB_FIELDS = ("minute", "hour", "day_of_week", "day_of_month", "month_of_year")
+
 #: Module names whose imported objects count as Celery apps (``from proj.celery import app``).
 APP_MODULE_NAMES = frozenset({"celery", "celery_app", "worker"})
 

@@ -74,6 +74,7 @@ class Settings:
     extra_task_options: tuple[str, ...] = ()
     non_idempotent_calls: tuple[str, ...] = ()
     external_tasks: tuple[str, ...] = ()
+    visibility_timeout: float = 3600.0
     #: Directory that relative paths in the configuration are relative to.
     project_root: Path = field(default_factory=Path.cwd)
     #: The file the settings came from, if any (for messages).
@@ -155,6 +156,17 @@ def _version(key: str, value: Any) -> tuple[int, int]:
     return version
 
 
+def _seconds(key: str, value: Any) -> float:
+    if isinstance(value, str):  # flake8 options arrive as strings
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ConfigError(f"`{key}` must be a positive number of seconds, got {_describe(value)}")
+    return float(value)
+
+
 def _per_file_ignores(key: str, value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
     if not isinstance(value, dict):
         raise ConfigError(f"`{key}` must be a table of glob = [codes], got {_describe(value)}")
@@ -177,6 +189,7 @@ _KEYS: dict[str, tuple[str, Any]] = {
     "extra-task-options": ("extra_task_options", _str_list),
     "non-idempotent-calls": ("non_idempotent_calls", _str_list),
     "external-tasks": ("external_tasks", _str_list),
+    "visibility-timeout": ("visibility_timeout", _seconds),
 }
 
 #: The configuration keys, for docs and tests.
@@ -199,6 +212,7 @@ CONFIG_DOCS: dict[str, tuple[str, str, str]] = {
     "extra-task-options": ("list of strings", "`[]`", "Task decorator keywords your own Task classes read (CLY201)."),
     "non-idempotent-calls": ("list of globs", "`[]`", "More dotted call names that repeat a side effect, e.g. `myapp.sms.send`, `vendor.*Client().submit` (CLY306, CLY307)."),
     "external-tasks": ("list of globs", "`[]`", "Task names served by other services (for the project index rules)."),
+    "visibility-timeout": ("number (seconds)", "`3600`", "The broker's redelivery window (Redis/SQS `visibility_timeout`); longer countdowns are reported (CLY405). A `broker_transport_options` with a literal `visibility_timeout` in the same file takes precedence."),
 }
 
 

@@ -118,6 +118,19 @@ def literal_value(node: cst.BaseExpression | None, depth: int = 0) -> Any:
     return UNKNOWN
 
 
+#: ``datetime.timedelta``'s parameters in positional order, with their length in seconds.
+TIMEDELTA_UNITS = (
+    ("days", 86400.0),
+    ("seconds", 1.0),
+    ("microseconds", 1e-6),
+    ("milliseconds", 1e-3),
+    ("minutes", 60.0),
+    ("hours", 3600.0),
+    ("weeks", 604800.0),
+)
+_TIMEDELTA_FACTORS = dict(TIMEDELTA_UNITS)
+
+
 def quiet_ast_parse(source: str | bytes) -> ast.Module:
     """``ast.parse`` without printing SyntaxWarnings about the user's code to stderr."""
     with warnings.catch_warnings():
@@ -515,6 +528,55 @@ class FileContext:
     def is_statement_call(self, call: cst.Call) -> bool:
         return id(call) in self._statement_calls
 
+    def timedelta_seconds(self, node: cst.BaseExpression | None) -> Any:
+        """Seconds in a literal ``datetime.timedelta(...)`` call, or UNKNOWN."""
+        if not isinstance(node, cst.Call) or self.qualname(node.func) != "datetime.timedelta":
+            return UNKNOWN
+        total = 0.0
+        for index, arg in enumerate(node.args):
+            if arg.star:
+                return UNKNOWN
+            if arg.keyword is not None:
+                unit = arg.keyword.value
+            elif index < len(TIMEDELTA_UNITS):
+                unit = TIMEDELTA_UNITS[index][0]
+            else:
+                return UNKNOWN
+            factor = _TIMEDELTA_FACTORS.get(unit)
+            value = literal_value(arg.value)
+            if factor is None or not _is_number(value):
+                return UNKNOWN
+            total += value * factor
+        return total
+
+    def seconds_value(self, node: cst.BaseExpression | None) -> Any:
+        """A duration in seconds the way Celery reads ``countdown``/``default_retry_delay``.
+
+        A number or constant arithmetic (``2 * 3600``), or ``timedelta(...).total_seconds()``;
+        UNKNOWN for anything else.
+        """
+        value = literal_value(node)
+        if _is_number(value):
+            return value
+        if (
+            isinstance(node, cst.Call)
+            and not node.args
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == "total_seconds"
+        ):
+            return self.timedelta_seconds(node.func.value)
+        return UNKNOWN
+
+    def eta_offset_seconds(self, node: cst.BaseExpression | None) -> Any:
+        """For ``eta=<now> + timedelta(...)`` (either order): the offset in seconds, or UNKNOWN."""
+        if not isinstance(node, cst.BinaryOperation) or not isinstance(node.operator, cst.Add):
+            return UNKNOWN
+        for offset in (node.right, node.left):
+            seconds = self.timedelta_seconds(offset)
+            if seconds is not UNKNOWN:
+                return seconds
+        return UNKNOWN
+
     def setting(self, name: str) -> Any:
         """Literal value of a Celery setting this file sets; None if unset, UNKNOWN if opaque."""
         node = self.file_config.get(name)
@@ -590,10 +652,10 @@ class FileContext:
                     self.file_config[key] = value
                 self.apps.discard(target.value)
                 self.imports.pop(target.value, None)
-        elif isinstance(target, cst.Attribute) and self._is_conf(target.value):
+        elif isinstance(target, cst.Attribute) and self.is_app_conf(target.value):
             self.file_config[target.attr.value] = value
 
-    def _is_conf(self, node: cst.BaseExpression) -> bool:
+    def is_app_conf(self, node: cst.BaseExpression) -> bool:
         return isinstance(node, cst.Attribute) and node.attr.value == "conf" and self.is_app(node.value)
 
     def _visit_class(self, node: cst.ClassDef) -> None:
@@ -697,7 +759,7 @@ class FileContext:
                 self._dispatches.append(dispatch)
                 self._emit("dispatch", dispatch)
                 return
-            if method == "update" and self._is_conf(func.value):
+            if method == "update" and self.is_app_conf(func.value):
                 for name, arg in keyword_args(node).items():
                     self.file_config[name] = arg.value
                 return

@@ -31,6 +31,7 @@ _OPTIONS: dict[str, tuple[str, bool, str]] = {
     "--celery-external-tasks": ("external-tasks", True, "task names served by other services (globs)"),
     "--celery-target-version": ("target-version", False, "Celery release to check against, e.g. 5.4"),
     "--celery-src": ("src", True, "source roots for module names"),
+    "--celery-visibility-timeout": ("visibility-timeout", False, "broker visibility timeout in seconds (CLY405)"),
 }
 
 

@@ -34,6 +34,7 @@ OPTION_NEEDLES = (
     ".si(",
     "signature(",
     "countdown",
+    "default_retry_delay",
     "eta=",
     "expires=",
     "lock(",
@@ -42,9 +43,15 @@ OPTION_NEEDLES = (
     "eager",
 )
 
+#: Beat schedules (CLY406, CLY704, CLY705): every spelling of the setting contains
+#: one of these, and the call form is ``add_periodic_task``.
+BEAT_NEEDLES = ("schedule", "SCHEDULE", "add_periodic_task")
+#: CLY703.
+CRONTAB_NEEDLES = ("crontab",)
+
 #: Every needle of every rule, or a substring of it: a file containing none of them
 #: cannot be reported on. The CLI's fast path relies on this being complete.
-ALL_NEEDLES = TASK_DEFINITION_NEEDLES + DISPATCH_NEEDLES + MODELS_NEEDLES + OPTION_NEEDLES
+ALL_NEEDLES = TASK_DEFINITION_NEEDLES + DISPATCH_NEEDLES + MODELS_NEEDLES + OPTION_NEEDLES + BEAT_NEEDLES + CRONTAB_NEEDLES
 
 #: Files larger than this are reported (CLY000) instead of parsed.
 MAX_FILE_BYTES = 20 * 1024 * 1024

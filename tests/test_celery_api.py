@@ -148,3 +148,62 @@ def test_retry_policy_keys_match_kombu() -> None:
 
     parameters = set(inspect.signature(Connection.ensure).parameters) - {"self", "obj", "fun", "errback", "on_revive"}
     assert parameters == celery_api.RETRY_POLICY_KEYS
+
+
+def test_beat_entry_keys_match_schedule_entry() -> None:
+    from celery.beat import ScheduleEntry
+
+    parameters = set(inspect.signature(ScheduleEntry.__init__).parameters) - {"self"}
+    assert parameters == celery_api.BEAT_ENTRY_KEYS | celery_api.BEAT_ENTRY_MANAGED
+
+
+def test_beat_rejects_an_unknown_entry_key() -> None:
+    """CLY704's claim: an execution option at the top of an entry stops beat at start."""
+    from celery.beat import Scheduler
+
+    app = Celery("t", set_as_current=False)
+    scheduler = Scheduler(app, lazy=True)
+    with pytest.raises(TypeError, match="queue"):
+        scheduler.merge_inplace({"x": {"task": "t.x", "schedule": 60, "queue": "q"}})
+    scheduler.merge_inplace({"x": {"task": "t.x", "schedule": 60, "options": {"queue": "q"}}})
+    scheduler.merge_inplace({"y": {"task": "t.y"}})  # no schedule: accepted, then fails when checked
+    with pytest.raises(AttributeError):
+        scheduler.schedule["y"].is_due()
+
+
+def test_crontab_defaults_fire_every_minute() -> None:
+    """CLY703's claims."""
+    from celery.schedules import crontab
+
+    assert crontab(hour=7).minute == set(range(60))
+    assert crontab().minute == set(range(60)) and crontab().hour == set(range(24))
+    with pytest.raises(TypeError):  # a misspelt field fails on import: CLY703 leaves it alone
+        crontab(minute=0, hours=7)
+
+
+def test_task_args_must_be_a_list_or_tuple() -> None:
+    """CLY406's claim, from the code that builds every task message."""
+    app = Celery("t", set_as_current=False)
+    for bad in (42, "abc", {"a": 1}, {1}):
+        with pytest.raises(TypeError, match="list or tuple"):
+            app.amqp.as_task_v2("id", "t.x", args=bad)
+    app.amqp.as_task_v2("id", "t.x", args=(42,))
+
+
+def test_crontab_fields_match_celery() -> None:
+    from celery.schedules import crontab
+
+    parameters = [p for p in inspect.signature(crontab.__init__).parameters if p not in ("self", "kwargs")]
+    assert tuple(parameters) == celery_api.CRONTAB_FIELDS
+    assert all(inspect.signature(crontab.__init__).parameters[p].default == "*" for p in parameters)
+
+
+def test_timedelta_units_match_the_standard_library() -> None:
+    import datetime
+
+    from celery_lint.context import TIMEDELTA_UNITS
+
+    for index, (unit, seconds) in enumerate(TIMEDELTA_UNITS):
+        positional = [0] * index + [1]
+        assert datetime.timedelta(*positional).total_seconds() == pytest.approx(seconds)
+        assert datetime.timedelta(**{unit: 1}).total_seconds() == pytest.approx(seconds)

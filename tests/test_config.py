@@ -51,13 +51,15 @@ bind-parameter-names = ["self", "task"]
 extra-task-options = ["tenant"]
 non-idempotent-calls = ["shop.sms.send"]
 external-tasks = ["billing.*"]
+visibility-timeout = 43200
 """,
     )
     settings = load_settings(tmp_path)
     assert settings.target_version == (5, 4)
+    assert settings.visibility_timeout == 43200.0
     assert settings.task_name_pattern is not None and settings.task_name_pattern.search("shop.x")
     assert settings.ignored_codes_for(tmp_path / "tests" / "test_a.py") == ("CLY101",)
-    assert len(CONFIG_KEYS) == 15
+    assert len(CONFIG_KEYS) == 16
 
 
 @pytest.mark.parametrize(
@@ -71,6 +73,8 @@ external-tasks = ["billing.*"]
         ("[tool.celery-lint]\ntarget-version = 5.4\n", "must be a string"),
         ("[tool.celery-lint]\ntarget-version = '4.4'\n", "Celery 5.x release"),
         ("[tool.celery-lint]\nexclude = 3\n", "must be a list of strings"),
+        ("[tool.celery-lint]\nvisibility-timeout = 0\n", "must be a positive number of seconds"),
+        ("[tool.celery-lint]\nvisibility-timeout = '1h'\n", "must be a positive number of seconds"),
         ("[tool.celery-lint\n", "not valid TOML"),
     ],
 )

@@ -59,3 +59,13 @@ def test_readme_commands_match_ci() -> None:
     test_command = 'python3 -m venv .venv && .venv/bin/pip install -e ".[test]" && .venv/bin/python -m pytest'
     assert test_command in readme
     assert ".venv/bin/pip install -e \".[test]\"" in ci and ".venv/bin/python -m pytest" in ci
+
+
+def test_readme_names_every_flake8_option() -> None:
+    from celery_lint.flake8_plugin import _OPTIONS
+
+    readme = (REPO / "README.md").read_text()
+    missing = [flag for flag in _OPTIONS if f"`{flag}`" not in readme]
+    assert not missing, missing
+    config_keys = {key for key, _, _ in _OPTIONS.values()}
+    assert config_keys <= set(CONFIG_KEYS)

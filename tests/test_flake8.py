@@ -36,6 +36,14 @@ def test_flake8_options_from_setup_cfg(tmp_path: Path) -> None:
     assert "does not match `task-name-pattern` `^billing\\.`" in proc.stdout
 
 
+def test_numeric_option_visibility_timeout(tmp_path: Path) -> None:
+    (tmp_path / "tasks.py").write_text("from shop.tasks import remind\n\nremind.apply_async(args=(1,), countdown=7200)\n")
+    assert "CLY405 `countdown` of 2 h is longer than the broker's visibility timeout (1 h)" in flake8(tmp_path).stdout
+    assert "CLY405" not in flake8(tmp_path, "--celery-visibility-timeout=43200").stdout
+    proc = flake8(tmp_path, "--celery-visibility-timeout=soon")
+    assert proc.returncode != 0 and "`visibility-timeout` must be a positive number of seconds" in proc.stdout + proc.stderr
+
+
 def test_pyproject_selection_applies_in_flake8(tmp_path: Path) -> None:
     (tmp_path / "tasks.py").write_text(TASK.replace('(name="shop.refund")', ""))
     (tmp_path / "pyproject.toml").write_text('[tool.celery-lint]\nignore = ["CLY101"]\n')
