@@ -21,6 +21,7 @@ from .summary import colored, summary_line, use_color
 if TYPE_CHECKING:
     from .engine import Finding
     from .report import RunInfo
+    from .runner import FixMode, RunResult
 
 #: The values of --output-format (``report.FORMATS`` has one renderer for each; a test checks).
 OUTPUT_FORMATS = ("github", "json", "sarif", "text")
@@ -63,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--extend-select", type=_codes, default=[], metavar="CODES", help="codes or prefixes to enable on top of the selection")
     parser.add_argument("--output-format", choices=OUTPUT_FORMATS, default="text", help="output format (default: text)")
     parser.add_argument("--statistics", action="store_true", help="print the number of findings per code instead of the findings")
+    parser.add_argument("--fix", action="store_true", help="apply safe fixes in place; report what is left")
+    parser.add_argument("--unsafe-fixes", action="store_true", help="also apply (with --fix/--diff) and mark as fixable the unsafe fixes, which change behaviour toward the evident intent")
+    parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and write nothing (also with --fix, as in ruff); exit 1 when there is something to fix")
+    parser.add_argument("--show-fixes", action="store_true", help="with --fix, list the fixes applied, per file and code")
     parser.add_argument("--add-noqa", action="store_true", help="append `# noqa: CODE` to every reported line (merging with existing noqa comments), then exit 0")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     parser.add_argument("--config", type=Path, metavar="FILE", help="read settings from FILE instead of the nearest pyproject.toml")
@@ -147,29 +152,44 @@ def _name(code: str) -> str:
     return rule.name if rule else ""
 
 
-def _lint(args: argparse.Namespace, settings: Settings) -> tuple[list[Finding], int, str | None]:
-    """Findings (noqa applied, sorted), files checked, and a cache warning if any."""
+def _fix_mode(args: argparse.Namespace) -> FixMode | None:
+    from .runner import FixMode
+
+    if not (args.fix or args.diff):
+        return None
+    return FixMode(unsafe=args.unsafe_fixes, write=not args.diff)
+
+
+def _lint(args: argparse.Namespace, settings: Settings) -> tuple[RunResult, str | None]:
+    """Findings (noqa applied, sorted), files checked, fixes, and a cache warning if any."""
     from .cache import CACHE_DIR_NAME, Cache, fingerprint
     from .engine import Engine
     from .files import discover
-    from .runner import _shown, default_jobs, lint_files
+    from .runner import RunResult, _shown, default_jobs, fix_source, lint_files
 
+    fix_mode = _fix_mode(args)
     if args.paths == ["-"]:
         engine = Engine(settings)
         name = args.stdin_filename or "<stdin>.py"
-        result = engine.lint_bytes(sys.stdin.buffer.read(), name)
-        return _shown(engine, result), 1, None
+        data = sys.stdin.buffer.read()
+        if fix_mode is None:
+            return RunResult(_shown(engine, engine.lint_bytes(data, name)), 1), None
+        new, linted = fix_source(engine, data, name, fix_mode)
+        if fix_mode.write:  # `--fix -`: the fixed source goes to stdout, as ruff does
+            sys.stdout.buffer.write(new if new is not None else data)
+            sys.stdout.flush()
+        return RunResult(linted.findings, 1, linted.fixed, [linted.diff] if linted.diff else []), None
     cache = None
     if not args.no_cache:
         directory = args.cache_dir or settings.project_root / CACHE_DIR_NAME
         cache = Cache(directory, fingerprint(settings, [r.code for r in Engine(settings).rules]))
     paths = discover(args.paths or ["."], settings, follow_symlinks=args.follow_symlinks)
-    findings, checked = lint_files(paths, settings, jobs=args.jobs or default_jobs(), cache=cache)
+    result = lint_files(paths, settings, jobs=args.jobs or default_jobs(), cache=cache, fix_mode=fix_mode)
     warning = None
     if cache is not None:
         cache.save()
         warning = cache.warning
-    return findings, checked, warning
+    return result, warning
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -185,17 +205,36 @@ def run(argv: Sequence[str] | None = None) -> int:
         raise ConfigError("`-` (stdin) cannot be combined with other paths")
     if args.add_noqa and "-" in args.paths:
         raise ConfigError("--add-noqa edits files; it cannot be used with stdin")
+    if args.add_noqa and (args.fix or args.diff):
+        raise ConfigError("--add-noqa cannot be combined with --fix or --diff")
+    if args.show_fixes and not (args.fix or args.diff):
+        raise ConfigError("--show-fixes lists the fixes --fix applies; use it with --fix or --diff")
     if _nothing_to_lint(args, settings):
         return _report_clean(args)
     from .report import FORMATS, RunInfo
 
-    findings, checked, warning = _lint(args, settings)
+    result, warning = _lint(args, settings)
+    findings, checked = result.findings, result.checked
     if warning:
         sys.stderr.write(f"celery-lint: warning: {warning}\n")
     if args.add_noqa:
         return _add_noqa(findings)
-    run_info = RunInfo(files_checked=checked, color=use_color(sys.stdout.isatty()))
-    if args.statistics:
+    if args.show_fixes:
+        sys.stderr.write(_fixes_listing(result.fixed))
+    if args.diff:
+        return _report_diff(result)
+    stdin_fixed = args.fix and args.paths == ["-"]
+    out = sys.stderr if stdin_fixed else sys.stdout
+    run_info = RunInfo(
+        files_checked=checked,
+        color=use_color(out.isatty()),
+        unsafe_fixes=args.unsafe_fixes,
+        fixed=len(result.fixed) if args.fix else None,
+    )
+    if stdin_fixed:
+        if findings:
+            out.write(FORMATS["text"](findings, run_info))
+    elif args.statistics:
         sys.stdout.write(statistics(findings, run_info))
     else:
         sys.stdout.write(FORMATS[args.output_format](findings, run_info))
@@ -233,7 +272,9 @@ def _nothing_to_lint(args: argparse.Namespace, settings: Settings) -> bool:
 
 def _report_clean(args: argparse.Namespace) -> int:
     line = summary_line(0, 0, len({os.path.normpath(p) for p in args.paths}))
-    if args.add_noqa:
+    if args.diff:
+        pass  # nothing to change: no diff
+    elif args.add_noqa:
         sys.stdout.write("Added 0 noqa directives to 0 files.\n")
     elif args.statistics:
         sys.stdout.write(line + "\n")
@@ -242,6 +283,36 @@ def _report_clean(args: argparse.Namespace) -> int:
     elif args.output_format == "json":
         sys.stdout.write("[]\n")
     return EXIT_CLEAN
+
+
+def _report_diff(result: RunResult) -> int:
+    """``--diff``: the unified diffs on stdout, a count on stderr; exit 1 when any."""
+    from .summary import plural
+
+    for diff in result.diffs:
+        sys.stdout.write(diff if diff.endswith("\n") else diff + "\n")
+    if result.fixed:
+        sys.stderr.write(f"Would fix {plural(len(result.fixed), 'finding')} in {plural(len(result.diffs), 'file')}.\n")
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _fixes_listing(fixed: Sequence[Finding]) -> str:
+    """``--show-fixes``: per file, how many findings of each code were fixed."""
+    if not fixed:
+        return "No fixes applied.\n"
+    from .summary import plural
+
+    by_file: dict[str, dict[str, int]] = {}
+    for finding in fixed:
+        counts = by_file.setdefault(finding.filename, {})
+        counts[finding.code] = counts.get(finding.code, 0) + 1
+    lines = [f"Fixed {plural(len(fixed), 'finding')}:"]
+    for path in sorted(by_file):
+        lines.append(f"- {path}:")
+        for code, count in sorted(by_file[path].items()):
+            lines.append(f"    {count} \u00d7 {code} ({_name(code)})")
+    return "\n".join(lines) + "\n"
 
 
 def _add_noqa(findings: Sequence[Finding]) -> int:

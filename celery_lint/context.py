@@ -405,6 +405,8 @@ class FileContext:
         self.classes: dict[str, ClassInfo] = {}
         self.tasks: list[TaskDef] = []
         self.tasks_by_function: dict[str, TaskDef] = {}
+        #: Names defined at module level other than by import (defs, classes, assignments).
+        self.module_names: set[str] = set()
         #: Celery settings this file sets (``app.conf.x``, ``Celery(x=...)``, ``CELERY_X``).
         self.file_config: dict[str, cst.BaseExpression] = {}
         self.scopes: list[Scope] = []
@@ -641,12 +643,16 @@ class FileContext:
         if isinstance(target, (cst.Tuple, cst.List)) and not self.scopes:
             for name in _bound_names(target):
                 self.imports.pop(name, None)
+                self.module_names.add(name)
         if isinstance(target, cst.Name):
             if isinstance(value, cst.Call) and self._is_app_constructor(value.func):
                 self.apps.add(target.value)
+                if not self.scopes:
+                    self.module_names.add(target.value)
                 for name, arg in keyword_args(value).items():
                     self.file_config[name] = arg.value
             elif not self.scopes:
+                self.module_names.add(target.value)
                 key = setting_name(target.value)
                 if key is not None:
                     self.file_config[key] = value
@@ -674,6 +680,7 @@ class FileContext:
                     elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value:
                         attributes[small.target.value] = small.value
             self.classes[node.name.value] = ClassInfo(node, node.name.value, bases, attributes)
+            self.module_names.add(node.name.value)
             if "celery.Celery" in bases:
                 self.app_classes.add(node.name.value)
         self.scopes.append(node)
@@ -683,6 +690,8 @@ class FileContext:
             self.scopes.pop()
 
     def _visit_function(self, node: cst.FunctionDef) -> None:
+        if not self.scopes:
+            self.module_names.add(node.name.value)
         task = None
         for index, decorator in enumerate(node.decorators):
             self._decorator_exprs.add(id(decorator.decorator))

@@ -31,7 +31,7 @@ def _fix(rule: type[Rule]) -> str:
 
 
 def rule_table() -> str:
-    rows = ["| Code | Name | Default | Scope | Fix (planned) | What it catches |", "|---|---|---|---|---|---|"]
+    rows = ["| Code | Name | Default | Scope | Fix | What it catches |", "|---|---|---|---|---|---|"]
     for rule in ALL_RULES:
         default = "on" if rule.default_enabled else "off"
         anchor = f"docs/rules.md#{rule.code.lower()}-{rule.name}"
@@ -72,7 +72,7 @@ def rules_markdown() -> str:
         default = "on" if rule.default_enabled else "off"
         parts.append(f"## {rule.code} {rule.name}")
         parts.append("")
-        parts.append(f"Default: **{default}** · Scope: **{rule.scope}** · Fix (planned): **{_fix(rule)}**")
+        parts.append(f"Default: **{default}** · Scope: **{rule.scope}** · Fix: **{_fix(rule)}**")
         parts.append("")
         doc = rule_doc(rule).replace("\n## ", "\n### ")
         parts.append(doc)

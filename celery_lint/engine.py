@@ -36,6 +36,7 @@ from .context import FileContext, quiet_ast_parse
 from .rules import ALL_RULES, FILE_NOT_PARSED, Rule
 from .prefilter import MAX_FILE_BYTES
 from .rules.base import Report
+from .fixes import MAX_ROUNDS, SAFE, Fix, apply_fixes
 
 
 @dataclass(frozen=True)
@@ -426,6 +427,32 @@ def _syntax_error(text: str, exc: cst.ParserSyntaxError) -> SourceError:
 
 
 @dataclass
+class _Capture:
+    """What fixing needs from a lint: the module, the fixes by finding, the names bound."""
+
+    module: cst.Module | None = None
+    pairs: list[tuple[Finding, Fix]] = dataclasses.field(default_factory=list)
+    bound_names: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def _compiles(text: str) -> bool:
+    try:
+        quiet_ast_parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+@dataclass
+class FixOutcome:
+    """A file after ``--fix``: the new text, the findings fixed, the findings left."""
+
+    text: str
+    applied: list[Finding]
+    result: FileResult
+
+
+@dataclass
 class FileResult:
     """Findings of one file, plus what is needed to honour ``# noqa`` on them."""
 
@@ -496,6 +523,49 @@ class Engine:
         return self.lint_text(text, path)
 
     def lint_text(self, text: str, path: str) -> FileResult:
+        return self._analyse(text, path, None)
+
+    def fix_text(self, text: str, path: str, *, unsafe: bool = False) -> FixOutcome:
+        """Lint ``text`` and apply its fixes (safe ones; unsafe too with ``unsafe``).
+
+        Rounds of lint -> apply until nothing more applies; fixes for findings that a
+        ``# noqa`` suppresses are not applied. ``result`` holds the findings of the fixed
+        text (what is left), ``applied`` the findings the fixes resolved.
+        """
+        from .noqa import visible
+
+        applied: list[Finding] = []
+        current = text
+        result = None
+        for _ in range(MAX_ROUNDS):
+            capture = _Capture()
+            result = self._analyse(current, path, capture)
+            if capture.module is None or not capture.pairs:
+                break
+            shown = {id(f) for f in visible(result)}
+            wanted = [
+                (finding, fix)
+                for finding, fix in capture.pairs
+                if id(finding) in shown and (fix.applicability == SAFE or unsafe)
+            ]
+            if not wanted:
+                break
+            by_fix: dict[int, list[Finding]] = {}
+            for finding, fix in wanted:  # one fix may resolve several findings
+                by_fix.setdefault(id(fix), []).append(finding)
+            unique = list({id(fix): fix for _, fix in wanted}.values())
+            new_module, chosen = apply_fixes(capture.module, unique, capture.bound_names)
+            new_text = new_module.code if chosen else current
+            if new_text == current or not _compiles(new_text):
+                break
+            applied.extend(finding for fix in chosen for finding in by_fix[id(fix)])
+            current = new_text
+        else:
+            result = self._analyse(current, path, None)
+        assert result is not None
+        return FixOutcome(current, applied, result)
+
+    def _analyse(self, text: str, path: str, capture: _Capture | None) -> FileResult:
         self.apps.touched = set()
         lines = text.splitlines()
         rules = self.active_rules(text, path)
@@ -514,7 +584,7 @@ class Engine:
         except Exception as exc:  # noqa: BLE001 - libcst raises assorted errors on odd input
             return self._unparsed(path, SourceError(f"the parser failed: {type(exc).__name__}: {exc}"), lines)
         try:
-            findings = self.lint_module(module, path, rules)
+            findings = self.lint_module(module, path, rules, capture)
         except RecursionError:
             return self._unparsed(path, SourceError("code is nested too deeply to analyse"), lines)
         except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the run
@@ -522,7 +592,9 @@ class Engine:
             return self._unparsed(path, SourceError(message), lines)
         return FileResult(path, findings, lines, parsed=True)
 
-    def lint_module(self, module: cst.Module, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
+    def lint_module(
+        self, module: cst.Module, path: str, rules: Sequence[type[Rule]], capture: _Capture | None = None
+    ) -> list[Finding]:
         """Run ``rules`` over a parsed module in one traversal."""
         ctx = FileContext(path, self.settings, self.apps)
         reports: list[Report] = []
@@ -559,11 +631,18 @@ class Engine:
         ctx.finish()
         for hook in events.get("module_leave", ()):
             hook()
-        return self._findings(module, path, reports)
+        findings = self._findings(module, path, reports, capture)
+        if capture is not None:
+            capture.module = module
+            capture.bound_names = dict(ctx.imports)
+            capture.bound_names.update({name: "" for name in ctx.module_names if name not in ctx.imports})
+        return findings
 
     # -- helpers -------------------------------------------------------------------
 
-    def _findings(self, module: cst.Module, path: str, reports: list[Report]) -> list[Finding]:
+    def _findings(
+        self, module: cst.Module, path: str, reports: list[Report], capture: _Capture | None = None
+    ) -> list[Finding]:
         if not reports:
             return []
         ranges = positions_of(module, (r.node for r in reports))
@@ -582,11 +661,14 @@ class Engine:
                 column=where.start.column + 1,
                 end_line=where.end.line,
                 end_column=where.end.column + 1,
+                fix=report.fix.describe() if report.fix is not None else None,
             )
             key = (finding.code, finding.line, finding.column, finding.message)
             if key not in seen:
                 seen.add(key)
                 findings.append(finding)
+                if capture is not None and report.fix is not None:
+                    capture.pairs.append((finding, report.fix))
         findings.sort(key=Finding.sort_key)
         return findings
 

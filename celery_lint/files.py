@@ -98,4 +98,4 @@ def lint_paths(paths: Iterable[str | Path], settings: Settings | None = None) ->
         settings = load_settings(start if start.is_dir() else start.parent)
     from .runner import lint_files
 
-    return lint_files(discover(path_list, settings), settings)[0]
+    return lint_files(discover(path_list, settings), settings).findings

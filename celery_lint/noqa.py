@@ -71,8 +71,8 @@ def visible(result: FileResult) -> list[Finding]:
     return [f for f in result.findings if not _suppressed(f, result.lines, continuations)]
 
 
-def unused_noqa(result: FileResult, enabled: Iterable[str]) -> list[Finding]:
-    """CLY901: CLY codes in ``# noqa: ...`` comments that suppressed nothing in this run.
+def stale_noqa(result: FileResult, enabled: Iterable[str]) -> dict[int, list[str]]:
+    """Line -> the CLY codes of its ``# noqa: ...`` that suppressed nothing in this run.
 
     Only codes of enabled rules (and codes that name no rule at all) are judged; other
     tools' codes (E501, B008) and bare ``# noqa`` are left alone.
@@ -84,13 +84,12 @@ def unused_noqa(result: FileResult, enabled: Iterable[str]) -> list[Finding]:
     used: dict[int, set[str]] = {}
     for finding in result.findings:
         used.setdefault(governing_line(finding.line, continuations), set()).add(finding.code)
-    found = []
+    found: dict[int, list[str]] = {}
     for number, line in enumerate(result.lines, 1):
         if "noqa" not in line.lower():
             continue
-        match = NOQA.search(line)
         codes = noqa_codes(line)
-        if not match or not codes:
+        if not codes:
             continue
         stale = []
         for code in sorted(codes):
@@ -102,19 +101,50 @@ def unused_noqa(result: FileResult, enabled: Iterable[str]) -> list[Finding]:
             if not any(c.startswith(code) for c in used.get(number, ())):
                 stale.append(code)
         if stale:
-            found.append(
-                Finding(
-                    code=UNUSED_NOQA,
-                    name="unused-noqa",
-                    message=f"unused `noqa` code{'s' if len(stale) > 1 else ''} {', '.join(stale)}: nothing to suppress here",
-                    filename=result.path,
-                    line=number,
-                    column=match.start() + 1,
-                    end_line=number,
-                    end_column=match.end() + 1,
-                )
-            )
+            found[number] = stale
     return found
+
+
+def unused_noqa(result: FileResult, enabled: Iterable[str]) -> list[Finding]:
+    """CLY901: findings for the codes :func:`stale_noqa` finds."""
+    found = []
+    for number, stale in stale_noqa(result, enabled).items():
+        match = NOQA.search(result.lines[number - 1])
+        assert match is not None
+        found.append(
+            Finding(
+                code=UNUSED_NOQA,
+                name="unused-noqa",
+                message=f"unused `noqa` code{'s' if len(stale) > 1 else ''} {', '.join(stale)}: nothing to suppress here",
+                filename=result.path,
+                line=number,
+                column=match.start() + 1,
+                end_line=number,
+                end_column=match.end() + 1,
+                fix={"applicability": "safe", "message": "Remove the unused codes"},
+            )
+        )
+    return found
+
+
+def without_codes(line: str, stale: Iterable[str]) -> str:
+    """``line`` with ``stale`` codes dropped from its ``# noqa: ...`` (the comment goes when none is left).
+
+    Other text in the same comment (``# noqa: CLY101  # reason``) is kept.
+    """
+    match = NOQA.search(line)
+    if match is None or not match.group("codes"):
+        return line
+    drop = {c.upper() for c in stale}
+    keep = [c for c in re.split(r"[,\s]+", match.group("codes").strip()) if c and c.upper() not in drop]
+    if keep:
+        return line[: match.start()] + "# noqa: " + ", ".join(keep) + line[match.end() :]
+    before = line[: match.start()].rstrip()
+    after = line[match.end() :].lstrip()
+    if after.startswith("#"):  # another comment follows: keep it
+        return f"{before}  {after}" if before else after
+    ending = line[len(line.rstrip("\r\n")) :]
+    return (before + " " + after).rstrip() + ending if after.strip() else before + ending
 
 
 def add_noqa(path: str, findings: Sequence[Finding]) -> int:

@@ -6,16 +6,19 @@ were discovered, and findings are sorted afterwards.
 
 from __future__ import annotations
 
+import difflib
+import io
 import os
+import tokenize
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from .cache import Cache, content_hash
 from .config import Settings
-from .engine import Engine, FileResult, Finding
+from .engine import Engine, FileResult, Finding, SourceError, decode_source
 from .files import not_a_file
-from .noqa import UNUSED_NOQA, unused_noqa, visible
+from .noqa import UNUSED_NOQA, stale_noqa, unused_noqa, visible, without_codes
 
 #: Below this many files to lint, worker start-up costs more than it saves.
 MIN_FILES_FOR_POOL = 16
@@ -26,14 +29,85 @@ class Linted:
     findings: list[Finding]
     digest: str | None
     deps: list[str]
+    #: Fix mode: the findings the fixes resolved, and the unified diff of the change.
+    fixed: list[Finding] = field(default_factory=list)
+    diff: str = ""
+
+
+@dataclass(frozen=True)
+class FixMode:
+    """``--fix``/``--diff``: which fixes to apply, and whether to write the files."""
+
+    unsafe: bool = False
+    write: bool = True
+
+    def wants(self, finding: Finding) -> bool:
+        return finding.fix is not None and (self.unsafe or finding.fix["applicability"] == "safe")
 
 
 _ENGINE: Engine | None = None
+_FIX_MODE: FixMode | None = None
 
 
-def _init_worker(settings: Settings) -> None:
-    global _ENGINE
+def _init_worker(settings: Settings, fix_mode: FixMode | None = None) -> None:
+    global _ENGINE, _FIX_MODE
     _ENGINE = Engine(settings)
+    _FIX_MODE = fix_mode
+
+
+def fix_source(engine: Engine, data: bytes, path: str, mode: FixMode) -> tuple[bytes | None, Linted]:
+    """Fix one file's bytes: the new bytes (None when nothing changed) and what was done.
+
+    The file's encoding, BOM and line endings are kept (libcst keeps the newlines).
+    """
+    try:
+        text = decode_source(data)
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SourceError:
+        result = engine.lint_bytes(data, path)
+        return None, Linted(_shown(engine, result), None, [])
+    outcome = engine.fix_text(text, path, unsafe=mode.unsafe)
+    remaining = _shown(engine, outcome.result)
+    stale = [f for f in remaining if f.code == UNUSED_NOQA]
+    if stale:  # CLY901's fix: drop the codes that suppress nothing (no finding can change)
+        lines = outcome.text.splitlines(keepends=True)
+        for finding, codes in zip(stale, stale_noqa(outcome.result, [r.code for r in engine.rules]).values()):
+            lines[finding.line - 1] = without_codes(lines[finding.line - 1], codes)
+        outcome.text = "".join(lines)
+        outcome.applied.extend(stale)
+        remaining = [f for f in remaining if f.code != UNUSED_NOQA]
+    if outcome.text == text:
+        return None, Linted(remaining, None, [], outcome.applied)
+    new = outcome.text.encode("utf-8" if encoding == "utf-8-sig" else encoding)
+    if data.startswith(b"\xef\xbb\xbf") and not new.startswith(b"\xef\xbb\xbf"):
+        new = b"\xef\xbb\xbf" + new
+    diff = "".join(
+        difflib.unified_diff(
+            text.splitlines(keepends=True), outcome.text.splitlines(keepends=True), f"a/{path}", f"b/{path}"
+        )
+    )
+    return new, Linted(remaining, None, [], outcome.applied, diff)
+
+
+def fix_one(engine: Engine, path: str, mode: FixMode) -> Linted:
+    missing = not_a_file(engine, path)
+    if missing is not None:
+        return Linted(missing.findings, None, [])
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return lint_one(engine, path)
+    new, linted = fix_source(engine, data, path, mode)
+    if new is not None and mode.write:
+        try:
+            with open(path, "wb") as handle:
+                handle.write(new)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            error = Finding("CLY000", "file-not-parsed", f"cannot write the fixed file: {reason}", path, 1, 1, 1, 1)
+            return Linted([error, *lint_one(engine, path).findings], None, [])
+    return linted
 
 
 def lint_one(engine: Engine, path: str) -> Linted:
@@ -65,19 +139,40 @@ def _shown(engine: Engine, result: FileResult) -> list[Finding]:
 
 def _lint_in_worker(path: str) -> Linted:
     assert _ENGINE is not None
+    if _FIX_MODE is not None:
+        return fix_one(_ENGINE, path, _FIX_MODE)
     return lint_one(_ENGINE, path)
 
 
+@dataclass
+class RunResult:
+    findings: list[Finding]
+    checked: int
+    fixed: list[Finding] = field(default_factory=list)
+    diffs: list[str] = field(default_factory=list)
+
+
 def lint_files(
-    paths: Iterable[str], settings: Settings, *, jobs: int = 1, cache: Cache | None = None
-) -> tuple[list[Finding], int]:
-    """Findings of every file (sorted) and the number of files checked."""
+    paths: Iterable[str],
+    settings: Settings,
+    *,
+    jobs: int = 1,
+    cache: Cache | None = None,
+    fix_mode: FixMode | None = None,
+) -> RunResult:
+    """Findings of every file (sorted), the number of files checked, and in fix mode what changed.
+
+    In fix mode a cached result is used only when it has nothing to fix; the files that
+    are fixed are not cached (they changed, or would have under ``--diff``).
+    """
     engine = Engine(settings)
     ordered = list(paths)
     results: dict[str, list[Finding]] = {}
     todo: list[str] = []
     for path in ordered:
         cached = cache.by_stat(path) if cache is not None else None
+        if cached is not None and fix_mode is not None and any(fix_mode.wants(f) for f in cached):
+            cached = None
         if cached is not None:
             results[path] = cached
             continue
@@ -89,24 +184,32 @@ def lint_files(
             except OSError:
                 digest = None
             cached = cache.by_content(path, digest) if digest else None
+            if cached is not None and fix_mode is not None and any(fix_mode.wants(f) for f in cached):
+                cached = None
             if cached is not None:
                 results[path] = cached
                 continue
         todo.append(path)
-    for path, linted in zip(todo, _run(engine, settings, todo, jobs)):
+    run = RunResult([], len(ordered))
+    for path, linted in zip(todo, _run(engine, settings, todo, jobs, fix_mode)):
         results[path] = linted.findings
+        run.fixed.extend(linted.fixed)
+        if linted.diff:
+            run.diffs.append(linted.diff)
         if cache is not None and linted.digest is not None:
             cache.store(path, linted.digest, linted.findings, linted.deps)
-    findings = [f for path in ordered for f in results[path]]
-    findings.sort(key=Finding.sort_key)
-    return findings, len(ordered)
+    run.findings = [f for path in ordered for f in results[path]]
+    run.findings.sort(key=Finding.sort_key)
+    return run
 
 
-def _run(engine: Engine, settings: Settings, todo: Sequence[str], jobs: int) -> Iterable[Linted]:
+def _run(engine: Engine, settings: Settings, todo: Sequence[str], jobs: int, fix_mode: FixMode | None) -> Iterable[Linted]:
     if jobs <= 1 or len(todo) < MIN_FILES_FOR_POOL:
+        if fix_mode is not None:
+            return (fix_one(engine, path, fix_mode) for path in todo)
         return (lint_one(engine, path) for path in todo)
     chunk = max(1, min(64, len(todo) // (jobs * 8)))
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings,))
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings, fix_mode))
     try:
         return list(pool.map(_lint_in_worker, todo, chunksize=chunk))
     finally:

@@ -34,8 +34,9 @@ def test_exit_codes(project: Path) -> None:
     proc = run("tasks.py", cwd=project)
     assert proc.returncode == 1
     assert proc.stdout == (
-        "tasks.py:3:2: CLY101 task `ping` has no explicit `name=` (Celery generates `tasks.ping`)\n"
+        "tasks.py:3:2: CLY101 [*] task `ping` has no explicit `name=` (Celery generates `tasks.ping`)\n"
         "Found 1 finding in 1 file (1 file checked).\n"
+        "[*] 1 fixable with the `--fix` option.\n"
     )
     assert run("clean.py", cwd=project).stdout == "All checks passed (1 file checked).\n"
     assert run("--exit-zero", "tasks.py", cwd=project).returncode == 0
@@ -58,7 +59,7 @@ def test_json_output(project: Path) -> None:
         "column": 2,
         "end_line": 3,
         "end_column": 13,
-        "fix": None,
+        "fix": {"applicability": "safe", "message": 'Pin `name="tasks.ping"`'},
     }
 
 

@@ -17,12 +17,13 @@ TASK = "from celery import shared_task\n\n@shared_task\ndef ping():\n    return 
 
 
 def test_hook_metadata_matches_the_well_known_shape() -> None:
-    (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
-    assert hook["id"] == "celery-lint"
-    assert hook["entry"] == "celery-lint"
-    assert hook["language"] == "python"
-    assert hook["types"] == ["python"]
-    assert set(hook) >= {"id", "name", "description", "entry", "language", "types", "minimum_pre_commit_version"}
+    lint, fix = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    assert (lint["id"], lint["entry"]) == ("celery-lint", "celery-lint")
+    assert (fix["id"], fix["entry"]) == ("celery-lint-fix", "celery-lint --fix")
+    for hook in (lint, fix):
+        assert hook["language"] == "python"
+        assert hook["types"] == ["python"]
+        assert set(hook) >= {"id", "name", "description", "entry", "language", "types", "minimum_pre_commit_version"}
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +46,12 @@ def user_repo(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _try_repo(user_repo: Path, home: Path, *files: str) -> subprocess.CompletedProcess[str]:
+def _try_repo(user_repo: Path, home: Path, *files: str, hook: str = "celery-lint") -> subprocess.CompletedProcess[str]:
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
     env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "celery-lint", "--files", *files],
+        [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), hook, "--files", *files],
         cwd=user_repo,
         env=env,
         capture_output=True,
@@ -62,10 +63,20 @@ def _try_repo(user_repo: Path, home: Path, *files: str) -> subprocess.CompletedP
 def test_try_repo_reports_a_finding(user_repo: Path, pre_commit_home: Path) -> None:
     proc = _try_repo(user_repo, pre_commit_home, "tasks.py", "clean.py")
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "tasks.py:3:2: CLY101 task `ping` has no explicit `name=`" in proc.stdout
+    assert "tasks.py:3:2: CLY101 [*] task `ping` has no explicit `name=`" in proc.stdout
 
 
 def test_try_repo_passes_a_clean_file(user_repo: Path, pre_commit_home: Path) -> None:
     proc = _try_repo(user_repo, pre_commit_home, "clean.py")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Passed" in proc.stdout
+
+
+def test_try_repo_fix_hook_pins_the_name(user_repo: Path, pre_commit_home: Path) -> None:
+    proc = _try_repo(user_repo, pre_commit_home, "tasks.py", "clean.py", hook="celery-lint-fix")
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # pre-commit fails a hook that changed files
+    assert "files were modified by this hook" in proc.stdout
+    assert '@shared_task(name="tasks.ping")' in (user_repo / "tasks.py").read_text()
+    assert (user_repo / "clean.py").read_text() == "def f():\n    return 1\n"
+    again = _try_repo(user_repo, pre_commit_home, "tasks.py", hook="celery-lint-fix")
+    assert again.returncode == 0, again.stdout + again.stderr

@@ -50,6 +50,33 @@ def test_engine_never_raises_on_valid_code(parts: list[str], path: str) -> None:
         assert 1 <= finding.line <= lines
 
 
+FIXABLE_FRAGMENTS = FRAGMENTS + [
+    "from celery.schedules import crontab\nfrom datetime import datetime\n",
+    "@shared_task(rate_limit='5/min', acks_on_failure_or_timeout=True)\ndef e(x):\n    print(x)\n",
+    "a.apply_async(args=(x), countdwon=3, eta=datetime.utcnow())\n",
+    "a.delay(1, 2, k=3, countdown=4, queue='q')\n",
+    "S = crontab(hour=7)\n",
+    "CELERY_BEAT_SCHEDULE = {'x': {'task': 't', 'schedule': 5, 'queue': 'q', 'expires': 3}}\n",
+    "@log\n@shared_task\ndef g(self):\n    try:\n        pass\n    except OSError as exc:\n        self.retry()\n",
+    "with transaction.atomic():\n    e.delay(1)\n",
+]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(FIXABLE_FRAGMENTS), max_size=8), st.sampled_from(["p/tasks.py", "p/settings.py"]))
+def test_fixes_keep_valid_code_valid_and_converge(parts: list[str], path: str) -> None:
+    source = "".join(parts)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compile(source, path, "exec")
+    engine = Engine(Settings(extend_select=("CLY",)))
+    once = engine.fix_text(source, path, unsafe=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compile(once.text, path, "exec")
+    assert engine.fix_text(once.text, path, unsafe=True).text == once.text
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("celry.()[]{}:=\n @'\"#\\ab0\t")), max_size=200))
 def test_engine_never_raises_on_garbage(text: str) -> None:

@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 from .. import __version__
 from ..engine import Finding
 from ..rules import ALL_RULES, RULES_BY_CODE, Rule
-from ..summary import colored, summary_line, use_color
+from ..summary import colored, plural, summary_line, use_color
 
 __all__ = ["FORMATS", "RunInfo", "summary", "use_color"]
 
@@ -21,10 +21,33 @@ INFORMATION_URI = "https://docs.celeryq.dev/"
 class RunInfo:
     files_checked: int = 0
     color: bool = False
+    #: ``--unsafe-fixes``: unsafe fixes count as available.
+    unsafe_fixes: bool = False
+    #: ``--fix``: how many findings the fixes resolved (None: not a fix run).
+    fixed: int | None = None
+
+
+def fixable(finding: Finding, run: RunInfo) -> bool:
+    return finding.fix is not None and (run.unsafe_fixes or finding.fix["applicability"] == "safe")
 
 
 def summary(findings: Sequence[Finding], run: RunInfo) -> str:
-    return summary_line(len(findings), len({f.filename for f in findings}), run.files_checked)
+    line = summary_line(len(findings), len({f.filename for f in findings}), run.files_checked)
+    if run.fixed:
+        line += f" Fixed {plural(run.fixed, 'finding')}."
+    return line
+
+
+def fix_hint(findings: Sequence[Finding], run: RunInfo) -> str | None:
+    """ruff's hint under the text output: what ``--fix`` (and ``--unsafe-fixes``) would do."""
+    available = sum(1 for f in findings if fixable(f, run))
+    hidden = sum(1 for f in findings if f.fix is not None and not fixable(f, run))
+    parts = []
+    if available:
+        parts.append(f"[*] {available} fixable with the `--fix` option.")
+    if hidden:
+        parts.append(f"({hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the `--unsafe-fixes` option.)")
+    return " ".join(parts) if parts else None
 
 
 def text(findings: Sequence[Finding], run: RunInfo) -> str:
@@ -34,10 +57,13 @@ def text(findings: Sequence[Finding], run: RunInfo) -> str:
         bold = red = dim = reset = ""
     lines = [
         f"{bold}{f.filename}{reset}{dim}:{reset}{f.line}{dim}:{reset}{f.column}{dim}:{reset} "
-        f"{red}{f.code}{reset} {f.message}"
+        f"{red}{f.code}{reset} {'[*] ' if fixable(f, run) else ''}{f.message}"
         for f in findings
     ]
     lines.append(colored(summary(findings, run), run.color))
+    hint = fix_hint(findings, run)
+    if hint:
+        lines.append(hint)
     return "\n".join(lines) + "\n"
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from ..context import TaskDef
+from ..fixes import replace, string, with_keyword
 from .base import Example, Rule
 
 
@@ -117,4 +118,11 @@ def cleanup():
         if "name" in task.options or task.opaque_options:
             return
         generated = f" (Celery generates `{task.generated_name}`)" if task.generated_name else ""
-        self.report(task.decorator_expr, f"task `{task.name}` has no explicit `name=`{generated}")
+        fix = None
+        if task.generated_name and task.module != "__main__":
+            fix = replace(
+                task.decorator_expr,
+                with_keyword(task.decorator_expr, "name", string(task.generated_name)),
+                f"Pin `name=\"{task.generated_name}\"`",
+            )
+        self.report(task.decorator_expr, f"task `{task.name}` has no explicit `name=`{generated}", fix)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..context import TaskDef
+from ..fixes import UNSAFE, Fix, replace
 from .base import Rule
 
 
@@ -108,4 +109,16 @@ def export(user_id):
         self.report(
             task.decorator_expr,
             f"task decorator of `{task.name}` is not the outermost decorator; {above} the task object",
+            _move_first(task),
         )
+
+
+def _move_first(task: TaskDef) -> Fix:
+    """Put the task decorator first; comments above the function stay on top."""
+    assert task.func is not None
+    decorators = list(task.func.decorators)
+    moved = decorators.pop(task.decorator_index)
+    first = decorators[0]
+    decorators[0] = first.with_changes(leading_lines=moved.leading_lines)
+    decorators.insert(0, moved.with_changes(leading_lines=first.leading_lines))
+    return replace(task.func, task.func.with_changes(decorators=decorators), "Make the task decorator the outermost", UNSAFE)

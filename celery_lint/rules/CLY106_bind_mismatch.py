@@ -4,6 +4,7 @@ import libcst as cst
 
 from ..celery_api import BOUND_TASK_API
 from ..context import TaskDef, literal_value
+from ..fixes import Fix, replace, with_keyword
 from .base import Example, Rule
 
 
@@ -162,7 +163,20 @@ def fetch(url):  # error
         self._unbound_uses_pending = False
         bind = literal_value(task.options["bind"].value) if "bind" in task.options else None
         how = "has `bind=False`" if bind is False else "is not declared with `bind=True`"
-        self.report(node, f"task `{task.name}` uses `self.{node.attr.value}` but {how}")
+        self.report(node, f"task `{task.name}` uses `self.{node.attr.value}` but {how}", self._fix(task))
+
+    @staticmethod
+    def _fix(task: TaskDef) -> Fix | None:
+        """``bind=True`` on the decorator, when the first parameter is ``self``."""
+        if task.opaque_options or task.func is None:
+            return None
+        params = [*task.func.params.posonly_params, *task.func.params.params]
+        if not params or params[0].name.value != "self":
+            return None
+        arg = task.options.get("bind")
+        if arg is not None:
+            return replace(arg.value, cst.Name("True"), "Set `bind=True`")
+        return replace(task.decorator_expr, with_keyword(task.decorator_expr, "bind", cst.Name("True")), "Add `bind=True`")
 
     def task_leave(self, task: TaskDef) -> None:
         if task.func is None:

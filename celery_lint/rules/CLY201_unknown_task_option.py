@@ -4,6 +4,7 @@ import libcst as cst
 
 from ..celery_api import TASK_OPTIONS, TASK_OPTION_SINCE, closest, task_options_for
 from ..context import TaskDef
+from ..fixes import UNSAFE, Fix, replace
 from .base import Example, Rule
 
 
@@ -131,7 +132,7 @@ def ping():
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._pending: list[tuple[TaskDef, str, cst.Arg, str]] = []
+        self._pending: list[tuple[TaskDef, str, cst.Arg, str, Fix | None]] = []
         self._read_back: set[tuple[str, str]] = set()
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
@@ -143,10 +144,10 @@ def ping():
             self._read_back.add((owner, node.attr.value))
 
     def module_leave(self) -> None:
-        for task, keyword, arg, message in self._pending:
+        for task, keyword, arg, message, fix in self._pending:
             if (task.name, keyword) not in self._read_back:
                 assert arg.keyword is not None
-                self.report(arg.keyword, message)
+                self.report(arg.keyword, message, fix)
 
     def task_enter(self, task: TaskDef) -> None:
         valid = task_options_for(self.settings.target_version)
@@ -171,4 +172,8 @@ def ping():
                     f"task `{task.name}`: `{keyword}` is not a Celery task option "
                     "(Celery stores it as a task attribute and ignores it)"
                 )
-            self._pending.append((task, keyword, arg, message))
+            fix = None
+            if suggestion and keyword not in TASK_OPTIONS and suggestion not in task.options:
+                assert arg.keyword is not None
+                fix = replace(arg.keyword, cst.Name(suggestion), f"Rename to `{suggestion}`", UNSAFE)
+            self._pending.append((task, keyword, arg, message, fix))

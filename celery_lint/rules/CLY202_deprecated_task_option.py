@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import libcst as cst
+
 from ..celery_api import DEPRECATED_ROUTING_OPTIONS, DEPRECATED_ROUTING_SINCE
 from ..context import TaskDef
+from ..fixes import Fix, replace
 from .base import Example, Rule
 
 
@@ -101,6 +104,26 @@ def old():
                     "effect from 6.0; route with `task_routes`",
                 )
             elif keyword == "acks_on_failure_or_timeout" and modern:
-                self.report(arg.keyword, f"task `{task.name}`: `acks_on_failure_or_timeout` is deprecated; use `acks_on_failure=` and `acks_on_timeout=`")
+                self.report(
+                    arg.keyword,
+                    f"task `{task.name}`: `acks_on_failure_or_timeout` is deprecated; use `acks_on_failure=` and `acks_on_timeout=`",
+                    _split(task, arg),
+                )
             elif keyword == "abstract":
                 self.report(arg.keyword, f"task `{task.name}`: `abstract` is a deprecated compatibility attribute with no effect")
+
+
+def _split(task: TaskDef, arg: cst.Arg) -> Fix:
+    """``acks_on_failure_or_timeout=X`` -> ``acks_on_failure=X, acks_on_timeout=X``.
+
+    An option already set on the task keeps its own value (it wins over the old one in
+    Celery too), so only the missing ones are added.
+    """
+    missing = [k for k in ("acks_on_failure", "acks_on_timeout") if k not in task.options]
+    if not missing:
+        return replace(arg, cst.RemovalSentinel.REMOVE, "Remove `acks_on_failure_or_timeout`; both replacements are set")
+    new_args = [arg.with_changes(keyword=cst.Name(k), value=arg.value.deep_clone()) for k in missing]
+    for index in range(len(new_args) - 1):
+        new_args[index] = new_args[index].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    message = "Split into " + " and ".join(f"`{k}`" for k in missing)
+    return replace(arg, cst.FlattenSentinel(new_args), message)

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import libcst as cst
+
 from ..celery_api import RATE_UNIT_ALIASES, parse_rate
 from ..context import UNKNOWN, TaskDef, literal_value
+from ..fixes import Fix, replace, requote
 from .base import Rule
 
 
@@ -93,7 +96,24 @@ def c():
             return
         message = _problem(value)
         if message:
-            self.report(arg.value, f"task `{task.name}`: `rate_limit={value!r}` {message}")
+            self.report(arg.value, f"task `{task.name}`: `rate_limit={value!r}` {message}", _fix(arg.value, value))
+
+
+def _fix(node: cst.BaseExpression, value: object) -> Fix | None:
+    """``"10/min"`` -> ``"10/m"``: only a plain string literal with a known unit alias."""
+    if not isinstance(node, cst.SimpleString) or not isinstance(value, str):
+        return None
+    number, _, unit = value.partition("/")
+    canonical = RATE_UNIT_ALIASES.get(unit)
+    if canonical is None:
+        return None
+    fixed = f"{number}/{canonical}"
+    try:
+        if parse_rate(fixed) == 0:
+            return None  # a unit fix would not make a zero rate mean anything
+    except (KeyError, ValueError, TypeError):
+        return None
+    return replace(node, requote(node, fixed), f"Write `{fixed}`")
 
 
 def _problem(value: object) -> str | None:

@@ -4,6 +4,7 @@ import libcst as cst
 
 from ..celery_api import CALLING_OPTIONS, RETRY_PARAMETERS, SIGNATURE_METHODS, closest
 from ..context import keyword_args
+from ..fixes import UNSAFE, replace
 from .base import DISPATCH_NEEDLES, Rule
 
 
@@ -98,7 +99,10 @@ remind.apply_async(args=(1,), max_retries=3)  # error
                 continue
             suggestion = closest(keyword, valid)
             if suggestion:
-                self.report(arg.keyword, f"`{keyword}` is not a calling option; did you mean `{suggestion}`? (`{method}()` passes it on as a message property)")
+                fix = None
+                if suggestion not in keyword_args(node):
+                    fix = replace(arg.keyword, cst.Name(suggestion), f"Rename to `{suggestion}`", UNSAFE)
+                self.report(arg.keyword, f"`{keyword}` is not a calling option; did you mean `{suggestion}`? (`{method}()` passes it on as a message property)", fix)
 
 
 def _is_signature(node: cst.BaseExpression) -> bool:

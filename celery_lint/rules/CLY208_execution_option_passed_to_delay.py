@@ -4,6 +4,7 @@ import libcst as cst
 
 from ..celery_api import EXECUTION_OPTIONS
 from ..context import Dispatch
+from ..fixes import SAFE, UNSAFE, Fix, keyword_arg, replace, string
 from .base import DISPATCH_NEEDLES, Rule
 
 
@@ -96,15 +97,19 @@ remind.delay(1, queue="emails")  # error
     def module_leave(self) -> None:
         for dispatch in self._pending:  # tasks defined further down are known by now
             params = _parameters(dispatch.task.func) if dispatch.task and dispatch.task.func else None
-            for keyword in sorted(EXECUTION_OPTIONS & set(dispatch.keywords)):
-                if params is not None and (keyword in params or "**" in params):
-                    continue
+            reported = [
+                k for k in sorted(EXECUTION_OPTIONS & set(dispatch.keywords))
+                if params is None or (k not in params and "**" not in params)
+            ]
+            fix = _to_apply_async(dispatch.call, set(reported), SAFE if params is not None else UNSAFE) if reported else None
+            for keyword in reported:
                 arg = dispatch.keywords[keyword]
                 assert arg.keyword is not None
                 self.report(
                     arg.keyword,
                     f"`.delay()` passes `{keyword}=` to the task as an argument, not as an execution option; "
                     "use `apply_async(args=..., " + keyword + "=...)`",
+                    fix,
                 )
 
 
@@ -114,3 +119,30 @@ def _parameters(func: cst.FunctionDef) -> set[str]:
     if isinstance(params.star_kwarg, cst.Param):
         names.add("**")
     return names
+
+
+def _to_apply_async(call: cst.Call, options: set[str], applicability: str) -> Fix | None:
+    """``t.delay(a, b, k=v, countdown=5)`` -> ``t.apply_async(args=(a, b), kwargs={"k": v}, countdown=5)``.
+
+    Safe when the task is defined in this file (its parameters are known and none is
+    named like the option); otherwise unsafe. No fix for ``*args``/``**kwargs``.
+    """
+    if any(arg.star for arg in call.args) or not isinstance(call.func, cst.Attribute):
+        return None
+    positional = [a.value for a in call.args if a.keyword is None]
+    keywords = [a for a in call.args if a.keyword is not None]
+    space = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    new_args: list[cst.Arg] = []
+    if positional:
+        elements = [cst.Element(v, comma=space) for v in positional]
+        elements[-1] = elements[-1].with_changes(comma=cst.Comma() if len(elements) == 1 else cst.MaybeSentinel.DEFAULT)
+        new_args.append(keyword_arg("args", cst.Tuple(elements)))
+    task_kwargs = [a for a in keywords if a.keyword.value not in options]  # type: ignore[union-attr]
+    if task_kwargs:
+        items = [cst.DictElement(string(a.keyword.value), a.value, comma=space) for a in task_kwargs]  # type: ignore[union-attr]
+        items[-1] = items[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        new_args.append(keyword_arg("kwargs", cst.Dict(items)))
+    new_args.extend(keyword_arg(a.keyword.value, a.value) for a in keywords if a.keyword.value in options)  # type: ignore[union-attr]
+    new_args = [a.with_changes(comma=space) for a in new_args[:-1]] + new_args[-1:]
+    new = call.with_changes(func=call.func.with_changes(attr=cst.Name("apply_async")), args=new_args)
+    return replace(call, new, "Use `apply_async()` with the option as an execution option", applicability)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..context import keyword_args, literal_value
+from ..fixes import replace
 from .base import Rule
 
 
@@ -112,4 +113,5 @@ def refresh(key):
         if throw is not None and literal_value(throw.value) is not True:
             return
         receiver = call.func.value.value  # type: ignore[attr-defined]
-        self.report(call, f"`{receiver}.retry(...)` is not raised; write `raise {receiver}.retry(...)` in task `{task.name}`")
+        fix = replace(node, cst.Raise(exc=call), f"Write `raise {receiver}.retry(...)`")
+        self.report(call, f"`{receiver}.retry(...)` is not raised; write `raise {receiver}.retry(...)` in task `{task.name}`", fix)

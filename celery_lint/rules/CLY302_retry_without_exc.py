@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import keyword_args
+from ..context import keyword_args, positional_args
+from ..fixes import add_arg, keyword_arg, replace
 from .base import Rule
 
 
@@ -88,6 +89,13 @@ def fetch(self, url):
         return url
     except IOError:
         raise self.retry(countdown=10)  # error
+
+@shared_task(name="proj.sync", bind=True)
+def sync(self, url):
+    try:
+        return url
+    except (IOError, ValueError) as err:
+        raise self.retry(countdown=10)  # error
 """,
     ]
 
@@ -113,4 +121,7 @@ def fetch(self, url):
         handler = self._handlers[-1][0]
         bound = handler.name.name.value if handler.name and isinstance(handler.name.name, cst.Name) else None
         hint = f"pass `exc={bound}`" if bound else "bind the exception (`except ... as exc`) and pass `exc=exc`"
-        self.report(node, f"`{receiver}.retry()` in an `except` block without `exc=`: the original error is lost; {hint}")
+        fix = None
+        if bound and len(positional_args(node)) < 3:  # retry(args, kwargs, exc, ...)
+            fix = replace(node, add_arg(node, keyword_arg("exc", cst.Name(bound))), f"Pass `exc={bound}`")
+        self.report(node, f"`{receiver}.retry()` in an `except` block without `exc=`: the original error is lost; {hint}", fix)

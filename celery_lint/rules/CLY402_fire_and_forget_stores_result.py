@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import libcst as cst
+
 from ..context import Dispatch
+from ..fixes import UNSAFE, add_arg, keyword_arg, replace
 from .base import DISPATCH_NEEDLES, Rule
 
 
@@ -106,7 +109,10 @@ def view(request, app):
         if self.ctx.setting("task_ignore_result") is not None:
             return  # set in this file: True ignores results, anything else is unknown or deliberate
         for dispatch in self._candidates:
+            call = dispatch.call
+            fix = replace(call, add_arg(call, keyword_arg("ignore_result", cst.Name("True"))), "Pass `ignore_result=True`", UNSAFE)
             self.report(
-                dispatch.call,
+                call,
                 f"result of {dispatch.display()} is discarded but the task stores it; pass `ignore_result=True`",
+                fix,
             )

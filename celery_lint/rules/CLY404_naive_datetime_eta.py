@@ -5,6 +5,7 @@ import re
 import libcst as cst
 
 from ..context import keyword_args, positional_args
+from ..fixes import UNSAFE, Edit, Fix
 from .base import Rule
 
 _NAIVE = {"datetime.datetime.utcnow", "datetime.datetime.today"}
@@ -114,4 +115,45 @@ def schedule():
         for keyword in ("eta", "expires"):
             arg = keyword_args(node).get(keyword)
             if arg is not None and self._naive(arg.value):
-                self.report(arg.value, f"`{keyword}=` is a naive datetime, which Celery reads as UTC; use an aware one (`datetime.now(timezone.utc)`)")
+                self.report(
+                    arg.value,
+                    f"`{keyword}=` is a naive datetime, which Celery reads as UTC; use an aware one (`datetime.now(timezone.utc)`)",
+                    self._fix(arg.value),
+                )
+
+    def _fix(self, value: cst.BaseExpression) -> Fix | None:
+        """Each naive call in the expression -> ``datetime.now(timezone.utc)``.
+
+        Unsafe: the task then runs at a different moment when the code meant local time.
+        Names bound elsewhere (``when = datetime.now()``) are not rewritten.
+        """
+        calls: list[cst.Call] = []
+        stack = [value]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.BinaryOperation):
+                stack.extend((node.left, node.right))
+            elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+                name = self.ctx.qualname(node.func)
+                if name in _NAIVE or (name in _MAYBE_NAIVE and not node.args):
+                    calls.append(node)
+        if not calls:
+            return None
+        edits = []
+        imports: tuple[tuple[str, str], ...] = ()
+        for call in calls:
+            func = call.func
+            assert isinstance(func, cst.Attribute)
+            klass = func.value
+            if isinstance(klass, cst.Attribute) and isinstance(klass.value, cst.Name):
+                # `datetime.datetime.now()` through `import datetime [as dt]`
+                utc = cst.parse_expression(f"{klass.value.value}.timezone.utc")
+            else:
+                bound = self.ctx.imports.get("timezone", "datetime.timezone")
+                if bound != "datetime.timezone" or "timezone" in self.ctx.module_names:
+                    return None  # `timezone` is something else here (django.utils.timezone)
+                utc = cst.parse_expression("timezone.utc")
+                imports = (("datetime", "timezone"),)
+            new = call.with_changes(func=func.with_changes(attr=cst.Name("now")), args=[cst.Arg(utc)])
+            edits.append(Edit(call, new))
+        return Fix(UNSAFE, "Use `datetime.now(timezone.utc)`", tuple(edits), imports)

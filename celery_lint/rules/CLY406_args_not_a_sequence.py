@@ -6,6 +6,7 @@ import libcst as cst
 
 from ..beat import BEAT_NEEDLES, BeatSchedule
 from ..context import Dispatch, keyword_args, positional_args
+from ..fixes import Fix, replace
 from .base import Example, Rule
 
 _EMPTY_MODULE = cst.Module(body=[])
@@ -191,10 +192,18 @@ def setup(sender, **kwargs):
             return
         shown = _shown(value)
         fixed = f"{shown[:-1]},)" if shown != "(...)" else "(value,)"
+        fix = _tuple_fix(value)
         if kind == _GROUPED:
-            self.report(value, f"{prefix}task args `{shown}` are not a tuple: parentheses without a trailing comma only group; write `{fixed}`")
+            self.report(value, f"{prefix}task args `{shown}` are not a tuple: parentheses without a trailing comma only group; write `{fixed}`", fix)
         else:
-            self.report(value, f"{prefix}task args `{shown}` are {kind}, not a tuple: write `{fixed}`")
+            self.report(value, f"{prefix}task args `{shown}` are {kind}, not a tuple: write `{fixed}`", fix)
+
+
+def _tuple_fix(value: cst.BaseExpression) -> Fix:
+    """``(x)`` -> ``(x,)``: the outer parentheses become the tuple's own."""
+    inner = value.with_changes(lpar=value.lpar[1:], rpar=value.rpar[:-1])
+    element = cst.Element(inner, comma=cst.Comma())
+    return replace(value, cst.Tuple([element], lpar=[value.lpar[0]], rpar=[value.rpar[-1]]), "Add the trailing comma")
 
 
 def _name(node: cst.BaseExpression) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..context import TaskDef, literal_value
+from ..fixes import UNSAFE, replace, with_keyword
 from .base import Example, Rule
 
 
@@ -116,7 +117,7 @@ def add(x, y):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._returns: dict[int, bool] = {}
-        self._pending: list[tuple[TaskDef, str]] = []
+        self._pending: list[tuple[TaskDef, str, bool]] = []
 
     def task_enter(self, task: TaskDef) -> None:
         if task.func is not None:
@@ -143,10 +144,14 @@ def add(x, y):
             message = f"task `{task.name}` has no explicit `ignore_result=`"
         else:
             message = f"task `{task.name}` never returns a value but its result is stored; set `ignore_result=True`"
-        self._pending.append((task, message))
+        self._pending.append((task, message, returns))
 
     def module_leave(self) -> None:
         if self.ctx.setting("task_ignore_result") is not None:
             return  # the file decides for every task (True), or we cannot tell
-        for task, message in self._pending:
-            self.report(task.decorator_expr, message)
+        for task, message, returns in self._pending:
+            fix = None
+            if not returns:  # a task that returns something may have callers waiting for it
+                expr = task.decorator_expr
+                fix = replace(expr, with_keyword(expr, "ignore_result", cst.Name("True")), "Set `ignore_result=True`", UNSAFE)
+            self.report(task.decorator_expr, message, fix)

@@ -5,9 +5,11 @@ from dataclasses import dataclass
 import libcst as cst
 
 from ..context import Dispatch
+from ..fixes import SAFE, UNSAFE, Fix, replace
 from .base import DISPATCH_NEEDLES, Rule
 
 _ATOMIC = ("django.db.transaction.atomic",)
+_ON_COMMIT = {"delay": "delay_on_commit", "apply_async": "apply_async_on_commit"}
 
 
 @dataclass
@@ -53,8 +55,11 @@ class DispatchInsideTransaction(Rule):
     ```
 
     ## Fix safety
-    Safe only when the call's result is unused, the target Celery is >= 5.4 and the task
-    uses the default Django task base: the fix rewrites `delay` to `delay_on_commit`.
+    Offered when the call's result is unused (the on-commit methods return None), the
+    target Celery is >= 5.4 and the call is on a task, not a signature: the fix rewrites
+    `delay` to `delay_on_commit` (`apply_async` to `apply_async_on_commit`). Safe when the
+    task is defined in the same file without `base=`, so it uses the default Django task
+    class that has these methods; unsafe for an imported task, whose base is not visible.
 
     ## Options
     - `target-version`: `delay_on_commit` exists from Celery 5.4.
@@ -117,6 +122,19 @@ class Order(models.Model):
         super().save(*args, **kwargs)
         notify.delay(self.pk)  # error
 """,
+        # A task defined here, without `base=`: the fix to `delay_on_commit` is safe.
+        """
+from celery import shared_task
+from django.db import transaction
+
+@shared_task(name="proj.audit", ignore_result=True)
+def audit(pk):
+    print(pk)
+
+def view(order):
+    with transaction.atomic():
+        audit.delay(order.pk)  # error
+""",
     ]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -170,4 +188,23 @@ class Order(models.Model):
             dispatch.call,
             f"{dispatch.display()} runs inside a transaction ({region.what}); the worker can start before the "
             "commit; use `delay_on_commit()` or `transaction.on_commit(...)`",
+            self._fix(dispatch),
         )
+
+    def _fix(self, dispatch: Dispatch) -> Fix | None:
+        """``delay`` -> ``delay_on_commit`` (``apply_async`` -> ``apply_async_on_commit``).
+
+        Guard: the result is unused (the on-commit methods return None), the target is
+        Celery >= 5.4 and the call is on a task, not a signature. Safe when the task is
+        defined in this file without `base=` (Django's default task class has the
+        methods); for an imported task the base cannot be seen, so the fix is unsafe.
+        """
+        if dispatch.method not in _ON_COMMIT or not dispatch.is_statement or dispatch.via_signature:
+            return None
+        if self.settings.target_version < (5, 4) or not dispatch.names_a_task or dispatch.task_expr is None:
+            return None
+        func = dispatch.call.func
+        assert isinstance(func, cst.Attribute)
+        new = _ON_COMMIT[dispatch.method]
+        local = dispatch.task is not None and not dispatch.task.has_option("base") and not dispatch.task.opaque_options
+        return replace(func.attr, cst.Name(new), f"Use `{new}()`", SAFE if local else UNSAFE)

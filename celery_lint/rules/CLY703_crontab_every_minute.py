@@ -5,6 +5,7 @@ import libcst as cst
 from ..celery_api import CRONTAB_FIELDS
 from ..context import positional_args, keyword_args
 from ..prefilter import CRONTAB_NEEDLES
+from ..fixes import UNSAFE, add_arg, keyword_arg, replace
 from .base import Rule
 
 _EMPTY_MODULE = cst.Module(body=[])
@@ -114,8 +115,9 @@ weekly = schedules.crontab(hour=0, day_of_week="sun")  # error
         if minute_set:
             return
         fields = [f for f in CRONTAB_FIELDS if f in keywords]
+        fix = replace(node, add_arg(node, keyword_arg("minute", cst.Integer("0"))), "Add `minute=0`", UNSAFE)
         if not fields:
-            self.report(node, "`crontab()` without arguments fires every minute; set `minute=` (and `hour=`) to the time you mean")
+            self.report(node, "`crontab()` without arguments fires every minute; set `minute=` (and `hour=`) to the time you mean", fix)
             return
         shown = _EMPTY_MODULE.code_for_node(node)
         if len(shown) > 60 or "\n" in shown:
@@ -123,4 +125,5 @@ weekly = schedules.crontab(hour=0, day_of_week="sun")  # error
         self.report(
             node,
             f"`{shown}` leaves `minute` at '*': it fires every minute whenever the other fields match; add `minute=0`",
+            fix,
         )

@@ -1,8 +1,17 @@
 from __future__ import annotations
 
-from ..beat import BEAT_NEEDLES, BEAT_PATTERN, BeatSchedule
+import libcst as cst
+
+from ..beat import BEAT_NEEDLES, BEAT_PATTERN, BeatEntry, BeatSchedule
 from ..celery_api import BEAT_ENTRY_KEYS, BEAT_ENTRY_MANAGED, EXECUTION_OPTIONS, closest
+from ..context import string_value
+from ..fixes import Fix, replace, string
 from .base import Example, Rule
+
+
+_EMPTY = cst.Module(body=[])
+#: Keys the fix moves under "options": execution options, less the entry's own fields.
+_MOVABLE = EXECUTION_OPTIONS - BEAT_ENTRY_KEYS
 
 
 class BeatEntryInvalidKey(Rule):
@@ -127,6 +136,7 @@ app.conf.update(beat_schedule={"ping": {"task": "shop.tasks.ping", "schedule": 3
         for entry in self.ctx.analyses[BeatSchedule].entries:
             if entry.is_call:
                 continue
+            fix = _move_under_options(entry)
             for key, element in entry.items.items():
                 if key in BEAT_ENTRY_KEYS:
                     continue
@@ -136,6 +146,7 @@ app.conf.update(beat_schedule={"ping": {"task": "shop.tasks.ping", "schedule": 3
                     self.report(
                         element.key,
                         f'{entry.label}: "{key}" is not an entry field and stops beat at start (TypeError); move it under "options"',
+                        fix,
                     )
                 else:
                     hint = closest(key, BEAT_ENTRY_KEYS)
@@ -150,3 +161,56 @@ app.conf.update(beat_schedule={"ping": {"task": "shop.tasks.ping", "schedule": 3
                 self.report(entry.node, f'{entry.label} has no "schedule": beat stops with AttributeError when it first checks the entry')
             elif "task" not in entry.items:
                 self.report(entry.node, f'{entry.label} has no "task": beat fails to send it (SchedulingError) every time it is due')
+
+
+def _move_under_options(entry: BeatEntry) -> Fix | None:
+    """Move the entry's top-level execution options into its ``"options"`` dict.
+
+    One fix per entry (every finding of the entry carries it): the entry's dict is
+    rebuilt with the options merged into an existing ``"options"`` display, or into a
+    new one where the first moved key was. No fix when ``"options"`` is not a dict
+    display or already sets one of the moved keys.
+    """
+    node = entry.node
+    assert isinstance(node, cst.Dict)
+    moved = [e for e in node.elements if isinstance(e, cst.DictElement) and string_value(e.key) in _MOVABLE]
+    if not moved:
+        return None
+    if any("#" in _EMPTY.code_for_node(e) for e in moved):
+        return None  # a comment on a moved line would be lost: leave it to the author
+    existing = entry.items.get("options")
+    if existing is not None:
+        if not isinstance(existing.value, cst.Dict):
+            return None
+        inner_keys = {string_value(e.key) for e in existing.value.elements if isinstance(e, cst.DictElement)}
+        if inner_keys & {string_value(e.key) for e in moved} or any(not isinstance(e, cst.DictElement) for e in existing.value.elements):
+            return None
+    inline = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    carried = [e.with_changes(comma=inline) for e in moved]
+    elements: list[cst.BaseDictElement] = []
+    for element in node.elements:
+        if element in moved:
+            if existing is None and element is moved[0]:
+                options = cst.Dict(_commas([*carried], None))
+                elements.append(cst.DictElement(string("options"), options, comma=element.comma))
+            continue
+        if element is existing:
+            merged = existing.value.with_changes(elements=_commas([*existing.value.elements, *carried], _last_comma(existing.value)))
+            elements.append(element.with_changes(value=merged))
+            continue
+        elements.append(element)
+    elements = _commas(elements, _last_comma(node))
+    keys = ", ".join(f'"{string_value(e.key)}"' for e in moved)
+    return replace(node, node.with_changes(elements=elements), f'Move {keys} under "options"')
+
+
+def _last_comma(node: cst.Dict) -> cst.Comma | cst.MaybeSentinel:
+    return node.elements[-1].comma if node.elements else cst.MaybeSentinel.DEFAULT
+
+
+def _commas(elements: list, last: cst.Comma | cst.MaybeSentinel | None) -> list:
+    """Every element but the last separated by a comma; the last gets ``last``."""
+    if not elements:
+        return elements
+    fixed = [e if isinstance(e.comma, cst.Comma) else e.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) for e in elements[:-1]]
+    return [*fixed, elements[-1].with_changes(comma=last if last is not None else cst.MaybeSentinel.DEFAULT)]

@@ -12,6 +12,7 @@ import libcst as cst
 if TYPE_CHECKING:
     from ..config import Settings
     from ..context import FileContext
+    from ..fixes import Fix
 
 from ..prefilter import DISPATCH_NEEDLES, MODELS_NEEDLES, TASK_DEFINITION_NEEDLES, TASK_DEFINITION_PATTERN
 
@@ -51,6 +52,7 @@ class Report:
     rule: type[Rule]
     node: cst.CSTNode
     message: str
+    fix: Fix | None = None
 
 
 class Rule:
@@ -86,8 +88,9 @@ class Rule:
         self.settings = settings
         self._sink = report
 
-    def report(self, node: cst.CSTNode, message: str) -> None:
-        self._sink(Report(type(self), node, message))
+    def report(self, node: cst.CSTNode, message: str, fix: Fix | None = None) -> None:
+        """Report ``node``; ``fix`` is the change that resolves it, when there is one."""
+        self._sink(Report(type(self), node, message, fix))
 
     @classmethod
     def applies_to_path(cls, posix_path: str) -> bool:
