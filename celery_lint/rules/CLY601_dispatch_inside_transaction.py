@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
 
-from ..context import Dispatch
+from ..context import Dispatch, keyword_args
 from ..fixes import SAFE, UNSAFE, Fix, replace
 from .base import DISPATCH_NEEDLES, Rule
 
 _ATOMIC = ("django.db.transaction.atomic",)
+#: ``atomic(using=...)`` naming a read replica (``DATABASE_CONNECTION_REPLICA_NAME``, ``"replica"``).
+_READ_ONLY = re.compile(r"replica|read_?only|readonly|reader", re.IGNORECASE)
 _ON_COMMIT = {"delay": "delay_on_commit", "apply_async": "apply_async_on_commit"}
 
 
@@ -32,6 +35,10 @@ class DispatchInsideTransaction(Rule):
     atomic`). A dispatch inside a `lambda` or nested function (the usual
     `transaction.on_commit(lambda: task.delay(pk))`) is not reported, nor are
     `delay_on_commit`/`apply_async_on_commit` (Celery >= 5.4).
+
+    A transaction on a read replica (`atomic(using=...)` whose database name or
+    expression mentions `replica`, `readonly` or `reader`) writes nothing, so it is not a
+    region.
 
     ## Why is this bad?
     The message reaches the broker at once, but the rows the task needs are only visible
@@ -77,6 +84,15 @@ class DispatchInsideTransaction(Rule):
     text_pattern = None
 
     VALID = [
+        """
+from django.conf import settings
+from django.db import transaction
+from proj.tasks import notify
+
+def report(order):
+    with transaction.atomic(using=settings.DATABASE_CONNECTION_REPLICA_NAME, savepoint=False):
+        notify.delay(order.pk)
+""",
         """
 from django.db import transaction
 from proj.tasks import notify
@@ -144,7 +160,13 @@ def view(order):
 
     def _is_atomic(self, expr: cst.BaseExpression) -> bool:
         func = expr.func if isinstance(expr, cst.Call) else expr
-        return self.ctx.qualname(func) in _ATOMIC
+        if self.ctx.qualname(func) not in _ATOMIC:
+            return False
+        if isinstance(expr, cst.Call):
+            using = keyword_args(expr).get("using")
+            if using is not None and _READ_ONLY.search(cst.Module([]).code_for_node(using.value)):
+                return False  # a read replica's transaction writes nothing the worker waits for
+        return True
 
     def visit_With(self, node: cst.With) -> None:
         if any(self._is_atomic(item.item) for item in node.items):
