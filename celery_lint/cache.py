@@ -25,7 +25,7 @@ CACHE_DIR_NAME = ".celery_lint_cache"
 _FORMAT = 1
 
 
-def fingerprint(settings: Settings, enabled: Sequence[str]) -> str:
+def fingerprint(settings: Settings, enabled: Sequence[str], index_digest: str = "") -> str:
     relevant = {
         f.name: repr(getattr(settings, f.name))
         for f in fields(settings)
@@ -33,7 +33,7 @@ def fingerprint(settings: Settings, enabled: Sequence[str]) -> str:
     }
     if settings.task_name_pattern is not None:
         relevant["task_name_pattern"] = settings.task_name_pattern.pattern
-    payload = json.dumps([_FORMAT, __version__, _code_stamp(), relevant, sorted(enabled)], sort_keys=True)
+    payload = json.dumps([_FORMAT, __version__, _code_stamp(), relevant, sorted(enabled), index_digest], sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 

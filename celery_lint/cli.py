@@ -21,6 +21,7 @@ from .summary import colored, summary_line, use_color
 if TYPE_CHECKING:
     from .engine import Finding
     from .report import RunInfo
+    from .index import ProjectIndex
     from .runner import FixMode, RunResult
 
 #: The values of --output-format (``report.FORMATS`` has one renderer for each; a test checks).
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     parser.add_argument("--config", type=Path, metavar="FILE", help="read settings from FILE instead of the nearest pyproject.toml")
     parser.add_argument("--jobs", "-j", type=_positive, metavar="N", help="worker processes (default: all cores)")
+    parser.add_argument("--no-index", action="store_true", help="do not build the project index: only per-file knowledge, and the project rules (CLY103, CLY407, CLY408, CLY503, CLY701, CLY702) stay silent")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
     parser.add_argument("--cache-dir", type=Path, metavar="DIR", help="where the result cache lives (default: .celery_lint_cache at the project root)")
     parser.add_argument("--follow-symlinks", action="store_true", help="follow symlinked directories and files out of the given paths (cycles are still visited once)")
@@ -99,6 +101,8 @@ def settings_for(args: argparse.Namespace) -> Settings:
         changes["ignore"] = tuple(args.ignore)
     elif args.ignore:
         changes["ignore"] = settings.ignore + tuple(args.ignore)
+    if getattr(args, "no_index", False):
+        changes["project_index"] = False
     if args.extend_select:
         changes["extend_select"] = tuple(changes.get("extend_select", settings.extend_select)) + tuple(args.extend_select)
     return settings.replace(**changes) if changes else settings
@@ -160,6 +164,16 @@ def _fix_mode(args: argparse.Namespace) -> FixMode | None:
     return FixMode(unsafe=args.unsafe_fixes, write=not args.diff)
 
 
+def project_index(settings: Settings, cache_dir: Path | None) -> ProjectIndex | None:
+    """The index of the whole project (not just the given paths), or None when switched off."""
+    if not settings.project_index:
+        return None
+    from .files import discover
+    from .index import build_index
+
+    return build_index(settings, discover([str(settings.project_root)], settings), cache_dir)
+
+
 def _lint(args: argparse.Namespace, settings: Settings) -> tuple[RunResult, str | None]:
     """Findings (noqa applied, sorted), files checked, fixes, and a cache warning if any."""
     from .cache import CACHE_DIR_NAME, Cache, fingerprint
@@ -168,8 +182,10 @@ def _lint(args: argparse.Namespace, settings: Settings) -> tuple[RunResult, str 
     from .runner import RunResult, _shown, default_jobs, fix_source, lint_files
 
     fix_mode = _fix_mode(args)
+    cache_dir = None if args.no_cache else (args.cache_dir or settings.project_root / CACHE_DIR_NAME)
+    index = project_index(settings, cache_dir)
     if args.paths == ["-"]:
-        engine = Engine(settings)
+        engine = Engine(settings, index=index)
         name = args.stdin_filename or "<stdin>.py"
         data = sys.stdin.buffer.read()
         if fix_mode is None:
@@ -180,11 +196,11 @@ def _lint(args: argparse.Namespace, settings: Settings) -> tuple[RunResult, str 
             sys.stdout.flush()
         return RunResult(linted.findings, 1, linted.fixed, [linted.diff] if linted.diff else []), None
     cache = None
-    if not args.no_cache:
-        directory = args.cache_dir or settings.project_root / CACHE_DIR_NAME
-        cache = Cache(directory, fingerprint(settings, [r.code for r in Engine(settings).rules]))
+    if cache_dir is not None:
+        key = fingerprint(settings, [r.code for r in Engine(settings).rules], index.digest() if index else "")
+        cache = Cache(cache_dir, key)
     paths = discover(args.paths or ["."], settings, follow_symlinks=args.follow_symlinks)
-    result = lint_files(paths, settings, jobs=args.jobs or default_jobs(), cache=cache, fix_mode=fix_mode)
+    result = lint_files(paths, settings, jobs=args.jobs or default_jobs(), cache=cache, fix_mode=fix_mode, index=index)
     warning = None
     if cache is not None:
         cache.save()

@@ -75,6 +75,7 @@ class Settings:
     non_idempotent_calls: tuple[str, ...] = ()
     external_tasks: tuple[str, ...] = ()
     visibility_timeout: float = 3600.0
+    project_index: bool = True
     #: Directory that relative paths in the configuration are relative to.
     project_root: Path = field(default_factory=Path.cwd)
     #: The file the settings came from, if any (for messages).
@@ -167,6 +168,14 @@ def _seconds(key: str, value: Any) -> float:
     return float(value)
 
 
+def _bool(key: str, value: Any) -> bool:
+    if isinstance(value, str) and value.lower() in ("true", "false"):  # flake8 options arrive as strings
+        return value.lower() == "true"
+    if not isinstance(value, bool):
+        raise ConfigError(f"`{key}` must be true or false, got {_describe(value)}")
+    return value
+
+
 def _per_file_ignores(key: str, value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
     if not isinstance(value, dict):
         raise ConfigError(f"`{key}` must be a table of glob = [codes], got {_describe(value)}")
@@ -190,6 +199,7 @@ _KEYS: dict[str, tuple[str, Any]] = {
     "non-idempotent-calls": ("non_idempotent_calls", _str_list),
     "external-tasks": ("external_tasks", _str_list),
     "visibility-timeout": ("visibility_timeout", _seconds),
+    "project-index": ("project_index", _bool),
 }
 
 #: The configuration keys, for docs and tests.
@@ -213,6 +223,7 @@ CONFIG_DOCS: dict[str, tuple[str, str, str]] = {
     "non-idempotent-calls": ("list of globs", "`[]`", "More dotted call names that repeat a side effect, e.g. `myapp.sms.send`, `vendor.*Client().submit` (CLY306, CLY307)."),
     "external-tasks": ("list of globs", "`[]`", "Task names served by other services (for the project index rules)."),
     "visibility-timeout": ("number (seconds)", "`3600`", "The broker's redelivery window (Redis/SQS `visibility_timeout`); longer countdowns are reported (CLY405). A `broker_transport_options` with a literal `visibility_timeout` in the same file takes precedence."),
+    "project-index": ("boolean", "`true`", "Build the project index (every task and the Celery settings of the project, read with `ast` and cached) so the project rules (CLY103, CLY407, CLY408, CLY503, CLY701, CLY702) run and the file+ rules use project facts. `--no-index` turns it off for one run."),
 }
 
 

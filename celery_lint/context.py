@@ -28,6 +28,7 @@ from .celery_api import (
 if TYPE_CHECKING:
     from .apps import AppLocator
     from .config import Settings
+    from .index import ProjectIndex
 
 
 class _Unknown:
@@ -420,6 +421,8 @@ class FileContext:
         self._emit: EmitFn = lambda event, payload: None
         #: Shared analyses requested by the active rules, by class.
         self.analyses: dict[type, Any] = {}
+        #: The project index, when the run has one (see celery_lint.index).
+        self.index: ProjectIndex | None = None
 
     # -- queries -------------------------------------------------------------
 
@@ -583,6 +586,24 @@ class FileContext:
         """Literal value of a Celery setting this file sets; None if unset, UNKNOWN if opaque."""
         node = self.file_config.get(name)
         return None if node is None else literal_value(node)
+
+    def project_setting(self, name: str) -> Any:
+        """The setting as the project sets it: this file first, then the index.
+
+        None when it is set nowhere visible, UNKNOWN when it is set to something opaque
+        (or differently in two places).
+        """
+        here = self.setting(name)
+        if here is not None or self.index is None:
+            return here
+        from .index import is_unknown
+
+        value = self.index.setting(name)
+        return UNKNOWN if is_unknown(value) else value
+
+    def task_ref(self, task: TaskDef) -> str | None:
+        """``module.function`` of a task defined in this file (the index's key)."""
+        return f"{self.module}.{task.name}" if self.module else None
 
     # -- the traversal -------------------------------------------------------
 

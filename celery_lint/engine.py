@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import libcst as cst
 from libcst._position import CodePosition, CodeRange
@@ -37,6 +37,9 @@ from .rules import ALL_RULES, FILE_NOT_PARSED, Rule
 from .prefilter import MAX_FILE_BYTES
 from .rules.base import Report
 from .fixes import MAX_ROUNDS, SAFE, Fix, apply_fixes
+
+if TYPE_CHECKING:
+    from .index import ProjectIndex
 
 
 @dataclass(frozen=True)
@@ -431,6 +434,7 @@ class _Capture:
     """What fixing needs from a lint: the module, the fixes by finding, the names bound."""
 
     module: cst.Module | None = None
+    ctx: FileContext | None = None
     pairs: list[tuple[Finding, Fix]] = dataclasses.field(default_factory=list)
     bound_names: dict[str, str] = dataclasses.field(default_factory=dict)
 
@@ -465,8 +469,10 @@ class FileResult:
 class Engine:
     """Lints sources with one Settings. Safe to reuse for any number of files."""
 
-    def __init__(self, settings: Settings, rules: Sequence[type[Rule]] | None = None) -> None:
+    def __init__(self, settings: Settings, rules: Sequence[type[Rule]] | None = None, index: ProjectIndex | None = None) -> None:
         self.settings = settings
+        #: The project index (None: per-file knowledge only; project rules stay silent).
+        self.index = index
         self.rules = tuple(rules) if rules is not None else enabled_rules(settings)
         self.file_rules = tuple(r for r in self.rules if r is not FILE_NOT_PARSED)
         self.reports_unparsed = FILE_NOT_PARSED in self.rules
@@ -565,6 +571,22 @@ class Engine:
         assert result is not None
         return FixOutcome(current, applied, result)
 
+    def context_of(self, text: str, path: str) -> FileContext | None:
+        """The shared facts of a file (tasks, settings) without running any rule.
+
+        For files CPython's ``ast`` cannot read but libcst can (newer syntax than the
+        running Python): the project index falls back to this. None when unparsable.
+        """
+        try:
+            if _may_be_pathological(text, text.splitlines()):
+                return None
+            module = cst.parse_module(text)
+            capture = _Capture()
+            self.lint_module(module, path, (), capture)
+        except Exception:  # noqa: BLE001 - the index just goes without this file
+            return None
+        return capture.ctx
+
     def _analyse(self, text: str, path: str, capture: _Capture | None) -> FileResult:
         self.apps.touched = set()
         lines = text.splitlines()
@@ -597,6 +619,7 @@ class Engine:
     ) -> list[Finding]:
         """Run ``rules`` over a parsed module in one traversal."""
         ctx = FileContext(path, self.settings, self.apps)
+        ctx.index = self.index
         reports: list[Report] = []
         analyses = {}
         for rule in rules:
@@ -634,6 +657,7 @@ class Engine:
         findings = self._findings(module, path, reports, capture)
         if capture is not None:
             capture.module = module
+            capture.ctx = ctx
             capture.bound_names = dict(ctx.imports)
             capture.bound_names.update({name: "" for name in ctx.module_names if name not in ctx.imports})
         return findings

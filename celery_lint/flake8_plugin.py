@@ -60,6 +60,19 @@ def _changed_fields(table: dict[str, Any]) -> list[str]:
     return [key.replace("-", "_") for key in table]
 
 
+def _engine_for(settings: Settings) -> Engine:
+    """The engine with the project index, built once per flake8 run.
+
+    flake8 parses options in its main process before starting worker processes, which
+    inherit the engine (fork); elsewhere each worker builds it, reading the index's
+    on-disk cache (one ``stat`` per file when nothing changed).
+    """
+    from .cache import CACHE_DIR_NAME
+    from .cli import project_index
+
+    return Engine(settings, index=project_index(settings, settings.project_root / CACHE_DIR_NAME))
+
+
 class CeleryLintPlugin:
     """flake8 entry point ``CLY``."""
 
@@ -86,7 +99,7 @@ class CeleryLintPlugin:
     def parse_options(cls, options: argparse.Namespace) -> None:
         try:
             base = load_settings(Path.cwd())
-            cls._engine = Engine(settings_from_flake8(options, base))
+            cls._engine = _engine_for(settings_from_flake8(options, base))
         except ConfigError as exc:
             from flake8.exceptions import ExecutionError
 
@@ -95,7 +108,7 @@ class CeleryLintPlugin:
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         engine = type(self)._engine
         if engine is None:  # used outside flake8's option parsing (tests, other tools)
-            engine = type(self)._engine = Engine(load_settings(Path.cwd()))
+            engine = type(self)._engine = _engine_for(load_settings(Path.cwd()))
         try:
             result = engine.lint_text("".join(self.lines), self.filename)
         except Exception as exc:  # noqa: BLE001 - a plugin must never take flake8 down

@@ -18,6 +18,7 @@ from .cache import Cache, content_hash
 from .config import Settings
 from .engine import Engine, FileResult, Finding, SourceError, decode_source
 from .files import not_a_file
+from .index import ProjectIndex
 from .noqa import UNUSED_NOQA, stale_noqa, unused_noqa, visible, without_codes
 
 #: Below this many files to lint, worker start-up costs more than it saves.
@@ -49,9 +50,9 @@ _ENGINE: Engine | None = None
 _FIX_MODE: FixMode | None = None
 
 
-def _init_worker(settings: Settings, fix_mode: FixMode | None = None) -> None:
+def _init_worker(settings: Settings, fix_mode: FixMode | None = None, index: ProjectIndex | None = None) -> None:
     global _ENGINE, _FIX_MODE
-    _ENGINE = Engine(settings)
+    _ENGINE = Engine(settings, index=index)
     _FIX_MODE = fix_mode
 
 
@@ -159,13 +160,14 @@ def lint_files(
     jobs: int = 1,
     cache: Cache | None = None,
     fix_mode: FixMode | None = None,
+    index: ProjectIndex | None = None,
 ) -> RunResult:
     """Findings of every file (sorted), the number of files checked, and in fix mode what changed.
 
     In fix mode a cached result is used only when it has nothing to fix; the files that
     are fixed are not cached (they changed, or would have under ``--diff``).
     """
-    engine = Engine(settings)
+    engine = Engine(settings, index=index)
     ordered = list(paths)
     results: dict[str, list[Finding]] = {}
     todo: list[str] = []
@@ -191,7 +193,7 @@ def lint_files(
                 continue
         todo.append(path)
     run = RunResult([], len(ordered))
-    for path, linted in zip(todo, _run(engine, settings, todo, jobs, fix_mode)):
+    for path, linted in zip(todo, _run(engine, settings, todo, jobs, fix_mode, index)):
         results[path] = linted.findings
         run.fixed.extend(linted.fixed)
         if linted.diff:
@@ -203,13 +205,15 @@ def lint_files(
     return run
 
 
-def _run(engine: Engine, settings: Settings, todo: Sequence[str], jobs: int, fix_mode: FixMode | None) -> Iterable[Linted]:
+def _run(
+    engine: Engine, settings: Settings, todo: Sequence[str], jobs: int, fix_mode: FixMode | None, index: ProjectIndex | None
+) -> Iterable[Linted]:
     if jobs <= 1 or len(todo) < MIN_FILES_FOR_POOL:
         if fix_mode is not None:
             return (fix_one(engine, path, fix_mode) for path in todo)
         return (lint_one(engine, path) for path in todo)
     chunk = max(1, min(64, len(todo) // (jobs * 8)))
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings, fix_mode))
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings, fix_mode, index))
     try:
         return list(pool.map(_lint_in_worker, todo, chunksize=chunk))
     finally:

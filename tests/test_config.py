@@ -52,14 +52,16 @@ extra-task-options = ["tenant"]
 non-idempotent-calls = ["shop.sms.send"]
 external-tasks = ["billing.*"]
 visibility-timeout = 43200
+project-index = false
 """,
     )
     settings = load_settings(tmp_path)
     assert settings.target_version == (5, 4)
     assert settings.visibility_timeout == 43200.0
+    assert settings.project_index is False
     assert settings.task_name_pattern is not None and settings.task_name_pattern.search("shop.x")
     assert settings.ignored_codes_for(tmp_path / "tests" / "test_a.py") == ("CLY101",)
-    assert len(CONFIG_KEYS) == 16
+    assert len(CONFIG_KEYS) == 17
 
 
 @pytest.mark.parametrize(
