@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from . import __version__
 from .config import ConfigError, Settings, load_settings
-from .prefilter import ALL_NEEDLES, MAX_FILE_BYTES
+from .prefilter import ALL_NEEDLES, MAX_FILE_BYTES, MODELS_PATH_PATTERN
 from .summary import colored, summary_line, use_color
 
 if TYPE_CHECKING:
@@ -273,6 +273,8 @@ def _nothing_to_lint(args: argparse.Namespace, settings: Settings) -> bool:
     for path in args.paths:
         if not os.path.isfile(path) or os.path.islink(path):
             return False
+        if settings.project_index and MODELS_PATH_PATTERN.search(Path(path).as_posix()):
+            return False  # CLY107 with the index: any module defining tasks counts
         try:
             if os.path.getsize(path) > MAX_FILE_BYTES:
                 return False

@@ -386,6 +386,7 @@ def setting_name(name: str) -> str | None:
 
 
 EmitFn = Callable[[str, Any], None]
+_APP_LIKE_NAMES = frozenset({"app", "celery_app", "celery", "current_app", "capp"})
 
 
 class FileContext:
@@ -462,6 +463,21 @@ class FileContext:
         if self._app_locator is None or module.startswith("."):
             return False
         return self._app_locator.defines_app(module, name, self.path, self.module)
+
+    def sends_tasks(self, receiver: cst.BaseExpression) -> bool:
+        """Can ``receiver.send_task(...)`` be Celery's? An app, or something named like one.
+
+        Besides what :meth:`is_app` proves, an ``app``/``celery_app``/``celery`` name or an
+        ``.app`` attribute (``self.app`` in a bound task) counts; ``cache.send_task`` or
+        ``client.send_task`` do not.
+        """
+        if self.is_app(receiver):
+            return True
+        if isinstance(receiver, cst.Name):
+            return receiver.value in _APP_LIKE_NAMES
+        if isinstance(receiver, cst.Attribute):
+            return receiver.attr.value in _APP_LIKE_NAMES
+        return False
 
     def _is_app_constructor(self, func: cst.BaseExpression) -> bool:
         if isinstance(func, cst.Name) and func.value in self.app_classes:
@@ -784,7 +800,9 @@ class FileContext:
         func = node.func
         if isinstance(func, cst.Attribute):
             method = func.attr.value
-            if method in DISPATCH_METHODS or method in ON_COMMIT_DISPATCH_METHODS:
+            if (method in DISPATCH_METHODS or method in ON_COMMIT_DISPATCH_METHODS) and (
+                method != "send_task" or self.sends_tasks(func.value)
+            ):
                 dispatch = self._make_dispatch(node, method, func.value)
                 self._dispatches.append(dispatch)
                 self._emit("dispatch", dispatch)

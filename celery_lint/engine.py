@@ -476,7 +476,9 @@ class Engine:
         self.rules = tuple(rules) if rules is not None else enabled_rules(settings)
         self.file_rules = tuple(r for r in self.rules if r is not FILE_NOT_PARSED)
         self.reports_unparsed = FILE_NOT_PARSED in self.rules
-        self._needles = sorted({n for r in self.file_rules for n in r.needles})
+        #: Each rule's needles; a rule may add some from the project index (CLY107).
+        self._rule_needles = {r: r.needles_for(index) for r in self.file_rules}
+        self._needles = sorted({n for needles in self._rule_needles.values() for n in needles})
         self.apps = AppLocator(settings.src_roots())
 
     # -- selection -------------------------------------------------------------
@@ -502,7 +504,7 @@ class Engine:
             for rule in self.file_rules
             if not any(rule.code.startswith(c) for c in ignored)
             and rule.applies_to_path(posix)
-            and any(n in present for n in rule.needles)
+            and any(n in present for n in self._rule_needles[rule])
             and matches(rule.text_pattern)
         )
 

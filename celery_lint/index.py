@@ -158,12 +158,52 @@ class ProjectIndex:
         return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.external)
 
     def closest_name(self, name: str) -> str | None:
-        return closest(name, self.by_name)
+        """A registered name in the same module part whose last part is close to ``name``'s.
+
+        Comparing whole dotted names would call `proj.tasks.report` close to
+        `proj.tasks.refund` for their long common prefix.
+        """
+        prefix, last = _split_name(name)
+        siblings = {}
+        for known in self.by_name:
+            known_prefix, known_last = _split_name(known)
+            if known_prefix == prefix:
+                siblings[known_last] = known
+        match = closest(last, siblings)
+        return siblings[match] if match is not None else None
+
+    def task_for_ref(self, ref: str | None) -> IndexedTask | None:
+        return self.by_ref.get(ref) if ref else None
+
+    def unknown_name(self, name: str) -> tuple[str, str | None] | None:
+        """Why ``name`` names no task, and the one name to use instead (None: no single match).
+
+        None when the name is known, served elsewhere (``external-tasks``), or when some
+        task's name is not a literal (then "no such task" cannot be claimed).
+        """
+        if name in self.by_name or self.is_external(name) or not self.names_complete:
+            return None
+        by_path = self.by_ref.get(name)
+        if by_path is not None and by_path.name and by_path.name != name:
+            return (
+                f"`{name}` is the import path of task `{by_path.function}` ({by_path.where()}), "
+                f"which is registered as `{by_path.name}`",
+                by_path.name,
+            )
+        suggestion = self.closest_name(name)
+        hint = f"; did you mean `{suggestion}`?" if suggestion else ""
+        return f"no task in the project is registered as `{name}`{hint}", None
 
     def digest(self) -> str:
         """Changes whenever a fact any rule could read changes (part of the result cache key)."""
         payload = json.dumps({p: asdict(f) for p, f in sorted(self.modules.items())}, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    """``"shop.tasks.send"`` -> ``("shop.tasks", "send")``; ``"proj:cleanup"`` -> ``("proj", "cleanup")``."""
+    cut = max(name.rfind("."), name.rfind(":"))
+    return (name[:cut], name[cut + 1 :]) if cut >= 0 else ("", name)
 
 
 # ---------------------------------------------------------------------------
@@ -513,7 +553,9 @@ class _Extractor:
             for t in (statement.targets if isinstance(statement, ast.Assign) else [statement.target])
             if isinstance(t, ast.Name)
         ]
-        if attrs and any(self._qualname(b) in ("celery.Task", "celery.app.task.Task") or _dotted(b) for b in node.bases):
+        # Only direct Task subclasses: a class deriving from another custom class would
+        # inherit attributes this does not see (CLY201 then stays cautious).
+        if node.bases and all(self._qualname(b) in _TASK_CLASSES for b in node.bases):
             self.facts.classes[node.name] = attrs
 
     def _task(self, function: str, node: ast.FunctionDef | ast.AsyncFunctionDef | None, call: ast.Call | None, line: int, skip_first: bool = False) -> None:
@@ -551,6 +593,7 @@ class _Extractor:
 
 
 _BODIES = ("body", "orelse", "finalbody")
+_TASK_CLASSES = frozenset({"celery.Task", "celery.app.task.Task", "celery.task.Task"})
 
 
 def _statements(body: list[ast.stmt]) -> Iterable[ast.stmt]:

@@ -19,8 +19,10 @@ TASK_DEFINITION_PATTERN = re.compile(r"(?:\.|\bshared_)task\b")
 #: Text that makes a file worth parsing for rules about sending tasks: a call, not a
 #: mock attribute (``task.delay.assert_called_once_with``) or a patch target string.
 DISPATCH_NEEDLES = (".delay(", "apply_async(", "send_task(", "delay_on_commit(")
-#: CLY107: a models module importing a tasks module.
+#: CLY107: a models module importing a tasks module (with the project index, any module
+#: defining tasks: then the CLI's fast path never answers for a models module).
 MODELS_NEEDLES = ("tasks",)
+MODELS_PATH_PATTERN = re.compile(r"(^|/)(models\.py|models/[^/]+\.py)$")
 
 #: Needles of rules about one option or call wherever it appears (settings modules,
 #: beat schedules, ``retry(...)``): CLY204, CLY205, CLY206, CLY207, CLY308, CLY403,
@@ -41,6 +43,12 @@ OPTION_NEEDLES = (
     "Lock(",
     "EAGER",
     "eager",
+    # the project rules
+    "task_routes",
+    "TASK_ROUTES",
+    "CELERY_ROUTES",
+    "chord",
+    "Signature(",
 )
 
 #: Beat schedules (CLY406, CLY704, CLY705): every spelling of the setting contains

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
 
+from celery_lint.cli import project_index
 from celery_lint.config import load_settings
 from celery_lint.engine import Engine, Finding
 from celery_lint.noqa import unused_noqa, visible
@@ -37,22 +39,30 @@ def write_example(example: Example, root: Path) -> Path:
     Every directory of ``example.path`` becomes a package (so module names are computed
     as for a real project), and the options go into ``[tool.celery-lint]``.
     """
+    root.mkdir(parents=True, exist_ok=True)
     lines = ["[tool.celery-lint]"] + [f'"{k}" = {toml_value(v)}' for k, v in example.options.items()]
     (root / "pyproject.toml").write_text("\n".join(lines) + "\n")
+    for other, source in example.files.items():
+        _write_module(root, root / other, textwrap.dedent(source).lstrip("\n"))
     path = root / example.path
+    _write_module(root, path, example.source)
+    return path
+
+
+def _write_module(root: Path, path: Path, source: str) -> None:
     directory = path.parent
     while directory != root:
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "__init__.py").touch()
         directory = directory.parent
-    path.write_text(example.source)
-    return path
+    path.write_text(source)
 
 
 def lint_example(example: Example, root: Path) -> list[Finding]:
     """Lint as the CLI does: engine findings, noqa, and CLY901 when it is selected."""
     path = write_example(example, root)
-    engine = Engine(load_settings(root))
+    settings = load_settings(root)
+    engine = Engine(settings, index=project_index(settings, None))
     result = engine.lint_path(str(path))
     findings = visible(result)
     enabled = [r.code for r in engine.rules]

@@ -10,21 +10,21 @@ import sys
 
 from celery_lint.rules import ALL_RULES
 
-from .conftest import ANNOTATION, FIXTURES, REPO, annotated
+from .conftest import ANNOTATION, FIXTURES, annotated
 
 
 def _expected() -> set[tuple[str, int, str]]:
     expected = set()
     for path in sorted(FIXTURES.rglob("*.py")):
-        rel = path.relative_to(REPO).as_posix()
+        rel = path.relative_to(FIXTURES).as_posix()
         expected.update((rel, line, code) for line, code in annotated(path))
     return expected
 
 
 def _cli_json(*args: str) -> list[dict]:
     proc = subprocess.run(
-        [sys.executable, "-m", "celery_lint", "--output-format", "json", *args],
-        cwd=REPO,
+        [sys.executable, "-m", "celery_lint", "--output-format", "json", "--no-cache", *args],
+        cwd=FIXTURES,
         capture_output=True,
         text=True,
     )
@@ -34,7 +34,7 @@ def _cli_json(*args: str) -> list[dict]:
 
 def test_cli_reports_exactly_the_annotated_lines() -> None:
     off_by_default = ",".join(r.code for r in ALL_RULES if not r.default_enabled)
-    found = {(f["filename"], f["line"], f["code"]) for f in _cli_json("--extend-select", off_by_default, "fixtures")}
+    found = {(os.path.normpath(f["filename"]), f["line"], f["code"]) for f in _cli_json("--extend-select", off_by_default, ".")}
     expected = _expected()
     assert found - expected == set(), "reported but not annotated"
     assert expected - found == set(), "annotated but not reported"
@@ -48,15 +48,15 @@ def test_every_rule_has_an_annotated_fixture() -> None:
 
 def test_flake8_reports_the_same_findings_as_the_cli() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "flake8", "--select=CLY", "--format=%(path)s|%(row)d|%(col)d|%(code)s|%(text)s", "fixtures"],
-        cwd=REPO,
+        [sys.executable, "-m", "flake8", "--select=CLY", "--format=%(path)s|%(row)d|%(col)d|%(code)s|%(text)s", "."],
+        cwd=FIXTURES,
         capture_output=True,
         text=True,
     )
     assert proc.returncode == 1, proc.stderr
     flake8 = sorted(tuple(line.split("|", 4)) for line in proc.stdout.splitlines())
     cli = sorted(
-        (os.path.normpath(f["filename"]), str(f["line"]), str(f["column"]), f["code"], f["message"]) for f in _cli_json("fixtures")
+        (os.path.normpath(f["filename"]), str(f["line"]), str(f["column"]), f["code"], f["message"]) for f in _cli_json(".")
     )
     flake8 = sorted((os.path.normpath(p), r, c, code, text) for p, r, c, code, text in flake8)
     assert flake8 == cli
@@ -66,3 +66,11 @@ def test_annotation_format_is_strict() -> None:
     assert ANNOTATION.search("x = 1  # CLY101, CLY502")
     assert not ANNOTATION.search("x = 1  # noqa: CLY101")
     assert re.search(r"CLY\d{3}", "CLY101")
+
+
+def test_flake8_on_one_file_uses_the_whole_project() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select=CLY", "proj/billing/views.py"], cwd=FIXTURES, capture_output=True, text=True
+    )
+    assert "CLY408 `proj.billing.tasks.charge` is the import path of task `charge`" in proc.stdout, proc.stdout + proc.stderr
+    assert "CLY407" in proc.stdout and "CLY503" in proc.stdout

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import REPO
+from .conftest import FIXTURES, REPO
 
 TASK = "from celery import shared_task\n\n@shared_task\ndef ping():\n    return 1\n"
 
@@ -80,3 +80,19 @@ def test_try_repo_fix_hook_pins_the_name(user_repo: Path, pre_commit_home: Path)
     assert (user_repo / "clean.py").read_text() == "def f():\n    return 1\n"
     again = _try_repo(user_repo, pre_commit_home, "tasks.py", hook="celery-lint-fix")
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_try_repo_with_one_file_still_sees_the_whole_project(tmp_path: Path, pre_commit_home: Path) -> None:
+    """pre-commit passes only the changed file; the project index still covers every task."""
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES, project, ignore=shutil.ignore_patterns(".celery_lint_cache", "__pycache__"))
+    _git(project, "init", "-q")
+    _git(project, "config", "user.email", "test@example.invalid")
+    _git(project, "config", "user.name", "test")
+    _git(project, "add", ".")
+    proc = _try_repo(project, pre_commit_home, "proj/billing/views.py")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    reported = [line for line in proc.stdout.splitlines() if ": CLY" in line]
+    assert reported and all(line.startswith("proj/billing/views.py:") for line in reported), reported
+    assert any("CLY408" in line and "registered as `proj.billing.charge`" in line for line in reported)
+    assert any("CLY407" in line for line in reported) and any("CLY503" in line for line in reported)

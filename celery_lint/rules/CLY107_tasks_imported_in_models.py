@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-import re
+from typing import Any
+
 
 import libcst as cst
 
 from ..context import dotted_name, resolve_relative
+from ..prefilter import MODELS_PATH_PATTERN
 from .base import MODELS_NEEDLES, Example, Rule
 
 
@@ -14,8 +16,9 @@ class TasksImportedInModels(Rule):
     ## What it does
     Reports a module-level import, in `models.py` or in a module of a `models/` package,
     of a tasks module (a module whose dotted path has a component named `tasks`:
-    `from .tasks import notify`, `from shop import tasks`, `import shop.tasks.email`).
-    Imports inside functions and under `if TYPE_CHECKING:` are exempt.
+    `from .tasks import notify`, `from shop import tasks`, `import shop.tasks.email`), and
+    with the project index, of any module that defines tasks (`from shop.jobs import
+    sync`). Imports inside functions and under `if TYPE_CHECKING:` are exempt.
 
     ## Why is this bad?
     Tasks modules import models to load rows; models importing tasks closes the cycle
@@ -56,7 +59,7 @@ class TasksImportedInModels(Rule):
     scope = "file+"
     needles = MODELS_NEEDLES
     text_pattern = None
-    path_pattern = re.compile(r"(^|/)(models\.py|models/[^/]+\.py)$")
+    path_pattern = MODELS_PATH_PATTERN
 
     VALID = [
         Example(
@@ -81,6 +84,19 @@ class Order(models.Model):
         Example("from taskslib import queue\n", path="shop/models.py"),
     ]
     INVALID = [
+        # With the index: `shop.jobs` defines a task, so it is a tasks module too.
+        Example(
+            """
+from django.db import models
+from shop.jobs import sync  # error
+from shop import jobs  # error
+
+class Order(models.Model):
+    pass
+""",
+            path="shop/models.py",
+            files={"shop/jobs.py": "from celery import shared_task\n\n@shared_task(name='shop.sync')\ndef sync():\n    return 1\n"},
+        ),
         Example(
             """
 from django.db import models
@@ -117,12 +133,25 @@ except ImportError:
     def _module_level(self) -> bool:
         return not self.ctx.scopes and self._type_checking_depth == 0
 
+    @classmethod
+    def needles_for(cls, index: Any) -> tuple[str, ...]:
+        """With the index, the last component of every module that defines tasks too."""
+        if index is None:
+            return cls.needles
+        return tuple(sorted({*cls.needles, *(m.rpartition(".")[2] for m in index.task_modules)}))
+
+    def _defines_tasks(self, module: str) -> bool:
+        if "tasks" in module.split("."):
+            return True
+        index = self.ctx.index
+        return index is not None and module in index.task_modules
+
     def visit_Import(self, node: cst.Import) -> None:
         if not self._module_level():
             return
         for alias in node.names:
             name = dotted_name(alias.name)
-            if name and "tasks" in name.split("."):
+            if name and self._defines_tasks(name):
                 self._report(alias, name)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
@@ -132,14 +161,17 @@ except ImportError:
         if module is None:
             return
         absolute = resolve_relative(module, len(node.relative), self.ctx.module, self.ctx.is_package)
-        if "tasks" in absolute.split("."):
+        if self._defines_tasks(absolute):
             self._report(node, absolute)
             return
         if isinstance(node.names, cst.ImportStar):
             return
         for alias in node.names:
-            if isinstance(alias.name, cst.Name) and alias.name.value == "tasks":
-                self._report(alias, f"{absolute}.tasks".lstrip("."))
+            if not isinstance(alias.name, cst.Name):
+                continue
+            submodule = f"{absolute}.{alias.name.value}".lstrip(".")
+            if alias.name.value == "tasks" or self._defines_tasks(submodule):
+                self._report(alias, submodule)
 
     def _report(self, node: cst.CSTNode, module: str) -> None:
         self.report(

@@ -18,9 +18,10 @@ class UnknownTaskOption(Rule):
     Celery by the test suite), the Task handler methods a keyword may replace
     (`on_failure=`, `on_success=`, `on_retry=`, `after_return=`, `before_start=`,
     `on_replace=`, `shadow_name=`), attributes of a `base=` class defined in the same file, and
-    `extra-task-options`. When `base=` names a class from another module, whose
-    attributes cannot be seen from this file, only evident misspellings of real options
-    are reported.
+    `extra-task-options`. When `base=` names a class from another module, the project
+    index supplies its attributes (a direct `celery.Task` subclass); when it cannot
+    (`--no-index`, a deeper hierarchy), only evident misspellings of real options are
+    reported.
 
     ## Why is this bad?
     Celery does not reject unknown options: it turns every keyword into an attribute of
@@ -153,8 +154,15 @@ def ping():
         valid = task_options_for(self.settings.target_version)
         extra = set(self.settings.extra_task_options)
         base_unseen = "base" in task.options and task.base is None
+        base_attributes: set[str] = set()
+        if base_unseen and self.ctx.index is not None:
+            # file+: the base class defined in another module, from the project index
+            ref = self.ctx.qualname(task.options["base"].value)
+            if ref is not None and ref in self.ctx.index.classes:
+                base_attributes = set(self.ctx.index.classes[ref])
+                base_unseen = False
         for keyword, arg in task.options.items():
-            if keyword in valid or keyword in extra:
+            if keyword in valid or keyword in extra or keyword in base_attributes:
                 continue
             if task.base is not None and keyword in task.base.attributes:
                 continue

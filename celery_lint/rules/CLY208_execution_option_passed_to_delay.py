@@ -96,7 +96,7 @@ remind.delay(1, queue="emails")  # error
 
     def module_leave(self) -> None:
         for dispatch in self._pending:  # tasks defined further down are known by now
-            params = _parameters(dispatch.task.func) if dispatch.task and dispatch.task.func else None
+            params = _parameters(dispatch.task.func) if dispatch.task and dispatch.task.func else self._indexed(dispatch)
             reported = [
                 k for k in sorted(EXECUTION_OPTIONS & set(dispatch.keywords))
                 if params is None or (k not in params and "**" not in params)
@@ -111,6 +111,20 @@ remind.delay(1, queue="emails")  # error
                     "use `apply_async(args=..., " + keyword + "=...)`",
                     fix,
                 )
+
+
+    def _indexed(self, dispatch: Dispatch) -> set[str] | None:
+        """The parameters of an imported task, from the project index (file+)."""
+        index = self.ctx.index
+        if index is None or dispatch.task_expr is None:
+            return None
+        task = index.task_for_ref(self.ctx.qualname(dispatch.task_expr))
+        if task is None or task.params is None or task.opaque:
+            return None
+        names = {*task.params["positional"], *task.params["kwonly"]}
+        if task.params["varkw"]:
+            names.add("**")
+        return names
 
 
 def _parameters(func: cst.FunctionDef) -> set[str]:

@@ -123,7 +123,7 @@ def receipt(address):
             return True
         if task.option("acks_late") is not None:  # explicitly False or opaque
             return False
-        return self.ctx.setting("task_acks_late") is True and UNKNOWN not in values
+        return self.ctx.project_setting("task_acks_late") is True and UNKNOWN not in values
 
     def module_leave(self) -> None:
         analysis: SideEffects = self.ctx.analyses[SideEffects]

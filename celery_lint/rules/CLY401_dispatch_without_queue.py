@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 import fnmatch
 import re
 
 import libcst as cst
 
 from ..context import UNKNOWN, Dispatch, TaskDef, has_star_kwargs, keyword_args, literal_value
+from ..index import IndexedTask, is_unknown
 from .base import DISPATCH_NEEDLES, Example, Rule
 
 _ROUTING_KEYWORDS = ("queue", "routing_key", "exchange")
@@ -26,8 +29,8 @@ class DispatchWithoutQueue(Rule):
     part by part by their own tasks, and a signature held in a variable may carry a queue
     in its options. When the file has routes that are not literals, or routes that cannot be matched
     because the task's name is unknown, the rule stays silent. Per file, it only knows
-    the file; with the project index it knows the routes and queues of the whole
-    project.
+    the file; with the project index it also knows the project's `task_routes` and
+    `task_queues` and the task-level `queue=` of tasks defined in other modules.
     In mode `always`, every dispatch without `queue=` is reported, `.delay()` included.
 
     ## Why is this bad?
@@ -192,9 +195,18 @@ notify.delay(1)  # error
 
     def module_leave(self) -> None:
         config = self.ctx.file_config
-        if not (self._named_queue_seen or "task_routes" in config or "task_queues" in config):
+        index = self.ctx.index
+        project_queues = index is not None and (
+            index.setting("task_routes") is not None
+            or index.setting("task_queues") is not None
+            or any(t.option("queue") is not None for t in index.tasks)
+        )
+        if not (self._named_queue_seen or "task_routes" in config or "task_queues" in config or project_queues):
             return
-        routes = _route_patterns(config.get("task_routes"))
+        if "task_routes" in config or index is None:
+            routes = _route_patterns(config.get("task_routes"))
+        else:
+            routes = _index_route_patterns(index.setting("task_routes"))
         for dispatch in self._candidates:
             if not self._covered(dispatch, routes):
                 self._report(dispatch)
@@ -203,14 +215,28 @@ notify.delay(1)  # error
         task = dispatch.task
         if task is not None and task.option("queue") is not None:
             return True
+        indexed = self._indexed(dispatch)
+        if indexed is not None and (indexed.option("queue") is not None or indexed.opaque):
+            return True  # a task-level queue set in another module (or options we cannot see)
         if routes is None:
             return True  # routes exist but are not literals: unknown, not clean
         if not routes:
             return False
-        name = dispatch.task_name or (task.registered_name if task else None)
+        name = dispatch.task_name or (task.registered_name if task else None) or (indexed.name if indexed else None)
         if name is None:
             return True  # cannot tell whether a route matches
         return any(fnmatch.fnmatchcase(name, r) for r in routes)
+
+    def _indexed(self, dispatch: Dispatch) -> IndexedTask | None:
+        index = self.ctx.index
+        if index is None:
+            return None
+        if dispatch.task_name is not None:
+            found = index.by_name.get(dispatch.task_name, [])
+            return found[0] if len(found) == 1 else None
+        if dispatch.task is not None:
+            return index.task_for_ref(self.ctx.task_ref(dispatch.task))
+        return index.task_for_ref(dispatch.task_ref)
 
     def _report(self, dispatch: Dispatch) -> None:
         target = dispatch.display()
@@ -218,6 +244,19 @@ notify.delay(1)  # error
             dispatch.call,
             f"{target} has no `queue=` and no route covers the task, so it goes to the default queue",
         )
+
+
+def _index_route_patterns(value: Any) -> list[str] | None:
+    """The keys of the project's `task_routes` from the index; [] unset; None not literal."""
+    if value is None:
+        return []
+    tables = value if isinstance(value, list) else [value]
+    keys: list[str] = []
+    for table in tables:
+        if not isinstance(table, dict) or is_unknown(table):
+            return None
+        keys.extend(table)
+    return keys
 
 
 def _route_patterns(node: cst.BaseExpression | None) -> list[str] | None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..context import Dispatch
+from ..index import IndexedTask
 from ..fixes import UNSAFE, add_arg, keyword_arg, replace
 from .base import DISPATCH_NEEDLES, Rule
 
@@ -13,8 +14,9 @@ class FireAndForgetStoresResult(Rule):
     ## What it does
     Reports `task.apply_async(...)` and `app.send_task(...)` used as a statement (the
     `AsyncResult` is discarded) without `ignore_result=True`, when the task is not known
-    to ignore its result: it is not defined in this file with `ignore_result=True`
-    (decorator or `base=` class) and the file does not set `task_ignore_result = True`.
+    to ignore its result: it is not defined with an explicit `ignore_result=` (in this
+    file, or with the project index anywhere in the project; `base=` classes of this file
+    too) and neither the file nor the project's configuration sets `task_ignore_result`.
     Only tasks the file can name are judged (defined here, imported, or a literal
     `send_task` name): canvas objects (`group(...)`, `chain(...)`, `chord(...)`) and
     signatures held in variables are left alone, since their parts may need results. `.delay()` statements are not reported (the catalogue
@@ -103,10 +105,22 @@ def view(request, app):
             return  # a canvas object or a variable: its parts may need results
         if dispatch.task is not None and dispatch.task.option("ignore_result") is not None:
             return  # the task decides (True: ignored; False or opaque: its author chose)
+        indexed = self._indexed(dispatch)
+        if indexed is not None and (indexed.option("ignore_result") is not None or indexed.opaque):
+            return  # the same, for a task defined in another module (project index)
         self._candidates.append(dispatch)
 
+    def _indexed(self, dispatch: Dispatch) -> IndexedTask | None:
+        index = self.ctx.index
+        if index is None or dispatch.task is not None:
+            return None
+        if dispatch.task_name is not None:
+            found = index.by_name.get(dispatch.task_name, [])
+            return found[0] if len(found) == 1 else None
+        return index.task_for_ref(dispatch.task_ref)
+
     def module_leave(self) -> None:
-        if self.ctx.setting("task_ignore_result") is not None:
+        if self.ctx.project_setting("task_ignore_result") is not None:
             return  # set in this file: True ignores results, anything else is unknown or deliberate
         for dispatch in self._candidates:
             call = dispatch.call

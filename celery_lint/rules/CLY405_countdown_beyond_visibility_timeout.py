@@ -25,9 +25,10 @@ class CountdownBeyondVisibilityTimeout(Rule):
     `timedelta(...)` offsets added to a datetime.
 
     The window is the `visibility-timeout` option (default 3600 s, the Redis and SQS
-    default). A file that sets `broker_transport_options` with a literal
-    `visibility_timeout` uses that value, and a file that sets an AMQP `broker_url` is not
-    checked (RabbitMQ has no visibility timeout).
+    default). A literal `broker_transport_options["visibility_timeout"]` set in the same
+    file, or with the project index anywhere in the project's configuration (Django's
+    `CELERY_BROKER_TRANSPORT_OPTIONS` too), takes precedence; an AMQP `broker_url` means no
+    check (RabbitMQ has no visibility timeout).
 
     ## Why is this bad?
     With Redis and SQS a worker holds an ETA task unacknowledged until it runs. When that
@@ -165,6 +166,9 @@ def view(user):
     def _visibility_timeout(self) -> float | None:
         """The redelivery window in seconds; None when the file configures a broker without one."""
         url = string_value(self.ctx.file_config.get("broker_url"))
+        if url is None and self.ctx.index is not None:
+            project_url = self.ctx.index.setting("broker_url")
+            url = project_url if isinstance(project_url, str) else None
         if url is not None and url.split(":", 1)[0] in _NO_VISIBILITY_TIMEOUT:
             return None
         options = self.ctx.file_config.get("broker_transport_options")
@@ -174,6 +178,11 @@ def view(user):
                     seconds = self.ctx.seconds_value(element.value)
                     if isinstance(seconds, (int, float)) and not isinstance(seconds, bool):
                         return float(seconds)
+        if self.ctx.index is not None:
+            project = self.ctx.index.setting("broker_transport_options")
+            seconds = project.get("visibility_timeout") if isinstance(project, dict) else None
+            if isinstance(seconds, (int, float)) and not isinstance(seconds, bool):
+                return float(seconds)
         return self.settings.visibility_timeout
 
 

@@ -147,7 +147,7 @@ def add(x, y):
         self._pending.append((task, message, returns))
 
     def module_leave(self) -> None:
-        if self.ctx.setting("task_ignore_result") is not None:
+        if self.ctx.project_setting("task_ignore_result") is not None:
             return  # the file decides for every task (True), or we cannot tell
         for task, message, returns in self._pending:
             fix = None

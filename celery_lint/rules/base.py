@@ -28,13 +28,16 @@ class Example:
     ``path`` is the file name the sample is linted as (it decides the module name and
     rules that look at the file name). ``options`` are ``[tool.celery-lint]`` keys.
     For INVALID samples, ``lines`` are the 1-based lines that must be reported
-    (default: every line with a trailing ``# error`` comment).
+    (default: every line with a trailing ``# error`` comment). ``files`` are more files
+    of the same project: the project index is built over all of them.
     """
 
     code: str
     path: str = "proj/tasks.py"
     options: dict[str, Any] = field(default_factory=dict)
     lines: tuple[int, ...] | None = None
+    #: Other files of the example project (path -> source), for the project rules.
+    files: dict[str, str] = field(default_factory=dict)
 
     @property
     def source(self) -> str:
@@ -91,6 +94,11 @@ class Rule:
     def report(self, node: cst.CSTNode, message: str, fix: Fix | None = None) -> None:
         """Report ``node``; ``fix`` is the change that resolves it, when there is one."""
         self._sink(Report(type(self), node, message, fix))
+
+    @classmethod
+    def needles_for(cls, index: Any) -> tuple[str, ...]:
+        """The needles with a project index (``index`` may be None): ``needles`` unless overridden."""
+        return cls.needles
 
     @classmethod
     def applies_to_path(cls, posix_path: str) -> bool:

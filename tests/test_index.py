@@ -1,0 +1,172 @@
+"""The project index: what it reads, how it merges, how it is cached, what it costs nothing to miss."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from celery_lint.cli import project_index
+from celery_lint.config import Settings, load_settings
+from celery_lint.context import FileContext
+from celery_lint.engine import Engine
+from celery_lint.files import discover
+from celery_lint.index import UNKNOWN_VALUE, build_index
+
+from .conftest import FIXTURES
+
+
+def make(root: Path, files: dict[str, str]) -> Settings:
+    (root / "pyproject.toml").write_text("[tool.celery-lint]\n")
+    for name, source in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        directory = path.parent
+        while directory != root:
+            (directory / "__init__.py").touch()
+            directory = directory.parent
+        path.write_text(textwrap.dedent(source).lstrip("\n"))
+    return load_settings(root)
+
+
+def test_index_names_equal_the_per_file_engine_on_the_fixtures() -> None:
+    settings = load_settings(FIXTURES)
+    paths = list(discover([str(settings.project_root)], settings))
+    index = build_index(settings, paths, None)
+    contexts: list[FileContext] = []
+    original = FileContext.__init__
+
+    def capture(self: FileContext, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        contexts.append(self)
+
+    FileContext.__init__ = capture  # type: ignore[method-assign]
+    try:
+        engine = Engine(settings.replace(select=("CLY101",)))
+        for path in paths:
+            engine.lint_path(path)
+    finally:
+        FileContext.__init__ = original  # type: ignore[method-assign]
+    per_file = sorted((t.registered_name or "", t.name) for c in contexts for t in c.tasks)
+    indexed = sorted((t.name or "", t.function) for t in index.tasks)
+    assert indexed == per_file
+    assert len(indexed) > 40
+
+
+def test_settings_from_every_spelling_and_merge_rules(tmp_path: Path) -> None:
+    settings = make(
+        tmp_path,
+        {
+            "proj/celery.py": """
+                from celery import Celery
+                app = Celery("proj", task_acks_late=True)
+                app.conf.update(task_default_queue="work")
+                app.conf.broker_transport_options = {"visibility_timeout": 43200}
+            """,
+            "proj/settings/base.py": """
+                CELERY_TASK_IGNORE_RESULT = True
+                CELERY_TASK_ROUTES = {"proj.*": {"queue": "work"}}
+                CELERY_RESULT_BACKEND = env("BACKEND")
+            """,
+            "proj/settings/other.py": "CELERY_TASK_DEFAULT_QUEUE = 'other'\n",
+            "proj/settings/test.py": "CELERY_TASK_IGNORE_RESULT = False\n",
+        },
+    )
+    index = build_index(settings, discover([str(tmp_path)], settings), None)
+    assert index.setting("task_acks_late") is True
+    assert index.setting("broker_transport_options") == {"visibility_timeout": 43200}
+    assert index.setting("task_ignore_result") is True  # test settings do not count
+    assert index.setting("task_routes") == {"proj.*": {"queue": "work"}}
+    assert index.setting("result_backend") == UNKNOWN_VALUE
+    assert index.setting("task_default_queue") == UNKNOWN_VALUE  # set differently in two modules
+
+
+def test_tasks_options_spread_and_params(tmp_path: Path) -> None:
+    settings = make(
+        tmp_path,
+        {
+            "proj/tasks.py": """
+                from celery import shared_task
+                LIMITS = {"time_limit": 60, "ignore_result": True}
+
+                @shared_task(**LIMITS)
+                def a(x, y=1, *args, z, **kw):
+                    return x
+
+                @shared_task(name=NAME)
+                def b():
+                    return 1
+            """,
+        },
+    )
+    index = build_index(settings, discover([str(tmp_path)], settings), None)
+    a = index.by_ref["proj.tasks.a"]
+    assert a.name == "proj.tasks.a" and a.options == {"time_limit": 60, "ignore_result": True} and not a.opaque
+    assert a.params == {"positional": ["x", "y"], "required": 1, "kwonly": ["z"], "required_kwonly": ["z"], "varargs": True, "varkw": True}
+    assert index.by_ref["proj.tasks.b"].name is None
+    assert not index.names_complete  # a name we cannot read: "no such task" cannot be claimed
+    assert index.unknown_name("proj.nothing") is None
+
+
+def test_newer_syntax_falls_back_to_libcst(tmp_path: Path) -> None:
+    settings = make(
+        tmp_path,
+        {
+            "proj/tasks.py": """
+                from celery import shared_task
+
+                @shared_task(name="proj.sync", ignore_result=True)
+                def sync(pk):
+                    try:
+                        return pk
+                    except KeyError, ValueError:
+                        return None
+            """,
+        },
+    )
+    index = build_index(settings, discover([str(tmp_path)], settings), None)
+    (task,) = index.tasks
+    assert (task.name, task.function, task.line, task.options) == ("proj.sync", "sync", 4, {"ignore_result": True})
+    assert task.params and task.params["positional"] == ["pk"]
+
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "celery_lint", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_a_change_in_another_file_reaches_cached_results(tmp_path: Path) -> None:
+    make(
+        tmp_path,
+        {
+            "shop/tasks.py": "from celery import shared_task\n\n@shared_task(name='shop.old')\ndef send(pk):\n    return pk\n",
+            "shop/views.py": "from shop.celery import app\n\ndef v(pk):\n    return app.send_task('shop.new', args=(pk,))\n",
+        },
+    )
+    assert "CLY408" in run(tmp_path, "shop/views.py").stdout
+    assert (tmp_path / ".celery_lint_cache").is_dir()
+    tasks = tmp_path / "shop" / "tasks.py"
+    tasks.write_text(tasks.read_text().replace("shop.old", "shop.new"))
+    assert "CLY408" not in run(tmp_path, "shop/views.py").stdout  # views.py itself did not change
+
+
+def test_no_index_silences_the_project_rules(tmp_path: Path) -> None:
+    make(tmp_path, {"shop/views.py": "from shop.celery import app\n\ndef v(pk):\n    return app.send_task('shop.nothing', args=(pk,))\n"})
+    (tmp_path / "shop" / "tasks.py").write_text("from celery import shared_task\n\n@shared_task(name='shop.x')\ndef x():\n    return 1\n")
+    assert "CLY408" in run(tmp_path, "--no-cache", "shop/views.py").stdout
+    assert "CLY408" not in run(tmp_path, "--no-cache", "--no-index", "shop/views.py").stdout
+    (tmp_path / "pyproject.toml").write_text("[tool.celery-lint]\nproject-index = false\n")
+    assert "CLY408" not in run(tmp_path, "--no-cache", "shop/views.py").stdout
+
+
+def test_corrupt_index_cache_is_rebuilt(tmp_path: Path) -> None:
+    settings = make(tmp_path, {"shop/tasks.py": "from celery import shared_task\n\n@shared_task(name='shop.x')\ndef x():\n    return 1\n"})
+    cache = tmp_path / "cache"
+    first = project_index(settings, cache)
+    assert first is not None and [t.name for t in first.tasks] == ["shop.x"]
+    for file in cache.glob("index-*.json"):
+        file.write_text("{not json")
+    again = project_index(settings, cache)
+    assert again is not None and [t.name for t in again.tasks] == ["shop.x"]
+    json.loads(next(cache.glob("index-*.json")).read_text())  # rewritten
