@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 import libcst as cst
 
 from ..context import dotted_name, resolve_relative
