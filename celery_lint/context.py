@@ -180,7 +180,9 @@ def module_name_for(path: str | Path, src_roots: tuple[Path, ...] = ()) -> str |
     """The dotted module name Python (and so Celery) gives ``path``.
 
     A file under a configured ``src`` root gets its path relative to that root; otherwise
-    walk up while the directory holds an ``__init__.py``. ``pkg/__init__.py`` is ``pkg``.
+    walk up while the directory holds an ``__init__.py`` (or is a directory without one
+    directly inside a package: an implicit namespace portion). ``pkg/__init__.py`` is
+    ``pkg``.
     Returns None when the path cannot be a module name (no ``.py`` suffix, a name that is
     not an identifier).
     """
@@ -198,7 +200,12 @@ def module_name_for(path: str | Path, src_roots: tuple[Path, ...] = ()) -> str |
     if parts is None:
         parts = [absolute.stem]
         directory = absolute.parent
-        while (directory / "__init__.py").is_file() and directory.parent != directory:
+        # A directory is part of the module path when it is a package, or a namespace
+        # portion inside one (`readthedocs/projects/tasks/` without `__init__.py` under
+        # the package `readthedocs/projects/` imports as `readthedocs.projects.tasks`).
+        while directory.parent != directory and (
+            (directory / "__init__.py").is_file() or (directory.parent / "__init__.py").is_file()
+        ):
             parts.insert(0, directory.name)
             directory = directory.parent
     if parts and parts[-1] == "__init__":
@@ -258,6 +265,9 @@ class TaskDef:
     base: ClassInfo | None = None
     opaque_options: bool = False
     """True when options come through ``**kwargs`` we cannot see."""
+    alias: bool = False
+    """Decorated with a name bound to ``shared_task(...)`` (``retrying = shared_task(acks_late=True)``);
+    the options are the alias's. Fixes that add a keyword to the decorator do not apply."""
 
     @property
     def is_call_form(self) -> bool:
@@ -407,6 +417,8 @@ class FileContext:
         self.classes: dict[str, ClassInfo] = {}
         self.tasks: list[TaskDef] = []
         self.tasks_by_function: dict[str, TaskDef] = {}
+        #: Module-level names bound to a configured task decorator: name -> (kind, call).
+        self.decorator_aliases: dict[str, tuple[str, cst.Call]] = {}
         #: Names defined at module level other than by import (defs, classes, assignments).
         self.module_names: set[str] = set()
         #: Celery settings this file sets (``app.conf.x``, ``Celery(x=...)``, ``CELERY_X``).
@@ -479,6 +491,9 @@ class FileContext:
             return receiver.attr.value in _APP_LIKE_NAMES
         return False
 
+    def _is_local(self, name: str) -> bool:
+        return any(name in scope for scope in self._locals)
+
     def _is_app_constructor(self, func: cst.BaseExpression) -> bool:
         if isinstance(func, cst.Name) and func.value in self.app_classes:
             return True
@@ -486,6 +501,8 @@ class FileContext:
 
     def task_decorator_kind(self, expr: cst.BaseExpression) -> str | None:
         """``"shared_task"``/``"app.task"`` when ``expr`` (or the callee of it) is a task decorator."""
+        if isinstance(expr, cst.Name) and expr.value in self.decorator_aliases and not self._is_local(expr.value):
+            return self.decorator_aliases[expr.value][0]
         func = expr.func if isinstance(expr, cst.Call) else expr
         if self.qualname(func) == "celery.shared_task":
             return "shared_task"
@@ -690,6 +707,11 @@ class FileContext:
                     self.file_config[name] = arg.value
             elif not self.scopes:
                 self.module_names.add(target.value)
+                self.decorator_aliases.pop(target.value, None)
+                if isinstance(value, cst.Call) and not positional_args(value) and not has_star_kwargs(value):
+                    kind = self.task_decorator_kind(value)
+                    if kind is not None:  # `retrying = shared_task(acks_late=True, ...)`
+                        self.decorator_aliases[target.value] = (kind, value)
                 key = setting_name(target.value)
                 if key is not None:
                     self.file_config[key] = value
@@ -735,7 +757,13 @@ class FileContext:
             if task is None:
                 kind = self.task_decorator_kind(decorator.decorator)
                 if kind is not None:
-                    task = self._make_task(node.name.value, node, decorator.decorator, kind, index)
+                    expr = decorator.decorator
+                    alias = self.decorator_aliases.get(expr.value) if isinstance(expr, cst.Name) else None
+                    if alias is not None and not self._is_local(expr.value):
+                        task = self._make_task(node.name.value, node, expr, kind, index, call=alias[1])
+                        task.alias = True
+                    else:
+                        task = self._make_task(node.name.value, node, expr, kind, index)
         self.scopes.append(node)
         self._locals.append(dict.fromkeys(_parameter_names(node.params)))
         if task is not None:

@@ -86,7 +86,8 @@ class IndexedTask:
     options: dict[str, Any] = field(default_factory=dict)
     opaque: bool = False
     #: Parameters: names in order, how many positional ones are required, keyword-only
-    #: names, required keyword-only names, ``*args``/``**kwargs`` present. None: unknown.
+    #: names, required keyword-only names, ``*args``/``**kwargs`` present. None: unknown
+    #: (the call form, or another decorator that may change the signature).
     params: dict[str, Any] | None = None
 
     @property
@@ -329,7 +330,7 @@ def _extract_with_libcst(path: str, data: bytes, module: str | None, rel: str, s
     facts = ModuleFacts(module=module)
     for task in ctx.tasks:
         params = None
-        if task.func is not None:
+        if task.func is not None and len(task.func.decorators) == 1:
             p = task.func.params
             positional = [x.name.value for x in (*p.posonly_params, *p.params)]
             params = {
@@ -422,6 +423,8 @@ class _Extractor:
         self.apps: set[str] = set()
         #: Names bound to dict displays (for ``**options`` on task decorators).
         self.dicts: dict[str, Any] = {}
+        #: Module-level names bound to ``shared_task(...)``/``app.task(...)``: their call.
+        self.aliases: dict[str, ast.Call] = {}
         self.facts = ModuleFacts()
         self.is_settings = bool(re.search(r"(^|/)(settings|config|conf)(/|\.py$|_)", rel)) or rel.endswith(
             ("celeryconfig.py", "celery_config.py")
@@ -445,6 +448,15 @@ class _Extractor:
                 for target in node.targets:
                     if isinstance(target, ast.Name):
                         self.dicts[target.id] = _literal(node.value)
+        for node in tree.body:  # `retrying = shared_task(acks_late=True)`: a decorator alias
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Call)
+                and not node.value.args
+                and all(k.arg is not None for k in node.value.keywords)
+                and self._decorator_kind(node.value)
+            ):
+                self.aliases.update({t.id: node.value for t in node.targets if isinstance(t, ast.Name)})
         for node in statements:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self._function(node)
@@ -512,6 +524,9 @@ class _Extractor:
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for decorator in node.decorator_list:
+            if isinstance(decorator, ast.Name) and decorator.id in self.aliases:
+                self._task(node.name, node, self.aliases[decorator.id], node.lineno)
+                return
             if self._decorator_kind(decorator):
                 call = decorator if isinstance(decorator, ast.Call) else None
                 self._task(node.name, node, call, node.lineno)
@@ -587,7 +602,9 @@ class _Extractor:
                 explicit=explicit,
                 options={k: v for k, v in options.items() if k != "name"},
                 opaque=opaque,
-                params=_params(node.args) if node is not None else None,
+                # Another decorator may change what the task accepts (saleor's telemetry
+                # wrapper injects an argument): then the parameters are unknown.
+                params=_params(node.args) if node is not None and len(node.decorator_list) == 1 else None,
             )
         )
 

@@ -195,6 +195,14 @@ def test_module_names(tmp_path: Path) -> None:
     assert module_name_for(tmp_path / "script.py") == "script"
     assert module_name_for(pkg / "tasks.py", (tmp_path / "shop",)) == "orders.tasks"
     assert module_name_for(tmp_path / "not-a-module.py") is None
+    portion = tmp_path / "shop" / "jobs"  # no __init__.py, inside the package `shop`
+    portion.mkdir()
+    (portion / "nightly.py").touch()
+    assert module_name_for(portion / "nightly.py") == "shop.jobs.nightly"
+    loose = tmp_path / "scripts" / "ops"  # not inside any package: the walk stops
+    loose.mkdir(parents=True)
+    (loose / "run.py").touch()
+    assert module_name_for(loose / "run.py") == "run"
 
 
 def test_relative_imports() -> None:

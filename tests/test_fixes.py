@@ -513,7 +513,7 @@ for a in (app, workers):
     a.finalize(auto=True)
 print(json.dumps({n: t.__module__ + "." + t.__name__ for a in (app, workers) for n, t in a.tasks.items() if not n.startswith("celery.")}))
 """
-MODULES = ["proj.celery", "proj.cly101", "proj.orders.tasks", "proj.workerconf", "proj.cross_module", "proj.delays", "proj.periodic"]
+MODULES = ["proj.celery", "proj.cly101", "proj.orders.tasks", "proj.workerconf", "proj.cross_module", "proj.delays", "proj.periodic", "proj.jobs.nightly"]
 
 
 def _registered(root: Path) -> dict[str, str]:

@@ -17,7 +17,7 @@ from .conftest import FIXTURES
 
 pytest.importorskip("celery")
 
-MODULES = ["proj.celery", "proj.cly101", "proj.orders.tasks", "proj.workerconf", "proj.cross_module"]
+MODULES = ["proj.celery", "proj.cly101", "proj.orders.tasks", "proj.workerconf", "proj.cross_module", "proj.jobs.nightly"]
 
 IMPORT_SCRIPT = """
 import json, sys

@@ -170,3 +170,26 @@ def test_corrupt_index_cache_is_rebuilt(tmp_path: Path) -> None:
     again = project_index(settings, cache)
     assert again is not None and [t.name for t in again.tasks] == ["shop.x"]
     json.loads(next(cache.glob("index-*.json")).read_text())  # rewritten
+
+
+def test_decorator_alias_defines_tasks_in_index_and_engine(tmp_path: Path) -> None:
+    """kitsune: `shared_task_with_retry = shared_task(acks_late=True, ...)` then `@shared_task_with_retry`."""
+    settings = make(
+        tmp_path,
+        {
+            "proj/tasks.py": """
+                from celery import shared_task
+
+                retrying = shared_task(acks_late=True, ignore_result=True)
+
+                @retrying
+                def sync(pk):
+                    print(pk)
+            """,
+        },
+    )
+    index = build_index(settings, discover([str(tmp_path)], settings), None)
+    (task,) = index.tasks
+    assert (task.name, task.options) == ("proj.tasks.sync", {"acks_late": True, "ignore_result": True})
+    findings = Engine(settings, index=index).lint_path(str(tmp_path / "proj" / "tasks.py")).findings
+    assert [(f.code, f.line, f.fix) for f in findings] == [("CLY101", 5, None)]  # no fix: `@retrying(name=...)` is wrong

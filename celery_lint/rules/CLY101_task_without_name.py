@@ -35,7 +35,8 @@ class TaskWithoutName(Rule):
 
     ## Fix safety
     Safe: the fix pins exactly the name Celery generates today, so nothing registered
-    changes. It is not offered when the module path is unknown or `__main__`.
+    changes. It is not offered when the module path is unknown or `__main__`, or when the
+    decorator is a name bound to `shared_task(...)` (the keyword would go to the wrong call).
 
     ## Options
     - `src`: source roots used to compute the dotted module path.
@@ -119,7 +120,7 @@ def cleanup():
             return
         generated = f" (Celery generates `{task.generated_name}`)" if task.generated_name else ""
         fix = None
-        if task.generated_name and task.module != "__main__":
+        if task.generated_name and task.module != "__main__" and not task.alias:
             fix = replace(
                 task.decorator_expr,
                 with_keyword(task.decorator_expr, "name", string(task.generated_name)),

@@ -168,7 +168,7 @@ def fetch(url):  # error
     @staticmethod
     def _fix(task: TaskDef) -> Fix | None:
         """``bind=True`` on the decorator, when the first parameter is ``self``."""
-        if task.opaque_options or task.func is None:
+        if task.opaque_options or task.func is None or task.alias:
             return None
         params = [*task.func.params.posonly_params, *task.func.params.params]
         if not params or params[0].name.value != "self":

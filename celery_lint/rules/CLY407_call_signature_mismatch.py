@@ -20,7 +20,8 @@ class CallSignatureMismatch(Rule):
     parameter left out. The bound parameter of a `bind=True` task is skipped. The task is
     found through the project index: by import, by definition in the same file, or by
     the literal name given to `send_task`. Calls with `*args`/`**kwargs` or non-literal
-    `args=`/`kwargs=` are not checked.
+    `args=`/`kwargs=` are not checked, nor are tasks whose function has another decorator
+    besides the task decorator (a wrapper may add or consume arguments).
 
     ## Why is this bad?
     Nothing checks the arguments when the message is sent. The worker raises `TypeError`
@@ -63,13 +64,18 @@ def send_receipt(order_id, *, resend=False):
 @shared_task(name="shop.sync", bind=True, ignore_result=True)
 def sync(self, pk, full=False):
     print(pk, full)
+
+@shared_task(name="shop.traced", ignore_result=True)
+@with_telemetry  # may inject `context`: the signature is not known
+def traced(pk, context):
+    print(pk, context)
 """,
     }
     VALID = [
         Example(
             """
 from celery import Celery, chain
-from shop.tasks import send_receipt, sync
+from shop.tasks import send_receipt, sync, traced
 
 app = Celery("shop")
 
@@ -82,6 +88,7 @@ def checkout(order, args):
     app.send_task("shop.sync", args=(1,), ignore_result=True)
     chain(sync.s(), send_receipt.s())()
     send_receipt.delay(*args)
+    traced.delay(order.pk)
 """,
             path="shop/views.py",
             files=_TASKS,

@@ -151,7 +151,7 @@ def add(x, y):
             return  # the file decides for every task (True), or we cannot tell
         for task, message, returns in self._pending:
             fix = None
-            if not returns:  # a task that returns something may have callers waiting for it
+            if not returns and not task.alias:  # a task that returns something may have callers waiting for it
                 expr = task.decorator_expr
                 fix = replace(expr, with_keyword(expr, "ignore_result", cst.Name("True")), "Set `ignore_result=True`", UNSAFE)
             self.report(task.decorator_expr, message, fix)
