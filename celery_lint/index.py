@@ -115,10 +115,14 @@ class ModuleFacts:
 class ProjectIndex:
     """The facts of a project, merged."""
 
-    def __init__(self, root: Path, modules: dict[str, ModuleFacts], external: Iterable[str] = ()) -> None:
+    def __init__(
+        self, root: Path, modules: dict[str, ModuleFacts], external: Iterable[str] = (), packages: Iterable[str] = ()
+    ) -> None:
         self.root = root
         self.modules = modules
         self.external = tuple(external)
+        #: Top-level packages and modules of the project (``shop``, ``manage``).
+        self.packages = frozenset(packages)
         self.tasks: list[IndexedTask] = [t for facts in modules.values() for t in facts.tasks]
         self.by_name: dict[str, list[IndexedTask]] = {}
         self.by_ref: dict[str, IndexedTask] = {}
@@ -128,6 +132,7 @@ class ProjectIndex:
             if task.ref is not None:
                 self.by_ref.setdefault(task.ref, task)
         self.task_modules = {t.module for t in self.tasks if t.module}
+        self.name_heads = frozenset(re.split(r"[.:]", n, maxsplit=1)[0] for n in self.by_name)
         #: True when some task's name is not known: "no such task" cannot be claimed.
         self.names_complete = all(t.name is not None for t in self.tasks)
         self.config = self._merge_config()
@@ -176,13 +181,23 @@ class ProjectIndex:
     def task_for_ref(self, ref: str | None) -> IndexedTask | None:
         return self.by_ref.get(ref) if ref else None
 
+    def is_foreign(self, name: str) -> bool:
+        """A dotted name outside the project: its first part is no package of the project
+        and no prefix of a registered name (``post_office.tasks.send_queued_mail`` is a
+        library's task)."""
+        head = re.split(r"[.:]", name, maxsplit=1)[0]
+        if head == name:
+            return False
+        return head not in self.packages and head not in self.name_heads
+
     def unknown_name(self, name: str) -> tuple[str, str | None] | None:
         """Why ``name`` names no task, and the one name to use instead (None: no single match).
 
-        None when the name is known, served elsewhere (``external-tasks``), or when some
-        task's name is not a literal (then "no such task" cannot be claimed).
+        None when the name is known, served elsewhere (``external-tasks``, or a package
+        that is not part of the project), or when some task's name is not a literal (then
+        "no such task" cannot be claimed).
         """
-        if name in self.by_name or self.is_external(name) or not self.names_complete:
+        if name in self.by_name or self.is_external(name) or not self.names_complete or self.is_foreign(name):
             return None
         by_path = self.by_ref.get(name)
         if by_path is not None and by_path.name and by_path.name != name:
@@ -217,8 +232,12 @@ def build_index(settings: Settings, paths: Iterable[str], cache_dir: Path | None
     modules: dict[str, ModuleFacts] = {}
     src_roots = settings.src_roots()
     locator = AppLocator(src_roots)
+    packages: set[str] = set()
+    prefixes = [relative_posix(root, settings.project_root) + "/" for root in src_roots]
     for path in paths:
         rel = relative_posix(path, settings.project_root)
+        top = next((rel[len(p) :] for p in prefixes if rel.startswith(p)), rel).split("/", 1)[0]
+        packages.add(top[:-3] if top.endswith(".py") else top)
         facts = cache.get(path, rel)
         if facts is None:
             facts = extract(path, settings, locator)
@@ -226,7 +245,9 @@ def build_index(settings: Settings, paths: Iterable[str], cache_dir: Path | None
         if facts is not None and (facts.tasks or facts.settings or facts.classes):
             modules[rel] = facts
     cache.save()
-    return ProjectIndex(settings.project_root, modules, settings.external_tasks)
+    # A project under `src/` without a `src` setting: its packages sit one level down.
+    packages |= {rel.split("/")[1] for rel in modules if rel.startswith("src/") and rel.count("/") >= 2}
+    return ProjectIndex(settings.project_root, modules, settings.external_tasks, packages)
 
 
 class _FactsCache:

@@ -193,3 +193,25 @@ def test_decorator_alias_defines_tasks_in_index_and_engine(tmp_path: Path) -> No
     assert (task.name, task.options) == ("proj.tasks.sync", {"acks_late": True, "ignore_result": True})
     findings = Engine(settings, index=index).lint_path(str(tmp_path / "proj" / "tasks.py")).findings
     assert [(f.code, f.line, f.fix) for f in findings] == [("CLY101", 5, None)]  # no fix: `@retrying(name=...)` is wrong
+
+
+def test_library_task_names_are_not_judged(tmp_path: Path) -> None:
+    settings = make(
+        tmp_path,
+        {
+            "shop/tasks.py": "from celery import shared_task\n\n@shared_task(name='shop.x')\ndef x():\n    return 1\n",
+            "shop/celery.py": """
+                from celery import Celery
+                app = Celery("shop")
+                app.conf.task_routes = {
+                    "post_office.tasks.send_queued_mail": {"queue": "email"},
+                    "shop.y": {"queue": "email"},
+                }
+            """,
+        },
+    )
+    index = project_index(settings, None)
+    assert index is not None and index.is_foreign("post_office.tasks.send_queued_mail")
+    assert not index.is_foreign("shop.y") and not index.is_foreign("anything")
+    findings = Engine(settings, index=index).lint_path(str(tmp_path / "shop" / "celery.py")).findings
+    assert [(f.code, f.line) for f in findings if f.code == "CLY702"] == [("CLY702", 5)]

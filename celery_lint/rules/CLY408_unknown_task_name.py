@@ -19,7 +19,9 @@ class UnknownTaskName(Rule):
     import path of a task that has a different explicit name, the message says so; for
     a misspelling it suggests the closest registered name.
 
-    Names served by other services go in `external-tasks` (globs). The rule is silent
+    Names served by other services go in `external-tasks` (globs); a dotted name whose
+    first part is neither a package of the project nor the prefix of any registered name
+    (`post_office.tasks.send_queued_mail`, a library's task) is left alone. The rule is silent
     without the project index, and when some task's `name=` is not a literal (the name
     could be any string).
 

@@ -15,7 +15,8 @@ class BeatEntryUnknownTask(Rule):
     Reports the `"task"` of a beat entry (every spelling CLY704 recognises) that no task
     in the project registers. The common case is the import path of a task that has an
     explicit, different `name=`; the message then names the task and its registered name.
-    Names in `external-tasks` are accepted. Silent without the project index and when
+    Names in `external-tasks` are accepted, and so are dotted names in a package that is
+    not part of the project (a library's tasks). Silent without the project index and when
     some task's `name=` is not a literal.
 
     ## Why is this bad?

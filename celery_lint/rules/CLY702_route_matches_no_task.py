@@ -15,7 +15,9 @@ class RouteMatchesNoTask(Rule):
     Reports a string key of `task_routes` (`app.conf.task_routes`, `CELERY_TASK_ROUTES`,
     `task_routes=` in `Celery(...)`/`conf.update(...)`, a dict or a list of dicts) that
     matches no task registered in the project, exactly or as a glob (`"shop.*"`, the way
-    Celery's router reads it). Keys matching `external-tasks` are accepted. Router
+    Celery's router reads it). Keys matching `external-tasks` are accepted, and so are
+    keys in a package that is not part of the project (a library's tasks, such as
+    `post_office.tasks.send_queued_mail`). Router
     functions, regular expressions and non-literal tables are not checked. Silent
     without the project index and when some task's `name=` is not a literal.
 
@@ -107,7 +109,7 @@ CELERY_TASK_ROUTES = {
                 if not isinstance(element, cst.DictElement):
                     continue
                 key = string_value(element.key)
-                if key is None or index.is_external(key):
+                if key is None or index.is_external(key) or index.is_foreign(key):
                     continue
                 if "*" in key or "?" in key:
                     if any(fnmatch.fnmatchcase(name, key) for name in names):
