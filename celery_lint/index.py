@@ -110,6 +110,8 @@ class ModuleFacts:
     settings: dict[str, list[Any]] = field(default_factory=dict)
     #: Task-class attributes of classes defined here: class name -> attribute names.
     classes: dict[str, list[str]] = field(default_factory=dict)
+    #: Modules this file loads configuration from: ``app.config_from_object("proj.celeryconfig")``.
+    config_modules: list[str] = field(default_factory=list)
 
 
 class ProjectIndex:
@@ -242,9 +244,20 @@ def build_index(settings: Settings, paths: Iterable[str], cache_dir: Path | None
         if facts is None:
             facts = extract(path, settings, locator)
             cache.put(path, rel, facts)
-        if facts is not None and (facts.tasks or facts.settings or facts.classes):
+        if facts is not None and (facts.tasks or facts.settings or facts.classes or facts.config_modules):
             modules[rel] = facts
     cache.save()
+    # Plain config modules named by `config_from_object("proj.celeryconfig")`: their
+    # lowercase setting names (they need not mention Celery, so the needles miss them).
+    loaded = {m for facts in modules.values() for m in facts.config_modules}
+    for module in sorted(loaded):
+        path = _module_path(module, settings)
+        if path is None:
+            continue
+        rel = relative_posix(path, settings.project_root)
+        config = _config_module_facts(path)
+        if config:
+            modules.setdefault(rel, ModuleFacts(module=module)).settings.update(config)
     # A project under `src/` without a `src` setting: its packages sit one level down.
     packages |= {rel.split("/")[1] for rel in modules if rel.startswith("src/") and rel.count("/") >= 2}
     return ProjectIndex(settings.project_root, modules, settings.external_tasks, packages)
@@ -297,6 +310,33 @@ class _FactsCache:
             pass  # an unwritable cache only costs time
 
 
+def _module_path(module: str, settings: Settings) -> str | None:
+    relative = Path(*module.split("."))
+    for base in (settings.project_root, *settings.src_roots(), settings.project_root / "src"):
+        for candidate in (base / relative.with_suffix(".py"), base / relative / "__init__.py"):
+            if candidate.is_file():
+                return str(candidate)
+    return None
+
+
+def _config_module_facts(path: str) -> dict[str, list[Any]]:
+    """Module-level ``task_routes = ...``-style assignments of a Celery config module."""
+    try:
+        with open(path, "rb") as handle:
+            tree = quiet_ast_parse(handle.read())
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    found: dict[str, list[Any]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    key = target.id if target.id in INDEXED_SETTINGS else _setting_key(target.id)
+                    if key is not None:
+                        found[key] = [_literal(node.value), node.lineno]
+    return found
+
+
 def _facts_from_json(data: dict[str, Any] | None) -> ModuleFacts | None:
     if data is None:
         return ModuleFacts()
@@ -305,6 +345,7 @@ def _facts_from_json(data: dict[str, Any] | None) -> ModuleFacts | None:
         tasks=[IndexedTask(**t) for t in data.get("tasks", [])],
         settings=data.get("settings", {}),
         classes=data.get("classes", {}),
+        config_modules=data.get("config_modules", []),
     )
 
 
@@ -561,6 +602,15 @@ class _Extractor:
                 self._task(node.args[0].id, None, func, node.lineno)
             else:
                 self._task(node.args[0].id, None, node, node.lineno, skip_first=True)
+            return
+        if isinstance(func, ast.Attribute) and func.attr == "config_from_object" and node.args:
+            target = node.args[0]
+            if isinstance(target, ast.Constant) and isinstance(target.value, str):
+                module = target.value.partition(":")[0]
+                if module != "django.conf":  # Django's settings: read through CELERY_* names
+                    self.facts.config_modules.append(module)
+            elif isinstance(target, ast.Name) and target.id in self.imports:
+                self.facts.config_modules.append(self.imports[target.id])  # `import celeryconfig`
             return
         if isinstance(func, ast.Attribute) and func.attr == "update" and _is_conf(func.value):
             for keyword in node.keywords:

@@ -215,3 +215,27 @@ def test_library_task_names_are_not_judged(tmp_path: Path) -> None:
     assert not index.is_foreign("shop.y") and not index.is_foreign("anything")
     findings = Engine(settings, index=index).lint_path(str(tmp_path / "shop" / "celery.py")).findings
     assert [(f.code, f.line) for f in findings if f.code == "CLY702"] == [("CLY702", 5)]
+
+
+def test_config_from_object_module_is_read(tmp_path: Path) -> None:
+    """A plain config module need not mention Celery at all; config_from_object names it."""
+    settings = make(
+        tmp_path,
+        {
+            "proj/celery.py": """
+                from celery import Celery
+                app = Celery("proj")
+                app.config_from_object("proj.workersettings")
+                app.config_from_object("django.conf:settings", namespace="CELERY")
+            """,
+            "proj/workersettings.py": """
+                task_ignore_result = True
+                broker_transport_options = {"visibility_timeout": 7200}
+                unrelated = 1
+            """,
+        },
+    )
+    index = build_index(settings, discover([str(tmp_path)], settings), None)
+    assert index.setting("task_ignore_result") is True
+    assert index.setting("broker_transport_options") == {"visibility_timeout": 7200}
+    assert index.setting("unrelated") is None
