@@ -164,14 +164,18 @@ def _fix_mode(args: argparse.Namespace) -> FixMode | None:
     return FixMode(unsafe=args.unsafe_fixes, write=not args.diff)
 
 
-def project_index(settings: Settings, cache_dir: Path | None) -> ProjectIndex | None:
-    """The index of the whole project (not just the given paths), or None when switched off."""
+def project_index(settings: Settings, cache_dir: Path | None, project_files: list[str] | None = None) -> ProjectIndex | None:
+    """The index of the whole project (not just the given paths), or None when switched off.
+
+    ``project_files``: the project's files when the caller has already walked the root.
+    """
     if not settings.project_index:
         return None
     from .files import discover
     from .index import build_index
 
-    return build_index(settings, discover([str(settings.project_root)], settings), cache_dir)
+    files = project_files if project_files is not None else discover([str(settings.project_root)], settings)
+    return build_index(settings, files, cache_dir)
 
 
 def _lint(args: argparse.Namespace, settings: Settings) -> tuple[RunResult, str | None]:
@@ -183,7 +187,12 @@ def _lint(args: argparse.Namespace, settings: Settings) -> tuple[RunResult, str 
 
     fix_mode = _fix_mode(args)
     cache_dir = None if args.no_cache else (args.cache_dir or settings.project_root / CACHE_DIR_NAME)
-    index = project_index(settings, cache_dir)
+    paths: list[str] | None = None
+    if args.paths != ["-"]:
+        paths = list(discover(args.paths or ["."], settings, follow_symlinks=args.follow_symlinks))
+    # Linting the project root itself (the common `celery-lint .`): walk the tree once.
+    whole = paths is not None and [os.path.abspath(p) for p in (args.paths or ["."])] == [str(settings.project_root)]
+    index = project_index(settings, cache_dir, paths if whole else None)
     if args.paths == ["-"]:
         engine = Engine(settings, index=index)
         name = args.stdin_filename or "<stdin>.py"
@@ -199,7 +208,7 @@ def _lint(args: argparse.Namespace, settings: Settings) -> tuple[RunResult, str 
     if cache_dir is not None:
         key = fingerprint(settings, [r.code for r in Engine(settings).rules], index.digest() if index else "")
         cache = Cache(cache_dir, key)
-    paths = discover(args.paths or ["."], settings, follow_symlinks=args.follow_symlinks)
+    assert paths is not None
     result = lint_files(paths, settings, jobs=args.jobs or default_jobs(), cache=cache, fix_mode=fix_mode, index=index)
     warning = None
     if cache is not None:

@@ -101,12 +101,18 @@ class Settings:
 
 
 def relative_posix(path: str | Path, root: Path) -> str:
-    """``path`` relative to ``root`` in POSIX form, or the absolute path when outside it."""
-    absolute = Path(os.path.abspath(path))
-    try:
-        return absolute.relative_to(root).as_posix()
-    except ValueError:
-        return absolute.as_posix()
+    """``path`` relative to ``root`` in POSIX form, or the absolute path when outside it.
+
+    String operations only: this runs for every file of the project on every run.
+    """
+    absolute = os.path.abspath(path)
+    base = os.path.abspath(root)
+    if absolute == base:
+        return "."
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if absolute.startswith(prefix):
+        absolute = absolute[len(prefix) :]
+    return absolute.replace(os.sep, "/") if os.sep != "/" else absolute
 
 
 # key -> (Settings field, converter)
