@@ -38,6 +38,10 @@ INDEX_NEEDLES = tuple(n.encode() for n in TASK_DEFINITION_NEEDLES) + (b"CELERY",
 _INDEX_PATTERN = re.compile(
     TASK_DEFINITION_PATTERN.pattern.encode() + rb"|CELERY\w*\s*=|\.conf\b|Celery\(|BROKER_\w+\s*="
 )
+#: A dispatch and a wait in the same file: scanned for awaited results (CLY502).
+_DISPATCH_PATTERN = re.compile(rb"\.(?:delay|apply_async|send_task)\(")
+_WAIT_PATTERN = re.compile(rb"\.(?:get|wait|join)\(")
+_WAITS = frozenset({"get", "wait", "join"})
 #: JSON stand-in for a value that is not a literal.
 UNKNOWN_VALUE = {"__unknown__": True}
 _FORMAT = 2
@@ -112,6 +116,9 @@ class ModuleFacts:
     classes: dict[str, list[str]] = field(default_factory=dict)
     #: Modules this file loads configuration from: ``app.config_from_object("proj.celeryconfig")``.
     config_modules: list[str] = field(default_factory=list)
+    #: Tasks whose results this file waits for (``t.delay(...).get()``, ``r = t.delay(); r.get()``):
+    #: import paths (``shop.tasks.render``) and literal ``send_task`` names.
+    awaited: list[str] = field(default_factory=list)
 
 
 class ProjectIndex:
@@ -134,6 +141,8 @@ class ProjectIndex:
             if task.ref is not None:
                 self.by_ref.setdefault(task.ref, task)
         self.task_modules = {t.module for t in self.tasks if t.module}
+        #: Import paths and names of tasks whose results something waits for.
+        self.awaited = frozenset(a for facts in modules.values() for a in facts.awaited)
         self.name_heads = frozenset(re.split(r"[.:]", n, maxsplit=1)[0] for n in self.by_name)
         #: True when some task's name is not known: "no such task" cannot be claimed.
         self.names_complete = all(t.name is not None for t in self.tasks)
@@ -244,7 +253,7 @@ def build_index(settings: Settings, paths: Iterable[str], cache_dir: Path | None
         if facts is None:
             facts = extract(path, settings, locator)
             cache.put(path, rel, facts)
-        if facts is not None and (facts.tasks or facts.settings or facts.classes or facts.config_modules):
+        if facts is not None and (facts.tasks or facts.settings or facts.classes or facts.config_modules or facts.awaited):
             modules[rel] = facts
     cache.save()
     # Plain config modules named by `config_from_object("proj.celeryconfig")`: their
@@ -346,6 +355,7 @@ def _facts_from_json(data: dict[str, Any] | None) -> ModuleFacts | None:
         settings=data.get("settings", {}),
         classes=data.get("classes", {}),
         config_modules=data.get("config_modules", []),
+        awaited=data.get("awaited", []),
     )
 
 
@@ -358,7 +368,11 @@ def extract(path: str, settings: Settings, locator: AppLocator | None = None) ->
             data = handle.read()
     except OSError:
         return None
-    if not any(needle in data for needle in INDEX_NEEDLES) or b"\x00" in data or not _INDEX_PATTERN.search(data):
+    if b"\x00" in data:
+        return ModuleFacts()
+    indexable = any(needle in data for needle in INDEX_NEEDLES) and _INDEX_PATTERN.search(data) is not None
+    waits = _DISPATCH_PATTERN.search(data) is not None and _WAIT_PATTERN.search(data) is not None
+    if not indexable and not waits:
         return ModuleFacts()
     module = module_name_for(path, src_roots)
     try:
@@ -367,7 +381,10 @@ def extract(path: str, settings: Settings, locator: AppLocator | None = None) ->
         return _extract_with_libcst(path, data, module, relative_posix(path, root), settings)
     except (ValueError, RecursionError, MemoryError):
         return None
-    facts = _Extractor(path, module, relative_posix(path, root), locator or AppLocator(src_roots)).run(tree)
+    extractor = _Extractor(path, module, relative_posix(path, root), locator or AppLocator(src_roots))
+    facts = extractor.run(tree) if indexable else extractor.run_imports(tree)
+    if waits:
+        facts.awaited = sorted(extractor.awaited(tree))
     facts.module = module
     return facts
 
@@ -534,6 +551,51 @@ class _Extractor:
             elif isinstance(node, ast.AnnAssign) and node.value is not None:
                 self._assign(node.target, node.value, node.lineno)
         return self.facts
+
+    def run_imports(self, tree: ast.Module) -> ModuleFacts:
+        """Only the import table (a file read for its awaited results, not its facts)."""
+        for node in _statements(tree.body):
+            if isinstance(node, ast.ImportFrom):
+                self._import_from(node)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    self.imports[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+        return self.facts
+
+    def awaited(self, tree: ast.Module) -> set[str]:
+        """Tasks whose dispatch result is waited for, per function (see ModuleFacts.awaited)."""
+        found: set[str] = set()
+        scopes = [tree, *(n for n in _statements(tree.body) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]
+        for scope in scopes:
+            results: dict[str, str] = {}
+            nodes = list(ast.walk(scope)) if scope is not tree else [n for s in tree.body for n in ast.walk(s)]
+            for node in nodes:
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                    target = self._dispatched(node.value)
+                    if target is not None:
+                        results[node.targets[0].id] = target
+            for node in nodes:
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _WAITS):
+                    continue
+                receiver = node.func.value
+                target = self._dispatched(receiver) or (results.get(receiver.id) if isinstance(receiver, ast.Name) else None)
+                if target is not None:
+                    found.add(target)
+        return found
+
+    def _dispatched(self, node: ast.AST) -> str | None:
+        """The task a ``t.delay(...)``/``t.apply_async(...)``/``app.send_task("name")`` sends."""
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            return None
+        if node.func.attr == "send_task":
+            first = node.args[0] if node.args else None
+            return first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
+        if node.func.attr in ("delay", "apply_async"):
+            target = node.func.value
+            if isinstance(target, ast.Name) and target.id not in self.imports:
+                return f"{self.module}.{target.id}" if self.module else None
+            return self._qualname(target)
+        return None
 
     # -- names --------------------------------------------------------------------
 

@@ -239,3 +239,30 @@ def test_config_from_object_module_is_read(tmp_path: Path) -> None:
     assert index.setting("task_ignore_result") is True
     assert index.setting("broker_transport_options") == {"visibility_timeout": 7200}
     assert index.setting("unrelated") is None
+
+
+def test_awaited_results_are_indexed(tmp_path: Path) -> None:
+    settings = make(
+        tmp_path,
+        {
+            "shop/tasks.py": "from celery import shared_task\n\n@shared_task\ndef a():\n    print(1)\n",
+            "shop/views.py": """
+                from shop.tasks import a, b, c
+                from shop.celery import app
+
+                def one():
+                    return a.delay().get()
+
+                def two():
+                    result = b.apply_async(args=())
+                    return result.wait(timeout=5)
+
+                def three(cache):
+                    c.delay()
+                    app.send_task("shop.named").get()
+                    return cache.get("x")
+            """,
+        },
+    )
+    index = build_index(settings, discover([str(tmp_path)], settings), None)
+    assert index.awaited == {"shop.tasks.a", "shop.tasks.b", "shop.named"}

@@ -17,7 +17,9 @@ class TaskWithoutIgnoreResult(Rule):
     functions do not count. In mode `strict`, every task without an explicit
     `ignore_result=` is reported. The rule is silent in a file that sets
     `task_ignore_result` (`app.conf`, `Celery(...)`, `CELERY_TASK_IGNORE_RESULT`); with the
-    project index it also knows the project's setting and which results are awaited.
+    project index it also knows the project's setting, and a task whose result is awaited
+    anywhere in the project (`t.delay(...).get()`, `r = t.apply_async(...)` then
+    `r.get()`, `send_task("name").get()`) is not reported: its caller waits for it.
 
     ## Why is this bad?
     Celery stores every task's state and return value in the result backend unless told
@@ -54,6 +56,18 @@ class TaskWithoutIgnoreResult(Rule):
     fix = "unsafe"
 
     VALID = [
+        # With the index: another module waits for the task to finish.
+        Example(
+            """
+from celery import shared_task
+
+@shared_task(name="shop.rebuild")
+def rebuild():
+    print("rebuilt")
+""",
+            path="shop/tasks.py",
+            files={"shop/admin.py": "from shop.tasks import rebuild\n\ndef action():\n    rebuild.delay().get(timeout=60)\n"},
+        ),
         """
 from celery import shared_task
 
@@ -140,6 +154,9 @@ def add(x, y):
         returns = self._returns.pop(id(task.func), False)
         if mode == "no-return" and returns:
             return
+        index = self.ctx.index
+        if index is not None and (self.ctx.task_ref(task) in index.awaited or task.registered_name in index.awaited):
+            return  # someone waits for its result (to know it finished): storing it is needed
         if returns:
             message = f"task `{task.name}` has no explicit `ignore_result=`"
         else:
