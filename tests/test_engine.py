@@ -65,7 +65,7 @@ def test_prefilter_selects_rules_by_needle_and_path() -> None:
     assert {r.code for r in engine.active_rules("from proj.tasks import x\n", "proj/views.py")} == set()
     assert "CLY107" in {r.code for r in engine.active_rules("from proj.tasks import x\n", "proj/models.py")}
     dispatch_only = {r.code for r in engine.active_rules("x.apply_async()\n", "proj/views.py")}
-    assert dispatch_only == {"CLY207", "CLY208", "CLY401", "CLY402", "CLY406", "CLY407", "CLY408", "CLY503", "CLY601", "CLY602"}
+    assert dispatch_only == {"CLY207", "CLY208", "CLY401", "CLY402", "CLY406", "CLY407", "CLY503", "CLY601", "CLY602"}
 
 
 @pytest.mark.parametrize(
@@ -76,6 +76,9 @@ def test_prefilter_selects_rules_by_needle_and_path() -> None:
         "x = dict(beta=1, meta=2, zeta=3)\n",
         "class Ticket(models.Model):\n    priority = models.IntegerField()\n",
         "response.set_cookie('a', 'b')\n",
+        # Django and crypto code that shares words with Celery's API
+        "rule = AutomationRule(priority=0, action='x')\n",
+        "def get_signature(payload):\n    return hmac(payload)\nsig = get_signature(b'x')\n",
     ],
 )
 def test_everyday_code_activates_no_rule(source: str) -> None:

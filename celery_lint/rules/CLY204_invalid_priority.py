@@ -5,7 +5,7 @@ import re
 import libcst as cst
 
 from ..context import UNKNOWN, Dispatch, TaskDef, literal_value
-from .base import Rule
+from .base import DISPATCH_NEEDLES, TASK_DEFINITION_NEEDLES, Rule
 
 
 class InvalidPriority(Rule):
@@ -44,8 +44,10 @@ class InvalidPriority(Rule):
 
     code = "CLY204"
     name = "invalid-priority"
-    needles = ("priority",)
-    text_pattern = re.compile(r"\bpriority=")  # a keyword argument, not a `priority = ...` field
+    # A task or a dispatch must be in the file (Django models have `priority=` fields too)...
+    needles = (*TASK_DEFINITION_NEEDLES, *DISPATCH_NEEDLES, ".s(", ".si(", "signature(")
+    # ...and `priority=` as a keyword argument, not a `priority = ...` field.
+    text_pattern = re.compile(r"\bpriority=")
 
     VALID = [
         """

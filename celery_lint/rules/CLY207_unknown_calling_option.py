@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from ..celery_api import CALLING_OPTIONS, RETRY_PARAMETERS, SIGNATURE_METHODS, closest
@@ -49,7 +51,8 @@ class UnknownCallingOption(Rule):
     fix = "unsafe"
     # `.set(` alone would match every `cache.set(`; a signature's `.set(` needs `.s(`/`.si(`
     needles = DISPATCH_NEEDLES + ("retry(", ".s(", ".si(", "signature(")
-    text_pattern = None
+    # the calls it checks (`get_signature(` is not one of them)
+    text_pattern = re.compile(r"apply_async\(|send_task\(|\.retry\(|\.s\(|\.si\(|(?<!\w)signature\(")
 
     VALID = [
         """

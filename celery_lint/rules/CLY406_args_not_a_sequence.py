@@ -61,7 +61,11 @@ class ArgsNotASequence(Rule):
     fix = "safe"
     needles = ("apply_async(", "send_task(", "signature(", "retry(", *BEAT_NEEDLES)
     #: `args` spelt out, or a call whose positional arguments hold them.
-    text_pattern = re.compile(r"""\bargs\s*=|["']args["']|apply_async\(|send_task\(|add_periodic_task\(""")
+    # ...and a call or schedule that takes task args (anchored lookaheads: both must occur).
+    text_pattern = re.compile(
+        r"""(?s)\A(?=.*?(?:apply_async\(|send_task\(|(?<!\w)signature\(|\.retry\(|add_periodic_task\(|beat_schedule|BEAT_SCHEDULE|["']schedule["']))"""
+        r"""(?=.*?(?:\bargs\s*=|["']args["']|apply_async\(|send_task\(|add_periodic_task\())"""
+    )
     requires = (BeatSchedule,)
 
     VALID = [

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from ..context import Dispatch, positional_args, string_value
@@ -59,7 +61,7 @@ class UnknownTaskName(Rule):
     scope = "project"
     fix = "safe"
     needles = (*DISPATCH_NEEDLES, "signature(", "Signature(")
-    text_pattern = None
+    text_pattern = re.compile(r"send_task\(|(?<!\w)signature\(|(?<!\w)subtask\(|Signature\(")
 
     VALID = [
         Example(

@@ -49,6 +49,8 @@ class EagerModeInSettings(Rule):
     name = "eager-mode-in-settings"
     needles = ("EAGER", "eager")
     text_pattern = None
+    #: Not test modules (the rule exempts them; do not even parse them).
+    path_pattern = re.compile(r"^(?!.*(?:(?:^|[._/])(?:tests?|testing|conftest)(?:[._/]|$)|test_|_tests?\.py$))")
 
     VALID = [
         Example("CELERY_TASK_ALWAYS_EAGER = True\n", path="proj/settings/test.py"),
