@@ -182,6 +182,9 @@ BEAT_ENTRY_MANAGED = frozenset({"name", "app", "last_run_at", "total_run_count"}
 #: ``celery.schedules.crontab`` fields, smallest unit first; each defaults to ``"*"``.
 CRONTAB_FIELDS = ("minute", "hour", "day_of_week", "day_of_month", "month_of_year")
 
+#: Functions that build a signature from a task name: ``signature("shop.add", args=...)``.
+SIGNATURE_FUNCTIONS = frozenset({"celery.signature", "celery.Signature", "celery.canvas.signature", "celery.canvas.Signature"})
+
 #: Module names whose imported objects count as Celery apps (``from proj.celery import app``).
 APP_MODULE_NAMES = frozenset({"celery", "celery_app", "worker"})
 

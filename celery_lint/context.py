@@ -22,13 +22,14 @@ from .celery_api import (
     APP_MODULE_NAMES,
     DISPATCH_METHODS,
     ON_COMMIT_DISPATCH_METHODS,
+    SIGNATURE_FUNCTIONS,
     SIGNATURE_METHODS,
 )
 
 if TYPE_CHECKING:
     from .apps import AppLocator
     from .config import Settings
-    from .index import ProjectIndex
+    from .index import IndexedTask, ProjectIndex
 
 
 class _Unknown:
@@ -638,6 +639,27 @@ class FileContext:
         """``module.function`` of a task defined in this file (the index's key)."""
         return f"{self.module}.{task.name}" if self.module else None
 
+    def indexed_task(self, expr: cst.BaseExpression | None = None, name: str | None = None) -> IndexedTask | None:
+        """The project index's entry for the task ``expr`` names (a task defined here, or
+        imported), or for the literal task ``name`` (when exactly one task has it)."""
+        index = self.index
+        if index is None:
+            return None
+        if name is not None:
+            found = index.by_name.get(name, [])
+            return found[0] if len(found) == 1 else None
+        if expr is None:
+            return None
+        if isinstance(expr, cst.Name) and expr.value in self.tasks_by_function and not self._is_local(expr.value):
+            return index.task_for_ref(self.task_ref(self.tasks_by_function[expr.value]))
+        return index.task_for_ref(self.qualname(expr))
+
+    def dispatched_task(self, dispatch: Dispatch) -> IndexedTask | None:
+        """:meth:`indexed_task` for what a dispatch sends."""
+        if dispatch.task_name is not None:
+            return self.indexed_task(name=dispatch.task_name)
+        return self.indexed_task(dispatch.task_expr)
+
     # -- the traversal -------------------------------------------------------
 
     def visit(self, node: cst.CSTNode) -> None:
@@ -879,7 +901,7 @@ class FileContext:
                     positional = positional_args(receiver)
                     task_name = string_value(positional[0].value) if positional else None
                     task_expr = None
-        elif isinstance(receiver, cst.Call) and self.qualname(receiver.func) in ("celery.signature",):
+        elif isinstance(receiver, cst.Call) and self.qualname(receiver.func) in SIGNATURE_FUNCTIONS:
             positional = positional_args(receiver)
             task_name = string_value(positional[0].value) if positional else None
             task_expr, via_signature = None, True

@@ -515,13 +515,9 @@ class _Extractor:
         # reads is a statement or sits directly on one, and this is ~10x cheaper than
         # ast.walk on large modules.
         statements = list(_statements(tree.body))
+        self._collect_imports(statements)
         for node in statements:
-            if isinstance(node, ast.ImportFrom):
-                self._import_from(node)
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    self.imports[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
-            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and self._is_app_constructor(node.value.func):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and self._is_app_constructor(node.value.func):
                 self.apps.update(t.id for t in node.targets if isinstance(t, ast.Name))
             elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
                 for target in node.targets:
@@ -554,13 +550,17 @@ class _Extractor:
 
     def run_imports(self, tree: ast.Module) -> ModuleFacts:
         """Only the import table (a file read for its awaited results, not its facts)."""
-        for node in _statements(tree.body):
+        self._collect_imports(_statements(tree.body))
+        return self.facts
+
+    def _collect_imports(self, statements: Iterable[ast.stmt]) -> None:
+        for node in statements:
             if isinstance(node, ast.ImportFrom):
                 self._import_from(node)
             elif isinstance(node, ast.Import):
                 for alias in node.names:
-                    self.imports[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
-        return self.facts
+                    top = alias.name.split(".")[0]
+                    self.imports[alias.asname or top] = alias.name if alias.asname else top
 
     def awaited(self, tree: ast.Module) -> set[str]:
         """Tasks whose dispatch result is waited for, per function (see ModuleFacts.awaited)."""

@@ -115,10 +115,7 @@ remind.delay(1, queue="emails")  # error
 
     def _indexed(self, dispatch: Dispatch) -> set[str] | None:
         """The parameters of an imported task, from the project index (file+)."""
-        index = self.ctx.index
-        if index is None or dispatch.task_expr is None:
-            return None
-        task = index.task_for_ref(self.ctx.qualname(dispatch.task_expr))
+        task = self.ctx.dispatched_task(dispatch)
         if task is None or task.params is None or task.opaque:
             return None
         names = {*task.params["positional"], *task.params["kwonly"]}

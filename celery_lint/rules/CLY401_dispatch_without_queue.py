@@ -8,7 +8,7 @@ import re
 import libcst as cst
 
 from ..context import UNKNOWN, Dispatch, TaskDef, has_star_kwargs, keyword_args, literal_value
-from ..index import IndexedTask, is_unknown
+from ..index import is_unknown
 from .base import DISPATCH_NEEDLES, Example, Rule
 
 _ROUTING_KEYWORDS = ("queue", "routing_key", "exchange")
@@ -215,7 +215,7 @@ notify.delay(1)  # error
         task = dispatch.task
         if task is not None and task.option("queue") is not None:
             return True
-        indexed = self._indexed(dispatch)
+        indexed = self.ctx.dispatched_task(dispatch)
         if indexed is not None and (indexed.option("queue") is not None or indexed.opaque):
             return True  # a task-level queue set in another module (or options we cannot see)
         if routes is None:
@@ -226,17 +226,6 @@ notify.delay(1)  # error
         if name is None:
             return True  # cannot tell whether a route matches
         return any(fnmatch.fnmatchcase(name, r) for r in routes)
-
-    def _indexed(self, dispatch: Dispatch) -> IndexedTask | None:
-        index = self.ctx.index
-        if index is None:
-            return None
-        if dispatch.task_name is not None:
-            found = index.by_name.get(dispatch.task_name, [])
-            return found[0] if len(found) == 1 else None
-        if dispatch.task is not None:
-            return index.task_for_ref(self.ctx.task_ref(dispatch.task))
-        return index.task_for_ref(dispatch.task_ref)
 
     def _report(self, dispatch: Dispatch) -> None:
         target = dispatch.display()

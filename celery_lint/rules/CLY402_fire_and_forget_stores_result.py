@@ -3,7 +3,6 @@ from __future__ import annotations
 import libcst as cst
 
 from ..context import Dispatch
-from ..index import IndexedTask
 from ..fixes import UNSAFE, add_arg, keyword_arg, replace
 from .base import DISPATCH_NEEDLES, Rule
 
@@ -105,19 +104,10 @@ def view(request, app):
             return  # a canvas object or a variable: its parts may need results
         if dispatch.task is not None and dispatch.task.option("ignore_result") is not None:
             return  # the task decides (True: ignored; False or opaque: its author chose)
-        indexed = self._indexed(dispatch)
+        indexed = self.ctx.dispatched_task(dispatch) if dispatch.task is None else None
         if indexed is not None and (indexed.option("ignore_result") is not None or indexed.opaque):
             return  # the same, for a task defined in another module (project index)
         self._candidates.append(dispatch)
-
-    def _indexed(self, dispatch: Dispatch) -> IndexedTask | None:
-        index = self.ctx.index
-        if index is None or dispatch.task is not None:
-            return None
-        if dispatch.task_name is not None:
-            found = index.by_name.get(dispatch.task_name, [])
-            return found[0] if len(found) == 1 else None
-        return index.task_for_ref(dispatch.task_ref)
 
     def module_leave(self) -> None:
         if self.ctx.project_setting("task_ignore_result") is not None:

@@ -5,6 +5,7 @@ import re
 import libcst as cst
 
 from ..beat import BEAT_NEEDLES, BeatSchedule
+from ..celery_api import SIGNATURE_FUNCTIONS
 from ..context import Dispatch, keyword_args, positional_args
 from ..fixes import Fix, replace
 from .base import Example, Rule
@@ -12,7 +13,6 @@ from .base import Example, Rule
 _EMPTY_MODULE = cst.Module(body=[])
 _GROUPED = "a parenthesised value"
 _RAISES = "Celery raises TypeError (task args must be a list or tuple)"
-_SIGNATURE_FUNCTIONS = frozenset({"celery.signature", "celery.Signature", "celery.canvas.signature", "celery.canvas.Signature"})
 
 
 class ArgsNotASequence(Rule):
@@ -170,7 +170,7 @@ def setup(sender, **kwargs):
                     return
             else:
                 return
-        elif self.ctx.qualname(func) not in _SIGNATURE_FUNCTIONS:
+        elif self.ctx.qualname(func) not in SIGNATURE_FUNCTIONS:
             return
         arg = keyword_args(node).get("args")
         if arg is not None:

@@ -120,17 +120,17 @@ def checkout(order):
             return
         call = dispatch.call
         if dispatch.method == "send_task":
-            task = self._by_name(dispatch.task_name)
+            task = self.ctx.indexed_task(name=dispatch.task_name)
             positional = positional_args(call)
             args = _literal_args(positional[1].value if len(positional) > 1 else _kw(call, "args"))
             kwargs = _literal_kwargs(positional[2].value if len(positional) > 2 else _kw(call, "kwargs"))
         elif dispatch.method in ("apply_async", "apply_async_on_commit"):
-            task = self._task(dispatch)
+            task = self.ctx.dispatched_task(dispatch)
             positional = positional_args(call)
             args = _literal_args(positional[0].value if positional else _kw(call, "args"))
             kwargs = _literal_kwargs(positional[1].value if len(positional) > 1 else _kw(call, "kwargs"))
         elif dispatch.method in ("delay", "delay_on_commit"):
-            task = self._task(dispatch)
+            task = self.ctx.dispatched_task(dispatch)
             if any(arg.star for arg in call.args):
                 return
             args = len(positional_args(call))
@@ -147,31 +147,12 @@ def checkout(order):
             return
         if any(arg.star for arg in node.args):
             return
-        task = self._by_expr(func.value)
+        task = self.ctx.indexed_task(func.value)
         if task is not None:
             shown = f"`{cst.Module([]).code_for_node(func.value)}.{func.attr.value}(...)`"
             self._check(node, shown, task, len(positional_args(node)), list(keyword_args(node)), partial=True)
 
-    # -- resolution -------------------------------------------------------------------
-
-    def _task(self, dispatch: Dispatch) -> IndexedTask | None:
-        if dispatch.task_name is not None:
-            return self._by_name(dispatch.task_name)
-        if dispatch.task_expr is None:
-            return None
-        return self._by_expr(dispatch.task_expr)
-
-    def _by_expr(self, expr: cst.BaseExpression) -> IndexedTask | None:
-        index = self.ctx.index
-        assert index is not None
-        if isinstance(expr, cst.Name) and expr.value in self.ctx.tasks_by_function:
-            return index.task_for_ref(self.ctx.task_ref(self.ctx.tasks_by_function[expr.value]))
-        return index.task_for_ref(self.ctx.qualname(expr))
-
-    def _by_name(self, name: str | None) -> IndexedTask | None:
-        index = self.ctx.index
-        tasks = index.by_name.get(name, []) if index is not None and name else []
-        return tasks[0] if len(tasks) == 1 else None
+    # -- checking ---------------------------------------------------------------------
 
     def _check(self, node: cst.CSTNode, shown: str, task: IndexedTask, args: int, kwargs: list[str], *, partial: bool) -> None:
         params = task.params

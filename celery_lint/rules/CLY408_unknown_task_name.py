@@ -4,11 +4,11 @@ import re
 
 import libcst as cst
 
+from ..celery_api import SIGNATURE_FUNCTIONS
 from ..context import Dispatch, positional_args, string_value
 from ..fixes import SAFE, replace, requote
 from .base import DISPATCH_NEEDLES, Example, Rule
 
-_SIGNATURE_FUNCTIONS = frozenset({"celery.signature", "celery.Signature", "celery.canvas.signature", "celery.canvas.Signature"})
 
 
 class UnknownTaskName(Rule):
@@ -131,7 +131,7 @@ def send_receipt(pk):
         if isinstance(func, cst.Attribute) and func.attr.value in ("signature", "subtask"):
             if not self.ctx.is_app(func.value):
                 return
-        elif self.ctx.qualname(func) not in _SIGNATURE_FUNCTIONS:
+        elif self.ctx.qualname(func) not in SIGNATURE_FUNCTIONS:
             return
         positional = positional_args(node)
         if positional:

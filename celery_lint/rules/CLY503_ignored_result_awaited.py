@@ -161,17 +161,7 @@ def view(page):
 
     def _ignoring(self, expr: cst.BaseExpression | None, name: str | None) -> IndexedTask | None:
         """The indexed task named by ``expr`` (or ``name``), if it ignores its results."""
-        index = self.ctx.index
-        if index is None:
-            return None
-        task = None
-        if name is not None:
-            found = index.by_name.get(name, [])
-            task = found[0] if len(found) == 1 else None
-        elif isinstance(expr, cst.Name) and expr.value in self.ctx.tasks_by_function:
-            task = index.task_for_ref(self.ctx.task_ref(self.ctx.tasks_by_function[expr.value]))
-        elif expr is not None:
-            task = index.task_for_ref(self.ctx.qualname(expr))
+        task = self.ctx.indexed_task(expr, name)
         if task is None or task.opaque:
             return None
         own = task.option("ignore_result")
