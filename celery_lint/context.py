@@ -29,6 +29,7 @@ from .celery_api import (
 if TYPE_CHECKING:
     from .apps import AppLocator
     from .config import Settings
+    from .fixes import Fix
     from .index import IndexedTask, ProjectIndex
 
 
@@ -653,6 +654,24 @@ class FileContext:
         if isinstance(expr, cst.Name) and expr.value in self.tasks_by_function and not self._is_local(expr.value):
             return index.task_for_ref(self.task_ref(self.tasks_by_function[expr.value]))
         return index.task_for_ref(self.qualname(expr))
+
+    def unknown_task_literal(self, node: cst.BaseExpression | None) -> tuple[str, Fix | None] | None:
+        """For a string literal naming a task (``send_task("x")``, a beat entry's ``"task"``):
+        why no task has that name, and the safe fix when the string is the import path of
+        exactly one task (its registered name). None when the name is fine or unknowable."""
+        from .fixes import SAFE, replace, requote
+
+        name = string_value(node)
+        if self.index is None or node is None or name is None:
+            return None
+        problem = self.index.unknown_name(name)
+        if problem is None:
+            return None
+        message, replacement = problem
+        fix = None
+        if replacement is not None and isinstance(node, cst.SimpleString):
+            fix = replace(node, requote(node, replacement), f"Use `{replacement}`", SAFE)
+        return message, fix
 
     def dispatched_task(self, dispatch: Dispatch) -> IndexedTask | None:
         """:meth:`indexed_task` for what a dispatch sends."""

@@ -5,8 +5,7 @@ import re
 import libcst as cst
 
 from ..celery_api import SIGNATURE_FUNCTIONS
-from ..context import Dispatch, positional_args, string_value
-from ..fixes import SAFE, replace, requote
+from ..context import Dispatch, positional_args
 from .base import DISPATCH_NEEDLES, Example, Rule
 
 
@@ -138,15 +137,6 @@ def send_receipt(pk):
             self._check(positional[0].value)
 
     def _check(self, node: cst.BaseExpression) -> None:
-        index = self.ctx.index
-        name = string_value(node)
-        if index is None or name is None:
-            return
-        problem = index.unknown_name(name)
-        if problem is None:
-            return
-        message, replacement = problem
-        fix = None
-        if replacement is not None and isinstance(node, cst.SimpleString):
-            fix = replace(node, requote(node, replacement), f"Use `{replacement}`", SAFE)
-        self.report(node, message, fix)
+        problem = self.ctx.unknown_task_literal(node)
+        if problem is not None:
+            self.report(node, *problem)

@@ -1,10 +1,6 @@
 from __future__ import annotations
 
-import libcst as cst
-
 from ..beat import BEAT_NEEDLES, BEAT_PATTERN, BeatSchedule
-from ..context import string_value
-from ..fixes import SAFE, replace, requote
 from .base import Example, Rule
 
 
@@ -100,21 +96,9 @@ CELERY_BEAT_SCHEDULE = {
     ]
 
     def module_leave(self) -> None:
-        index = self.ctx.index
-        if index is None:
-            return
         for entry in self.ctx.analyses[BeatSchedule].entries:
-            if entry.is_call:
-                continue
-            node = entry.field("task")
-            name = string_value(node)
-            if node is None or name is None:
-                continue
-            problem = index.unknown_name(name)
-            if problem is None:
-                continue
-            message, replacement = problem
-            fix = None
-            if replacement is not None and isinstance(node, cst.SimpleString):
-                fix = replace(node, requote(node, replacement), f"Use `{replacement}`", SAFE)
-            self.report(node, f"{entry.label}: {message}; beat sends it and the worker drops it", fix)
+            node = None if entry.is_call else entry.field("task")
+            problem = self.ctx.unknown_task_literal(node)
+            if node is not None and problem is not None:
+                message, fix = problem
+                self.report(node, f"{entry.label}: {message}; beat sends it and the worker drops it", fix)
