@@ -25,6 +25,7 @@ class AppLocator:
         self.src_roots = src_roots
         self._apps: dict[str, frozenset[str]] = {}
         self._deps: dict[str, frozenset[str]] = {}
+        self._calls: dict[tuple[str, str], list[str] | None] = {}
         #: Files read (directly or through re-exports) for the file being linted: its
         #: findings depend on them, so the cache must too.
         self.touched: set[str] = set()
@@ -36,6 +37,24 @@ class AppLocator:
         names = self._app_names(path, module, 0)
         self.touched.update(self._deps.get(path, (path,)))
         return name in names
+
+    def function_calls(self, qualified: str, importer: str, importer_module: str | None) -> list[str] | None:
+        """Dotted names (through that module's imports) of the calls a project function makes.
+
+        ``qualified`` is ``module.function``; None when it is not a top-level function of a
+        project module. Read with :mod:`ast`, never imported; the file joins ``touched``.
+        """
+        module, _, name = qualified.rpartition(".")
+        if not module or module == "celery" or module.startswith("celery."):
+            return None
+        path = self._module_file(module, importer, importer_module)
+        if path is None:
+            return None
+        self.touched.add(path)
+        key = (path, name)
+        if key not in self._calls:
+            self._calls[key] = _calls_of(path, module, name)
+        return self._calls[key]
 
     def _module_file(self, module: str, importer: str, importer_module: str | None) -> str | None:
         bases: list[Path] = list(self.src_roots)
@@ -98,3 +117,46 @@ def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
     package = module.split(".") if is_package else module.split(".")[:-1]
     base = package[: len(package) - (node.level - 1)] if node.level - 1 <= len(package) else []
     return ".".join([*base, node.module] if node.module else base)
+
+
+def _calls_of(path: str, module: str, function: str) -> list[str] | None:
+    try:
+        with open(path, "rb") as handle:
+            tree = quiet_ast_parse(handle.read())
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    imports: dict[str, str] = {}
+    target = None
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name.split(".")[0]
+                imports[alias.asname or top] = alias.name if alias.asname else top
+        elif isinstance(node, ast.ImportFrom):
+            source = _absolute(node, module, path.endswith("__init__.py"))
+            for alias in node.names:
+                imports[alias.asname or alias.name] = f"{source}.{alias.name}" if source else alias.name
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function:
+            target = node
+    if target is None:
+        return None
+    calls = []
+    for node in ast.walk(target):
+        if isinstance(node, ast.Call):
+            name = _dotted(node.func, imports)
+            if name:
+                calls.append(name)
+    return calls
+
+
+def _dotted(node: ast.AST, imports: dict[str, str]) -> str | None:
+    """``requests.post`` / ``EmailMessage().send`` (calls become ``()``), through imports."""
+    if isinstance(node, ast.Name):
+        return imports.get(node.id)
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value, imports)
+        return f"{base}.{node.attr}" if base else None
+    if isinstance(node, ast.Call):
+        base = _dotted(node.func, imports)
+        return f"{base}()" if base else None
+    return None

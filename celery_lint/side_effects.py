@@ -91,6 +91,8 @@ class FunctionFacts:
     effects: list[tuple[cst.Call, str]] = field(default_factory=list)
     #: (call node, function name) for each call of a plain name (a possible local helper).
     helper_calls: list[tuple[cst.Call, str]] = field(default_factory=list)
+    #: (call node, ``module.function``) for calls of functions imported from elsewhere.
+    imported_calls: list[tuple[cst.Call, str]] = field(default_factory=list)
     idempotency_key: bool = False
     bindings: dict[str, str] = field(default_factory=dict)
 
@@ -157,8 +159,10 @@ class SideEffects:
         name = self.call_name(node.func)
         if name and self.matcher.fullmatch(name):
             facts.effects.append((node, name))
-        elif isinstance(node.func, cst.Name):
+        elif isinstance(node.func, cst.Name) and name is None:
             facts.helper_calls.append((node, node.func.value))
+        elif name and "." in name and not name.endswith(")"):
+            facts.imported_calls.append((node, name))  # a helper in another module (file+)
         for arg in node.args:
             if arg.keyword is not None and arg.keyword.value == "idempotency_key":
                 facts.idempotency_key = True
@@ -201,9 +205,21 @@ class SideEffects:
                 return []
             if reached:
                 found.append(Effect(call, reached, helper))
+        for call, qualified in facts.imported_calls:
+            reached = self._imported_effect(qualified)
+            if reached:
+                found.append(Effect(call, reached, qualified.rpartition(".")[2]))
         if facts.idempotency_key:
             return []
         return sorted(found, key=lambda e: 0 if e.via is None else 1)
+
+    def _imported_effect(self, qualified: str) -> str | None:
+        """The first non-idempotent API a function of another project module calls directly."""
+        locator = self.ctx._app_locator
+        if locator is None:
+            return None
+        calls = locator.function_calls(qualified, self.ctx.path, self.ctx.module)
+        return next((c for c in calls or () if self.matcher.fullmatch(c)), None)
 
     def _reachable(self, name: str, seen: set[str]) -> str | None:
         """First API a module-level helper reaches; "" for none; None if it uses an idempotency key."""

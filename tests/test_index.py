@@ -266,3 +266,20 @@ def test_awaited_results_are_indexed(tmp_path: Path) -> None:
     )
     index = build_index(settings, discover([str(tmp_path)], settings), None)
     assert index.awaited == {"shop.tasks.a", "shop.tasks.b", "shop.named"}
+
+
+def test_helper_in_another_module_reaches_cly307_and_the_cache(tmp_path: Path) -> None:
+    make(
+        tmp_path,
+        {
+            "shop/mail.py": "import requests\n\ndef notify(url):\n    return requests.post(url, timeout=5)\n",
+            "shop/tasks.py": (
+                "from celery import shared_task\nfrom shop.mail import notify\n\n"
+                "@shared_task(name='shop.t', acks_late=True, ignore_result=True)\ndef t(url):\n    notify(url)\n"
+            ),
+        },
+    )
+    assert "calls `notify()`, which calls non-idempotent `requests.post`" in run(tmp_path, "shop/tasks.py").stdout
+    mail = tmp_path / "shop" / "mail.py"
+    mail.write_text(mail.read_text().replace("requests.post", "requests.get"))
+    assert run(tmp_path, "shop/tasks.py").returncode == 0  # tasks.py is unchanged; its cached result is not reused

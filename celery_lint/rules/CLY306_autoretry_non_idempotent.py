@@ -17,7 +17,9 @@ class AutoretryNonIdempotent(Rule):
     `send_mass_mail`, `EmailMessage(...).send()`, `smtplib` sends, Stripe/Braintree
     charges, SNS/SES/SQS sends, Twilio and Slack messages. Calls are resolved through
     imports and simple local bindings (`client = boto3.client("ses")`), and helper
-    functions of the same module that the task calls count too. The rule stays silent
+    functions the task calls count too: those of the same module (through further helpers),
+    and a function imported from another project module when it makes such a call itself
+    (that module is read with `ast`, never imported). The rule stays silent
     when an idempotency key is visible (`idempotency_key=`, an `Idempotency-Key` header).
     One finding per task, at the first such call.
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from ..celery_api import LATE_ACK_OPTIONS
 from ..context import UNKNOWN, TaskDef
 from ..side_effects import SideEffects, describe
-from .base import Rule
+from .base import Example, Rule
 
 
 class AcksLateNonIdempotent(Rule):
@@ -75,6 +75,19 @@ def receipt(address):
 """,
     ]
     INVALID = [
+        # A helper in another module of the project (file+).
+        Example(
+            """
+from celery import shared_task
+from shop.notify import post_webhook
+
+@shared_task(name="shop.hook", acks_late=True, ignore_result=True)
+def hook(url):
+    post_webhook(url)  # error
+""",
+            path="shop/tasks.py",
+            files={"shop/notify.py": "import requests\n\ndef post_webhook(url):\n    return requests.post(url, timeout=5)\n"},
+        ),
         """
 from celery import shared_task
 from django.core.mail import send_mail
