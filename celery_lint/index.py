@@ -239,7 +239,7 @@ def _split_name(name: str) -> tuple[str, str]:
 
 def build_index(settings: Settings, paths: Iterable[str], cache_dir: Path | None) -> ProjectIndex:
     """Index ``paths`` (every Python file of the project), reusing cached facts."""
-    cache = _FactsCache(cache_dir)
+    cache = _FactsCache(cache_dir, settings)
     modules: dict[str, ModuleFacts] = {}
     src_roots = settings.src_roots()
     locator = AppLocator(src_roots)
@@ -273,8 +273,16 @@ def build_index(settings: Settings, paths: Iterable[str], cache_dir: Path | None
 
 
 class _FactsCache:
-    def __init__(self, directory: Path | None) -> None:
-        self.file = directory / f"index-{_FORMAT}-{__version__}.json" if directory is not None else None
+    """Per-file facts by stat. The file name is keyed on what facts depend on besides the
+    file itself: celery-lint's version and own code (an editable install changes without
+    a version bump) and the source roots (they decide module names)."""
+
+    def __init__(self, directory: Path | None, settings: Settings) -> None:
+        from .cache import _code_stamp
+
+        payload = json.dumps([_FORMAT, __version__, _code_stamp(), list(settings.src)], sort_keys=True)
+        key = hashlib.sha256(payload.encode()).hexdigest()[:16]
+        self.file = directory / f"index-{key}.json" if directory is not None else None
         self.entries: dict[str, Any] = {}
         self.dirty = False
         if self.file is not None:

@@ -283,3 +283,13 @@ def test_helper_in_another_module_reaches_cly307_and_the_cache(tmp_path: Path) -
     mail = tmp_path / "shop" / "mail.py"
     mail.write_text(mail.read_text().replace("requests.post", "requests.get"))
     assert run(tmp_path, "shop/tasks.py").returncode == 0  # tasks.py is unchanged; its cached result is not reused
+
+
+def test_index_cache_is_keyed_on_source_roots(tmp_path: Path) -> None:
+    settings = make(tmp_path, {"src/shop/tasks.py": "from celery import shared_task\n\n@shared_task\ndef x():\n    return 1\n"})
+    cache = tmp_path / "cache"
+    plain = project_index(settings, cache)
+    rooted = project_index(settings.replace(src=("src",)), cache)
+    assert plain is not None and rooted is not None
+    assert [t.name for t in plain.tasks] == ["src.shop.tasks.x"]
+    assert [t.name for t in rooted.tasks] == ["shop.tasks.x"]  # not the cached facts of the other run
