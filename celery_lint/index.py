@@ -251,7 +251,10 @@ def build_index(settings: Settings, paths: Iterable[str], cache_dir: Path | None
         packages.add(top[:-3] if top.endswith(".py") else top)
         facts = cache.get(path, rel)
         if facts is None:
-            facts = extract(path, settings, locator)
+            try:
+                facts = extract(path, settings, locator)
+            except Exception:  # noqa: BLE001 - one odd file must not stop the run; it adds no facts
+                facts = None
             cache.put(path, rel, facts)
         if facts is not None and (facts.tasks or facts.settings or facts.classes or facts.config_modules or facts.awaited):
             modules[rel] = facts

@@ -293,3 +293,25 @@ def test_index_cache_is_keyed_on_source_roots(tmp_path: Path) -> None:
     assert plain is not None and rooted is not None
     assert [t.name for t in plain.tasks] == ["src.shop.tasks.x"]
     assert [t.name for t in rooted.tasks] == ["shop.tasks.x"]  # not the cached facts of the other run
+
+
+def test_an_extractor_error_in_one_file_does_not_stop_the_index(tmp_path: Path, monkeypatch) -> None:
+    from celery_lint import index as index_module
+
+    settings = make(
+        tmp_path,
+        {
+            "shop/tasks.py": "from celery import shared_task\n\n@shared_task(name='shop.x')\ndef x():\n    return 1\n",
+            "shop/odd.py": "from celery import shared_task\n\n@shared_task(name='shop.odd')\ndef odd():\n    return 1\n",
+        },
+    )
+    original = index_module._Extractor.run
+
+    def flaky(self, tree):  # type: ignore[no-untyped-def]
+        if self.rel.endswith("odd.py"):
+            raise RuntimeError("boom")
+        return original(self, tree)
+
+    monkeypatch.setattr(index_module._Extractor, "run", flaky)
+    index = build_index(settings, discover([str(tmp_path)], settings), None)
+    assert [t.name for t in index.tasks] == ["shop.x"]
