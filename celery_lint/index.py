@@ -402,6 +402,8 @@ def extract(path: str, settings: Settings, locator: AppLocator | None = None) ->
 
 def _extract_with_libcst(path: str, data: bytes, module: str | None, rel: str, settings: Settings) -> ModuleFacts | None:
     """Facts through the per-file engine's context, for syntax newer than this Python's ``ast``."""
+    import libcst as cst
+
     from .context import UNKNOWN, literal_value
     from .engine import Engine, SourceError, decode_source
 
@@ -428,7 +430,7 @@ def _extract_with_libcst(path: str, data: bytes, module: str | None, rel: str, s
                 "required": sum(1 for x in (*p.posonly_params, *p.params) if x.default is None),
                 "kwonly": [x.name.value for x in p.kwonly_params],
                 "required_kwonly": [x.name.value for x in p.kwonly_params if x.default is None],
-                "varargs": isinstance(p.star_arg, cst_param_type()),
+                "varargs": isinstance(p.star_arg, cst.Param),
                 "varkw": p.star_kwarg is not None,
             }
         explicit = "name" in task.options
@@ -451,15 +453,10 @@ def _extract_with_libcst(path: str, data: bytes, module: str | None, rel: str, s
     return facts
 
 
-def cst_param_type() -> type:
-    import libcst as cst
-
-    return cst.Param
-
-
 def _line_of(data: bytes, function: str) -> int:
     """Line of ``def function`` (the libcst context keeps no positions)."""
-    match = re.search(rb"^\s*(?:async\s+)?def\s+" + re.escape(function.encode()) + rb"\b", data, re.MULTILINE)
+    # `[ \t]*`, not `\s*`: a `\s*` after `^` would start the match on a blank line above.
+    match = re.search(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+" + re.escape(function.encode()) + rb"\b", data, re.MULTILINE)
     return data[: match.start()].count(b"\n") + 1 if match else 1
 
 

@@ -77,6 +77,7 @@ project-index = false
         ("[tool.celery-lint]\nexclude = 3\n", "must be a list of strings"),
         ("[tool.celery-lint]\nvisibility-timeout = 0\n", "must be a positive number of seconds"),
         ("[tool.celery-lint]\nvisibility-timeout = '1h'\n", "must be a positive number of seconds"),
+        ("[tool.celery-lint]\nproject-index = 'yes'\n", "must be true or false"),
         ("[tool.celery-lint\n", "not valid TOML"),
     ],
 )

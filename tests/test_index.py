@@ -117,6 +117,8 @@ def test_newer_syntax_falls_back_to_libcst(tmp_path: Path) -> None:
             "proj/tasks.py": """
                 from celery import shared_task
 
+
+
                 @shared_task(name="proj.sync", ignore_result=True)
                 def sync(pk):
                     try:
@@ -128,7 +130,7 @@ def test_newer_syntax_falls_back_to_libcst(tmp_path: Path) -> None:
     )
     index = build_index(settings, discover([str(tmp_path)], settings), None)
     (task,) = index.tasks
-    assert (task.name, task.function, task.line, task.options) == ("proj.sync", "sync", 4, {"ignore_result": True})
+    assert (task.name, task.function, task.line, task.options) == ("proj.sync", "sync", 6, {"ignore_result": True})
     assert task.params and task.params["positional"] == ["pk"]
 
 
