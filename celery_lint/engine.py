@@ -35,6 +35,7 @@ from .context import _VISIT as _CONTEXT_VISIT
 from .context import FileContext, quiet_ast_parse
 from .rules import ALL_RULES, FILE_NOT_PARSED, Rule
 from .prefilter import MAX_FILE_BYTES
+from .slim import slim_source
 from .rules.base import Report
 from .fixes import MAX_ROUNDS, SAFE, Fix, apply_fixes
 
@@ -392,8 +393,8 @@ def _may_be_pathological(text: str, lines: Sequence[str]) -> bool:
     return deepest > 150
 
 
-def check_parser_safety(text: str) -> None:
-    """Raise SourceError for code libcst must not be given (see above)."""
+def check_parser_safety(text: str) -> ast.Module:
+    """Raise SourceError for code libcst must not be given (see above); the ``ast`` otherwise."""
     try:
         tree = quiet_ast_parse(text)
     except SyntaxError as exc:
@@ -409,6 +410,7 @@ def check_parser_safety(text: str) -> None:
         if isinstance(node, ast.BoolOp) and len(node.values) > MAX_BOOL_OPERANDS:
             raise SourceError(f"a boolean expression has more than {MAX_BOOL_OPERANDS} operands; not linted", node.lineno)
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return tree
 
 
 def _syntax_error(text: str, exc: cst.ParserSyntaxError) -> SourceError:
@@ -469,8 +471,17 @@ class FileResult:
 class Engine:
     """Lints sources with one Settings. Safe to reuse for any number of files."""
 
-    def __init__(self, settings: Settings, rules: Sequence[type[Rule]] | None = None, index: ProjectIndex | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        rules: Sequence[type[Rule]] | None = None,
+        index: ProjectIndex | None = None,
+        *,
+        slim: bool = True,
+    ) -> None:
         self.settings = settings
+        #: Lint a slimmed copy of each file (``slim.py``): same findings, less to parse.
+        self.slim = slim
         #: The project index (None: per-file knowledge only; project rules stay silent).
         self.index = index
         self.rules = tuple(rules) if rules is not None else enabled_rules(settings)
@@ -530,8 +541,9 @@ class Engine:
             return self._unparsed(path, exc, [])
         return self.lint_text(text, path)
 
-    def lint_text(self, text: str, path: str) -> FileResult:
-        return self._analyse(text, path, None)
+    def lint_text(self, text: str, path: str, tree: ast.Module | None = None) -> FileResult:
+        """Findings of ``text``; ``tree``: its ``ast`` when the caller has it (flake8)."""
+        return self._analyse(text, path, None, tree)
 
     def fix_text(self, text: str, path: str, *, unsafe: bool = False) -> FixOutcome:
         """Lint ``text`` and apply its fixes (safe ones; unsafe too with ``unsafe``).
@@ -589,7 +601,7 @@ class Engine:
             return None
         return capture.ctx
 
-    def _analyse(self, text: str, path: str, capture: _Capture | None) -> FileResult:
+    def _analyse(self, text: str, path: str, capture: _Capture | None, tree: ast.Module | None = None) -> FileResult:
         self.apps.touched = set()
         lines = text.splitlines()
         rules = self.active_rules(text, path)
@@ -597,8 +609,15 @@ class Engine:
             return FileResult(path, [], lines, parsed=False)
         try:
             if _may_be_pathological(text, lines):
-                check_parser_safety(text)
-            module = cst.parse_module(text)
+                tree = check_parser_safety(text)
+            # Fixes rewrite the module: they need all of it.
+            source = text if capture is not None or not self.slim else slim_source(text, tree)
+            try:
+                module = cst.parse_module(source)
+            except cst.ParserSyntaxError:
+                if source is text:
+                    raise
+                module = cst.parse_module(text)  # never report what slimming caused
         except SourceError as exc:
             return self._unparsed(path, exc, lines)
         except cst.ParserSyntaxError as exc:

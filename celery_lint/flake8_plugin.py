@@ -81,6 +81,7 @@ class CeleryLintPlugin:
     _engine: ClassVar[Engine | None] = None
 
     def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
+        self.tree = tree if isinstance(tree, ast.Module) else None
         self.filename = filename
         self.lines = lines
 
@@ -110,7 +111,7 @@ class CeleryLintPlugin:
         if engine is None:  # used outside flake8's option parsing (tests, other tools)
             engine = type(self)._engine = _engine_for(load_settings(Path.cwd()))
         try:
-            result = engine.lint_text("".join(self.lines), self.filename)
+            result = engine.lint_text("".join(self.lines), self.filename, self.tree)
         except Exception as exc:  # noqa: BLE001 - a plugin must never take flake8 down
             yield 1, 0, f"{FILE_NOT_PARSED.code} internal error in celery-lint: {type(exc).__name__}: {exc}", type(self)
             return
