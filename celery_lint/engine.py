@@ -35,7 +35,7 @@ from .context import _VISIT as _CONTEXT_VISIT
 from .context import FileContext, quiet_ast_parse
 from .rules import ALL_RULES, FILE_NOT_PARSED, Rule
 from .prefilter import MAX_FILE_BYTES
-from .slim import slim_source
+from .slim import slim
 from .rules.base import Report
 from .fixes import MAX_ROUNDS, SAFE, Fix, apply_fixes
 
@@ -164,8 +164,27 @@ class _Walk:
     def __init__(self, visit: dict[type, list[Hook]], leave: dict[type, list[Hook]]) -> None:
         self.visit = visit
         self.leave = leave
+        #: id(node) -> index in ``Module.body`` of the statement holding it (-1: none),
+        #: so positions can be computed for that statement alone.
+        self.tops: dict[int, int] = {}
+        self.top = -1
+
+    def run_module(self, module: cst.Module) -> None:
+        for hook in self.visit.get(cst.Module, ()):
+            hook(module)
+        for line in module.header:
+            self.run(line)
+        for number, statement in enumerate(module.body):
+            self.top = number
+            self.run(statement)
+        self.top = -1
+        for line in module.footer:
+            self.run(line)
+        for hook in self.leave.get(cst.Module, ()):
+            hook(module)
 
     def run(self, node: cst.CSTNode) -> None:
+        self.tops[id(node)] = self.top
         node_type = type(node)
         hooks = self.visit.get(node_type)
         if hooks:
@@ -318,9 +337,29 @@ class _FilteredPositionState(PositionProvidingCodegenState):
                     raise _AllRecorded
 
 
-def positions_of(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[cst.CSTNode, CodeRange]:
-    """Syntactic ranges (as ``PositionProvider`` gives them) of just ``nodes``."""
-    recorder = _Recorder(set(nodes))
+def positions_of(
+    module: cst.Module,
+    nodes: Iterable[cst.CSTNode],
+    located: tuple[dict[int, int], list[ast.stmt], str] | None = None,
+) -> dict[cst.CSTNode, CodeRange]:
+    """Syntactic ranges (as ``PositionProvider`` gives them) of just ``nodes``.
+
+    ``located``: which top-level statement holds each node (``_Walk.tops``), the
+    ``ast`` top-level statements of the parsed text, and that text. With them, code is
+    generated only for the statements holding ``nodes``, each starting at its line as
+    ``ast`` gives it, and checked against the text; any doubt falls back to the whole
+    module.
+    """
+    wanted = set(nodes)
+    if located is not None:
+        ranges = _positions_by_statement(module, wanted, *located)
+        if ranges is not None:
+            return ranges
+    return _positions_in_module(module, wanted)
+
+
+def _positions_in_module(module: cst.Module, wanted: set[cst.CSTNode]) -> dict[cst.CSTNode, CodeRange]:
+    recorder = _Recorder(wanted)
     state = _FilteredPositionState(
         default_indent=module.default_indent,
         default_newline=module.default_newline,
@@ -331,6 +370,99 @@ def positions_of(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[cst.C
     except _AllRecorded:
         pass
     return {node: recorder._computed[node] for node in recorder.wanted if node in recorder._computed}
+
+
+def _statement_lines(body: Sequence[cst.BaseStatement], statements: list[ast.stmt]) -> list[int] | None:
+    """The line of each libcst top-level statement's first token, from ``ast``.
+
+    A libcst ``SimpleStatementLine`` holds one ``ast`` statement per small statement
+    (``a = 1; b = 2``); a compound statement is one ``ast`` statement, which starts at its
+    first decorator. None when the two do not line up.
+    """
+    lines: list[int] = []
+    position = 0
+    for statement in body:
+        if position >= len(statements):
+            return None
+        node = statements[position]
+        if isinstance(statement, cst.SimpleStatementLine):
+            lines.append(node.lineno)
+            position += len(statement.body)
+        else:
+            decorators = getattr(node, "decorator_list", None)
+            lines.append(min([node.lineno, *(d.lineno for d in decorators)]) if decorators else node.lineno)
+            position += 1
+    return lines if position == len(statements) else None
+
+
+def _positions_by_statement(
+    module: cst.Module, wanted: set[cst.CSTNode], tops: dict[int, int], statements: list[ast.stmt], text: str
+) -> dict[cst.CSTNode, CodeRange] | None:
+    groups: dict[int, set[cst.CSTNode]] = {}
+    for node in wanted:
+        top = tops.get(id(node), -1)
+        if top < 0:
+            return None  # the module itself, its header or footer
+        groups.setdefault(top, set()).add(node)
+    first_lines = _statement_lines(module.body, statements)
+    if first_lines is None:
+        return None
+    offsets = [0]
+    for match in _LINE_END.finditer(text):
+        offsets.append(match.end())
+    ranges: dict[cst.CSTNode, CodeRange] = {}
+    for top, group in sorted(groups.items()):
+        statement = module.body[top]
+        line = first_lines[top] - len(statement.leading_lines)
+        if not 1 <= line <= len(offsets):
+            return None
+        recorder = _Recorder(group)
+        state = _FilteredPositionState(
+            default_indent=module.default_indent,
+            default_newline=module.default_newline,
+            provider=recorder,  # type: ignore[arg-type]
+        )
+        state.line = line
+        try:
+            statement._codegen(state)
+        except _AllRecorded:
+            pass
+        generated = "".join(state.tokens)
+        start = offsets[line - 1]
+        if text[start : start + len(generated)] != generated:
+            return None  # not where ast says: do not guess
+        ranges.update((node, recorder._computed[node]) for node in group if node in recorder._computed)
+    return ranges
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+# ---------------------------------------------------------------------------
+# parsing
+
+
+def _no_validation(self: cst.CSTNode) -> None:
+    return None
+
+
+def parse_module(text: str) -> cst.Module:
+    """``cst.parse_module`` without re-validating every node the parser builds.
+
+    Each libcst node's ``__post_init__`` runs ``_validate()``, about a third of the
+    parse; the parser's output is valid by construction (libcst's own comment there:
+    "avoid validating the tree when parsing a file"). Validation is off only while the
+    parser runs, so nodes that fixes build are still validated. Not thread-safe: the
+    engine lints one file at a time per process.
+    """
+    original = cst.CSTNode.__dict__.get("__post_init__")
+    if original is None:  # a libcst that validates elsewhere
+        return cst.parse_module(text)
+    cst.CSTNode.__post_init__ = _no_validation  # type: ignore[method-assign]
+    try:
+        return cst.parse_module(text)
+    finally:
+        cst.CSTNode.__post_init__ = original  # type: ignore[method-assign]
 
 
 # ---------------------------------------------------------------------------
@@ -594,7 +726,7 @@ class Engine:
         try:
             if _may_be_pathological(text, text.splitlines()):
                 return None
-            module = cst.parse_module(text)
+            module = parse_module(text)
             capture = _Capture()
             self.lint_module(module, path, (), capture)
         except Exception:  # noqa: BLE001 - the index just goes without this file
@@ -611,13 +743,17 @@ class Engine:
             if _may_be_pathological(text, lines):
                 tree = check_parser_safety(text)
             # Fixes rewrite the module: they need all of it.
-            source = text if capture is not None or not self.slim else slim_source(text, tree)
+            if capture is not None or not self.slim:
+                source, statements = text, (tree.body if tree is not None else None)
+            else:
+                source, statements = slim(text, tree)
             try:
-                module = cst.parse_module(source)
+                module = parse_module(source)
             except cst.ParserSyntaxError:
                 if source is text:
                     raise
-                module = cst.parse_module(text)  # never report what slimming caused
+                source, statements = text, None
+                module = parse_module(text)  # never report what slimming caused
         except SourceError as exc:
             return self._unparsed(path, exc, lines)
         except cst.ParserSyntaxError as exc:
@@ -627,7 +763,7 @@ class Engine:
         except Exception as exc:  # noqa: BLE001 - libcst raises assorted errors on odd input
             return self._unparsed(path, SourceError(f"the parser failed: {type(exc).__name__}: {exc}"), lines)
         try:
-            findings = self.lint_module(module, path, rules, capture)
+            findings = self.lint_module(module, path, rules, capture, statements=statements, source=source)
         except RecursionError:
             return self._unparsed(path, SourceError("code is nested too deeply to analyse"), lines)
         except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the run
@@ -636,9 +772,20 @@ class Engine:
         return FileResult(path, findings, lines, parsed=True)
 
     def lint_module(
-        self, module: cst.Module, path: str, rules: Sequence[type[Rule]], capture: _Capture | None = None
+        self,
+        module: cst.Module,
+        path: str,
+        rules: Sequence[type[Rule]],
+        capture: _Capture | None = None,
+        *,
+        statements: list[ast.stmt] | None = None,
+        source: str | None = None,
     ) -> list[Finding]:
-        """Run ``rules`` over a parsed module in one traversal."""
+        """Run ``rules`` over a parsed module in one traversal.
+
+        ``statements`` and ``source``: the ``ast`` top-level statements of the text the
+        module was parsed from, and that text; with them, positions are computed for the
+        statements holding findings only (``positions_of``)."""
         ctx = FileContext(path, self.settings, self.apps)
         ctx.index = self.index
         reports: list[Report] = []
@@ -671,11 +818,13 @@ class Engine:
                 hook(payload)
 
         ctx._emit = emit
-        _Walk(dict(visit), dict(leave)).run(module)
+        walk = _Walk(dict(visit), dict(leave))
+        walk.run_module(module)
         ctx.finish()
         for hook in events.get("module_leave", ()):
             hook()
-        findings = self._findings(module, path, reports, capture)
+        located = (walk.tops, statements, source) if statements is not None and source is not None else None
+        findings = self._findings(module, path, reports, capture, located)
         if capture is not None:
             capture.module = module
             capture.ctx = ctx
@@ -686,11 +835,16 @@ class Engine:
     # -- helpers -------------------------------------------------------------------
 
     def _findings(
-        self, module: cst.Module, path: str, reports: list[Report], capture: _Capture | None = None
+        self,
+        module: cst.Module,
+        path: str,
+        reports: list[Report],
+        capture: _Capture | None = None,
+        located: tuple[dict[int, int], list[ast.stmt], str] | None = None,
     ) -> list[Finding]:
         if not reports:
             return []
-        ranges = positions_of(module, (r.node for r in reports))
+        ranges = positions_of(module, (r.node for r in reports), located)
         findings = []
         seen: set[tuple[str, int, int, str]] = set()
         for report in reports:

@@ -99,16 +99,25 @@ def slim_source(text: str, tree: ast.Module | None = None, keep: re.Pattern[str]
 
     Returns ``text`` itself when nothing can be blanked or ``ast`` cannot read it.
     """
+    return slim(text, tree, keep)[0]
+
+
+def slim(
+    text: str, tree: ast.Module | None = None, keep: re.Pattern[str] = KEEP
+) -> tuple[str, list[ast.stmt] | None]:
+    """``slim_source``, and the top-level ``ast`` statements of the text it returns (in
+    order, with their line numbers; None when ``ast`` cannot read the text). The engine
+    uses them to compute positions without generating code for the whole module."""
     if tree is None:
         try:
             with warnings.catch_warnings():  # SyntaxWarnings about the user's code
                 warnings.simplefilter("ignore")
                 tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return text
+            return text, None
     lines = _LINE.findall(text)
     if not lines or (tree.body and getattr(tree.body[-1], "end_lineno", 0) > len(lines)):
-        return text  # the tokenizer counted lines differently: do not guess
+        return text, None  # the tokenizer counted lines differently: do not guess
     special = _special_names(tree, lines, keep)
     kept: list[str] = []
     candidates: list[_Candidate] = []
@@ -134,7 +143,7 @@ def slim_source(text: str, tree: ast.Module | None = None, keep: re.Pattern[str]
 
     consider(tree.body, False)
     if not candidates:
-        return text
+        return text, tree.body
     mentioned = set(_IDENTIFIER.findall("".join(kept)))
     changed = True
     while changed:
@@ -148,7 +157,7 @@ def slim_source(text: str, tree: ast.Module | None = None, keep: re.Pattern[str]
                 remaining.append(candidate)
         candidates = remaining
     if not candidates:
-        return text
+        return text, tree.body
     blanked = {id(c.node) for c in candidates}
     for candidate in candidates:
         for number in range(candidate.start, candidate.end):
@@ -159,7 +168,7 @@ def slim_source(text: str, tree: ast.Module | None = None, keep: re.Pattern[str]
             first = node.body[0]
             start = min([first.lineno, *(d.lineno for d in getattr(first, "decorator_list", ()))]) - 1
             lines[start] = " " * first.col_offset + "pass" + lines[start]
-    return "".join(lines)
+    return "".join(lines), [node for node in tree.body if id(node) not in blanked]
 
 
 def _segment(lines: list[str], start: int, end: int) -> str:

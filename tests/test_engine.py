@@ -87,17 +87,24 @@ def test_everyday_code_activates_no_rule(source: str) -> None:
 
 
 def test_one_traversal_per_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = []
-    original = engine_module._Walk.run
+    modules = []
+    statements: list[int] = []
+    original_module, original_run = engine_module._Walk.run_module, engine_module._Walk.run
+
+    def counting_module(self: engine_module._Walk, module: cst.Module) -> None:
+        modules.append(module)
+        original_module(self, module)
 
     def counting(self: engine_module._Walk, node: cst.CSTNode) -> None:
-        if isinstance(node, cst.Module):
-            calls.append(node)
-        original(self, node)
+        if isinstance(node, cst.BaseStatement) and self.top >= 0 and modules and node in modules[-1].body:
+            statements.append(id(node))
+        original_run(self, node)
 
+    monkeypatch.setattr(engine_module._Walk, "run_module", counting_module)
     monkeypatch.setattr(engine_module._Walk, "run", counting)
     Engine(Settings()).lint_path(str(FIXTURES / "proj" / "cly306.py"))
-    assert len(calls) == 1
+    assert len(modules) == 1
+    assert len(statements) == len(set(statements)) == len(modules[0].body)  # each statement once
 
 
 def test_disabled_rules_do_not_run() -> None:

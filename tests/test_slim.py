@@ -171,7 +171,7 @@ def test_a_slimmed_text_libcst_rejects_falls_back_to_the_full_text(monkeypatch: 
     path.write_text("from celery import shared_task\n\n@shared_task\ndef ping():\n    return 1\n")
     settings = load_settings(tmp_path)
     expected = Engine(settings, slim=False).lint_path(str(path)).findings
-    monkeypatch.setattr(engine_module, "slim_source", lambda text, tree=None: "def broken(:\n")
+    monkeypatch.setattr(engine_module, "slim", lambda text, tree=None: ("def broken(:\n", None))
     got = Engine(settings).lint_path(str(path)).findings
     assert [f.code for f in got] == [f.code for f in expected] == ["CLY101"]
 
@@ -212,3 +212,42 @@ def test_rule_examples_give_the_same_findings_slimmed_and_in_full(example, tmp_p
     index = project_index(settings, None)
     full = Engine(settings, index=index, slim=False).lint_path(str(path)).findings
     assert _keys(Engine(settings, index=index).lint_path(str(path)).findings) == _keys(full)
+
+
+def test_parse_without_validation_builds_the_same_tree_and_restores_validation() -> None:
+    import libcst as cst
+
+    from celery_lint.engine import parse_module
+
+    for path in sorted(FIXTURES.rglob("*.py")):
+        text = path.read_text()
+        module = parse_module(text)
+        assert module.code == text and module.deep_equals(cst.parse_module(text)), path
+    with pytest.raises(cst.ParserSyntaxError):
+        parse_module("def broken(:\n")
+    with pytest.raises(cst.CSTValidationError):  # validation is back after a parse, even a failed one
+        cst.Name("not a name")
+
+
+def test_positions_are_computed_per_statement_and_equal_the_whole_module_ones() -> None:
+    from celery_lint import engine as engine_module
+
+    settings = _all_rules_settings(FIXTURES)
+    index = project_index(settings, None)
+    calls: list[bool] = []
+    original = engine_module._positions_by_statement
+
+    def spy(*args):
+        ranges = original(*args)
+        calls.append(ranges is not None)
+        if ranges is not None:  # the same ranges the whole-module codegen gives
+            assert ranges == engine_module._positions_in_module(args[0], args[1])
+        return ranges
+
+    engine_module._positions_by_statement = spy
+    try:
+        for path in sorted(FIXTURES.rglob("*.py")):
+            Engine(settings, index=index).lint_path(str(path))
+    finally:
+        engine_module._positions_by_statement = original
+    assert calls and all(calls), calls
