@@ -9,6 +9,15 @@ the largest process's peak memory, and the ratios the performance targets are wr
 Tools are looked up on PATH (or --celery-lint / --celery-audit / --ruff); a tool that is
 missing is skipped and its ratio reported as n/a. ``--scale`` adds runs on the first
 quarter and half of the tree's files (sorted), to show how time grows with size.
+
+The other two targets:
+
+- ``--flake8-tree DIR --flake8-plain EXE``: flake8 on DIR with the plugin (``--flake8``,
+  default: flake8 on PATH) against a flake8 installed without it (EXE), wall and CPU.
+- ``--changed-file REL``: one file of the tree (a git checkout) through pre-commit, with
+  this repository's committed HEAD as the hook repo (pre-commit installs it on the first
+  run, outside the timing); also pre-commit running a no-op hook on the same file
+  (pre-commit's own cost) and ``celery-lint REL`` alone.
 """
 
 from __future__ import annotations
@@ -24,17 +33,38 @@ import time
 from pathlib import Path
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, int]:
-    """Wall seconds and the peak RSS (KiB) of the largest process of ``command``'s tree."""
-    before = os.times()
+def timed(command: list[str], cwd: Path) -> tuple[float, int, float]:
+    """Wall seconds, the peak RSS (KiB) of the largest process of ``command``'s tree, and
+    CPU seconds (user + system, the process and the children it waited for)."""
     start = time.perf_counter()
     proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
-    del before
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise SystemExit(f"{command[0]} failed with status {os.waitstatus_to_exitcode(status)}: {' '.join(command)}")
-    return elapsed, usage.ru_maxrss
+    return elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+
+
+def pre_commit_config(directory: Path) -> Path:
+    """A pre-commit config using this repository's HEAD as the hook repo, plus a no-op hook."""
+    repo = Path(__file__).resolve().parents[1]
+    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
+    config = directory / "pre-commit-config.yaml"
+    config.write_text(
+        f"repos:\n"
+        f"-   repo: {repo}\n"
+        f"    rev: {rev}\n"
+        f"    hooks:\n"
+        f"    -   id: celery-lint\n"
+        f"-   repo: local\n"
+        f"    hooks:\n"
+        f"    -   id: no-op\n"
+        f"        name: no-op\n"
+        f"        entry: 'true'\n"
+        f"        language: system\n"
+        f"        types: [python]\n"
+    )
+    return config
 
 
 def python_files(tree: Path) -> list[str]:
@@ -57,6 +87,11 @@ def main() -> int:
     parser.add_argument("--audit-namespace", help="celery-audit --settings-namespace")
     parser.add_argument("--jobs", type=int, help="celery-lint --jobs (default: its own default, all cores)")
     parser.add_argument("--scale", action="store_true", help="also time a quarter and a half of the tree's files")
+    parser.add_argument("--flake8-tree", type=Path, help="tree for the flake8 plugin's overhead (readthedocs.org)")
+    parser.add_argument("--flake8", default=shutil.which("flake8"), help="flake8 with the celery-lint plugin")
+    parser.add_argument("--flake8-plain", help="flake8 installed without the plugin")
+    parser.add_argument("--changed-file", help="a file of TREE (relative) to run through pre-commit alone")
+    parser.add_argument("--pre-commit", default=shutil.which("pre-commit"), help="pre-commit executable")
     args = parser.parse_args()
     tree = args.tree.resolve()
     cache_dir = Path(tempfile.mkdtemp(prefix="celery-lint-bench-cache-"))
@@ -85,29 +120,56 @@ def main() -> int:
                 *files[: len(files) // fraction],
             ]
 
+    where: dict[str, Path] = {}
+    if args.flake8_tree and args.flake8 and args.flake8_plain:
+        flake8_tree = args.flake8_tree.resolve()
+        for name, executable in (("flake8 with plugin", args.flake8), ("flake8 without plugin", args.flake8_plain)):
+            commands[name] = [executable, "--exit-zero", "."]
+            where[name] = flake8_tree
+    if args.changed_file and args.pre_commit:
+        config = pre_commit_config(cache_dir)
+        for name, hook in (("pre-commit celery-lint, one file", "celery-lint"), ("pre-commit no-op hook, one file", "no-op")):
+            commands[name] = [args.pre_commit, "run", "-c", str(config), hook, "--files", args.changed_file]
+        commands["celery-lint, one file (warm)"] = [*lint, "--cache-dir", str(cache_dir), args.changed_file]
+        timed(commands["pre-commit celery-lint, one file"], tree)  # installs the hook environment
+
+    where = {name: where.get(name, tree) for name in commands}
     timed(commands["celery-lint warm"], tree)  # prime the cache
-    samples: dict[str, list[tuple[float, int]]] = {name: [] for name in commands}
+    samples: dict[str, list[tuple[float, int, float]]] = {name: [] for name in commands}
     for round_number in range(args.rounds):
         for name, command in commands.items():  # in alternation: one of each per round
-            samples[name].append(timed(command, tree))
+            samples[name].append(timed(command, where[name]))
         print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
     shutil.rmtree(cache_dir, ignore_errors=True)
 
     print(f"tree: {tree}  ({len(python_files(tree))} Python files)  rounds: {args.rounds}")
-    print(f"{'tool':<48} {'median s':>9} {'min s':>7} {'peak MiB':>9}")
-    medians = {}
+    if args.flake8_tree:
+        print(f"flake8 tree: {args.flake8_tree.resolve()}  ({len(python_files(args.flake8_tree.resolve()))} Python files)")
+    print(f"{'tool':<48} {'median s':>9} {'min s':>7} {'CPU s':>7} {'peak MiB':>9}")
+    medians, cpu = {}, {}
     for name, values in samples.items():
-        times = [t for t, _ in values]
-        peak = max(m for _, m in values) / 1024
+        times = [t for t, _, _ in values]
+        peak = max(m for _, m, _ in values) / 1024
         medians[name] = statistics.median(times)
-        print(f"{name:<48} {medians[name]:>9.2f} {min(times):>7.2f} {peak:>9.0f}")
+        cpu[name] = statistics.median(c for _, _, c in values)
+        print(f"{name:<48} {medians[name]:>9.2f} {min(times):>7.2f} {cpu[name]:>7.2f} {peak:>9.0f}")
 
     def ratio(a: str, b: str) -> str:
         return f"{medians[a] / medians[b]:.3f}x" if a in medians and b in medians else "n/a"
 
+    def overhead(a: str, b: str, table: dict[str, float]) -> str:
+        return f"{(table[a] / table[b] - 1) * 100:+.1f}%" if a in table and b in table else "n/a"
+
     print()
     print(f"cold / celery-audit     = {ratio('celery-lint cold', 'celery-audit')}   (target <= 0.15x)")
     print(f"warm / ruff --no-cache  = {ratio('celery-lint warm', 'ruff --no-cache')}   (target <= 2x)")
+    with_, without = "flake8 with plugin", "flake8 without plugin"
+    print(
+        f"flake8 plugin overhead  = {overhead(with_, without, medians)} wall, "
+        f"{overhead(with_, without, cpu)} CPU   (target <= +10%)"
+    )
+    one = medians.get("pre-commit celery-lint, one file")
+    print(f"one file, pre-commit    = {f'{one:.2f} s' if one is not None else 'n/a'}   (target well under 0.5 s)")
     return 0
 
 

@@ -100,13 +100,29 @@ class Settings:
         return tuple(codes)
 
 
+def _absolute_root(root: str) -> str:
+    if os.path.isabs(root):
+        cached = _ROOTS.get(root)
+        if cached is None:
+            cached = _ROOTS[root] = os.path.abspath(root)
+        return cached
+    return os.path.abspath(root)  # relative to the current directory: not cached
+
+
+_ROOTS: dict[str, str] = {}
+
+
 def relative_posix(path: str | Path, root: Path) -> str:
     """``path`` relative to ``root`` in POSIX form, or the absolute path when outside it.
 
     String operations only: this runs for every file of the project on every run.
     """
+    base = _absolute_root(os.fspath(root))
+    text = os.fspath(path)
+    # The common case, a normalised absolute path under the root, in one slice.
+    if os.sep == "/" and text.startswith(base + "/") and "/." not in text and "//" not in text:
+        return text[len(base) + 1 :]
     absolute = os.path.abspath(path)
-    base = os.path.abspath(root)
     if absolute == base:
         return "."
     prefix = base if base.endswith(os.sep) else base + os.sep

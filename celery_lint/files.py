@@ -42,11 +42,12 @@ def discover(paths: Iterable[str], settings: Settings, follow_symlinks: bool = F
     """
     seen: set[str] = set()
     for given in paths:
-        if os.path.isdir(given):
-            root_real = os.path.realpath(given)
+        if os.path.isdir(given) and not follow_symlinks:
+            candidates = sorted(_walk(given, os.path.realpath(given), settings))
+        elif os.path.isdir(given):
             found: list[str] = []
             visited: set[str] = set()
-            for directory, dirnames, filenames in os.walk(given, followlinks=follow_symlinks):
+            for directory, dirnames, filenames in os.walk(given, followlinks=True):
                 real = os.path.realpath(directory)
                 if real in visited:
                     dirnames[:] = []
@@ -57,8 +58,6 @@ def discover(paths: Iterable[str], settings: Settings, follow_symlinks: bool = F
                     if not filename.endswith(".py"):
                         continue
                     path = os.path.join(directory, filename)
-                    if not follow_symlinks and os.path.islink(path) and not _inside(os.path.realpath(path), root_real):
-                        continue
                     if not is_excluded(path, settings):
                         found.append(path)
             candidates = sorted(found)
@@ -69,6 +68,35 @@ def discover(paths: Iterable[str], settings: Settings, follow_symlinks: bool = F
             if key not in seen:
                 seen.add(key)
                 yield path
+
+
+def _walk(top: str, root_real: str, settings: Settings) -> Iterator[str]:
+    """``discover``'s walk without following symlinked directories: one ``scandir`` per
+    directory and no ``stat`` per file (this runs over the whole project on every run)."""
+    pending = [top]
+    while pending:
+        directory = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue  # unreadable directories are skipped, as os.walk does
+        for entry in entries:
+            name = entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if not _skip_directory(directory, name, settings):
+                        pending.append(entry.path)
+                    continue
+                if not name.endswith(".py"):
+                    continue
+                # A symlink to a file (or a dangling one: CLY000 later) counts when its
+                # target is inside the tree; one to a directory is not followed.
+                if entry.is_symlink() and (entry.is_dir() or not _inside(os.path.realpath(entry.path), root_real)):
+                    continue
+            except OSError:
+                continue
+            if not is_excluded(entry.path, settings):
+                yield entry.path
 
 
 def _inside(path: str, root: str) -> bool:
