@@ -34,7 +34,7 @@ from __future__ import annotations
 import ast
 import re
 import warnings
-from typing import Iterable, Union
+from typing import Union
 
 from .prefilter import ALL_NEEDLES, MODELS_NEEDLES
 
@@ -68,13 +68,8 @@ _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 KEEP_NEEDLES = tuple(n for n in ALL_NEEDLES if n not in MODELS_NEEDLES)
 
 
-def keep_pattern(words: Iterable[str] = ()) -> re.Pattern[str]:
-    """The keep-word regex: ``KEEP_NEEDLES``, ``EXTRA_KEEP_WORDS`` and ``words``."""
-    every = sorted({*KEEP_NEEDLES, *EXTRA_KEEP_WORDS, *words}, key=lambda w: (-len(w), w))
-    return re.compile("|".join(re.escape(w) for w in every))
-
-
-KEEP = keep_pattern()
+#: The keep words (``KEEP_NEEDLES`` and ``EXTRA_KEEP_WORDS``), longest first.
+KEEP = re.compile("|".join(re.escape(w) for w in sorted({*KEEP_NEEDLES, *EXTRA_KEEP_WORDS}, key=lambda w: (-len(w), w))))
 
 
 class _Candidate:
@@ -94,17 +89,15 @@ class _Candidate:
         return self._names
 
 
-def slim_source(text: str, tree: ast.Module | None = None, keep: re.Pattern[str] = KEEP) -> str:
+def slim_source(text: str, tree: ast.Module | None = None) -> str:
     """``text`` with the definitions no rule can read blanked (see the module docstring).
 
     Returns ``text`` itself when nothing can be blanked or ``ast`` cannot read it.
     """
-    return slim(text, tree, keep)[0]
+    return slim(text, tree)[0]
 
 
-def slim(
-    text: str, tree: ast.Module | None = None, keep: re.Pattern[str] = KEEP
-) -> tuple[str, list[ast.stmt] | None]:
+def slim(text: str, tree: ast.Module | None = None) -> tuple[str, list[ast.stmt] | None]:
     """``slim_source``, and the top-level ``ast`` statements of the text it returns (in
     order, with their line numbers; None when ``ast`` cannot read the text). The engine
     uses them to compute positions without generating code for the whole module."""
@@ -118,7 +111,7 @@ def slim(
     lines = _LINE.findall(text)
     if not lines or (tree.body and getattr(tree.body[-1], "end_lineno", 0) > len(lines)):
         return text, None  # the tokenizer counted lines differently: do not guess
-    special = _special_names(tree, lines, keep)
+    special = _special_names(tree, lines)
     kept: list[str] = []
     candidates: list[_Candidate] = []
 
@@ -130,9 +123,9 @@ def slim(
             start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
             end = node.end_lineno or node.lineno
             candidate = _Candidate(node, start, end, _segment(lines, start, end))
-            if not keep.search(candidate.text) and not (candidate.names & special):
+            if not KEEP.search(candidate.text) and not (candidate.names & special):
                 candidates.append(candidate)
-            elif isinstance(node, ast.ClassDef) and not in_class and not _header_matters(node, lines, start, keep, special):
+            elif isinstance(node, ast.ClassDef) and not in_class and not _header_matters(node, lines, start, special):
                 # A plain class (a model, a view) with a method that matters: keep its
                 # header and its statements, and look at each method on its own.
                 header_end = max(node.body[0].lineno - 1, node.lineno) if node.body else end
@@ -175,7 +168,7 @@ def _segment(lines: list[str], start: int, end: int) -> str:
     return "".join(lines[start:end])
 
 
-def _special_names(tree: ast.Module, lines: list[str], keep: re.Pattern[str]) -> set[str]:
+def _special_names(tree: ast.Module, lines: list[str]) -> set[str]:
     """Names that keep any definition mentioning them: names bound at module level by an
     assignment or import whose text has a keep word (decorator aliases, renamed imports)."""
     names: set[str] = set()
@@ -183,13 +176,13 @@ def _special_names(tree: ast.Module, lines: list[str], keep: re.Pattern[str]) ->
     def walk(body: list[ast.stmt]) -> None:
         for node in body:
             if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-                if not keep.search(_segment(lines, node.lineno - 1, node.end_lineno or node.lineno)):
+                if not KEEP.search(_segment(lines, node.lineno - 1, node.end_lineno or node.lineno)):
                     continue
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
                     names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                if keep.search(_segment(lines, node.lineno - 1, node.end_lineno or node.lineno)):
+                if KEEP.search(_segment(lines, node.lineno - 1, node.end_lineno or node.lineno)):
                     names.update((a.asname or a.name).split(".")[0] for a in node.names)
             elif isinstance(node, (ast.If, ast.Try, ast.With)):
                 for part in ("body", "orelse", "finalbody"):
@@ -201,10 +194,10 @@ def _special_names(tree: ast.Module, lines: list[str], keep: re.Pattern[str]) ->
     return names
 
 
-def _header_matters(node: ast.ClassDef, lines: list[str], start: int, keep: re.Pattern[str], special: set[str]) -> bool:
+def _header_matters(node: ast.ClassDef, lines: list[str], start: int, special: set[str]) -> bool:
     """The class's decorators, bases and keywords mention a keep word or a special name."""
     header_end = node.body[0].lineno - 1 if node.body else (node.end_lineno or node.lineno)
     header = _segment(lines, start, max(header_end, node.lineno))
     # Not the class's own name: `class TestRetryTask(TestCase)` is a plain class.
     header = re.sub(rf"\bclass\s+{node.name}\b", "class", header, count=1)
-    return keep.search(header) is not None or bool(set(_IDENTIFIER.findall(header)) & special)
+    return KEEP.search(header) is not None or bool(set(_IDENTIFIER.findall(header)) & special)
