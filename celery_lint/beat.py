@@ -19,14 +19,13 @@ A rule that needs them lists :class:`BeatSchedule` in ``requires`` and reads
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from .context import has_star_kwargs, keyword_args, positional_args, setting_name, string_value
-from .prefilter import BEAT_NEEDLES
+from .prefilter import BEAT_NEEDLES, TextPattern
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -37,7 +36,12 @@ __all__ = ["BEAT_NEEDLES", "BEAT_PATTERN", "BeatEntry", "BeatSchedule"]
 #: A file holds beat entries only if it spells the setting, calls ``add_periodic_task``
 #: or has a ``"schedule":`` key (the by-shape form). The beat rules' ``text_pattern``:
 #: the needles alone let every file mentioning a "schedule" through.
-BEAT_PATTERN = re.compile(r"""beat_schedule|BEAT_SCHEDULE|add_periodic_task\(|["']schedule["']\s*:""")
+BEAT_PATTERN = TextPattern(
+    (
+        r"""beat_schedule|BEAT_SCHEDULE|add_periodic_task\(|["']schedule["']\s*:""",
+        ("beat_schedule", "BEAT_SCHEDULE", "add_periodic_task(", "schedule'", 'schedule"'),
+    )
+)
 
 
 @dataclass

@@ -37,7 +37,7 @@ from .context import _LEAVE as _CONTEXT_LEAVE
 from .context import _VISIT as _CONTEXT_VISIT
 from .context import FileContext, quiet_ast_parse
 from .rules import ALL_RULES, FILE_NOT_PARSED, Rule
-from .prefilter import MAX_FILE_BYTES
+from .prefilter import MAX_FILE_BYTES, WORD_START_NEEDLES, TextPattern
 from .slim import slim
 from .rules.base import Report
 from .fixes import MAX_ROUNDS, SAFE, Fix, apply_fixes
@@ -604,6 +604,9 @@ class FileResult:
     parsed: bool
 
 
+_WORD_START_NEEDLE_KEYS = frozenset(WORD_START_NEEDLES)
+
+
 class Engine:
     """Lints sources with one Settings. Safe to reuse for any number of files."""
 
@@ -633,17 +636,20 @@ class Engine:
     def active_rules(self, text: str, path: str) -> tuple[type[Rule], ...]:
         """The rules that can possibly report in this file: the prefilter."""
         present = {n for n in self._needles if n in text}
+        for needle in present & _WORD_START_NEEDLE_KEYS:
+            if WORD_START_NEEDLES[needle].search(text) is None:
+                present.discard(needle)
         if not present:
             return ()
         posix = relative_posix(path, self.settings.project_root)
         ignored = self.settings.ignored_codes_for(path)
-        patterns: dict[re.Pattern[str], bool] = {}
+        patterns: dict[TextPattern, bool] = {}
 
-        def matches(pattern: re.Pattern[str] | None) -> bool:
+        def matches(pattern: TextPattern | None) -> bool:
             if pattern is None:
                 return True
             if pattern not in patterns:
-                patterns[pattern] = pattern.search(text) is not None
+                patterns[pattern] = pattern.matches(text)
             return patterns[pattern]
 
         return tuple(

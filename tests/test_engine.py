@@ -13,9 +13,10 @@ from celery_lint.config import Settings
 from celery_lint.context import literal_value, module_name_for, resolve_relative, UNKNOWN
 from celery_lint.engine import Engine, positions_of
 from celery_lint.noqa import noqa_codes
+from celery_lint.prefilter import TextPattern
 from celery_lint.rules import ALL_RULES
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, as_example
 
 
 @pytest.mark.parametrize("path", sorted(p for p in FIXTURES.rglob("*.py") if p.stat().st_size), ids=lambda p: p.name)
@@ -84,6 +85,51 @@ def test_prefilter_selects_rules_by_needle_and_path() -> None:
 def test_everyday_code_activates_no_rule(source: str) -> None:
     """A needle that matches everyday Python makes every run parse needlessly (saleor: 95 -> 304 files)."""
     assert Engine(Settings(extend_select=("CLY",))).active_rules(source, "app/views.py") == ()
+
+
+def _all_pattern_texts() -> list[str]:
+    texts = [as_example(sample).code for rule in ALL_RULES for sample in (*rule.VALID, *rule.INVALID)]
+    return texts + [path.read_text() for path in sorted(FIXTURES.rglob("*.py"))]
+
+
+def _text_patterns() -> dict[str, TextPattern]:
+    patterns = {rule.text_pattern.pattern: rule.text_pattern for rule in ALL_RULES if rule.text_pattern is not None}
+    return dict(sorted(patterns.items()))
+
+
+@pytest.mark.parametrize("pattern", list(_text_patterns().values()), ids=list(_text_patterns()))
+def test_text_pattern_literals_occur_in_every_match(pattern: TextPattern) -> None:
+    """The literal check before a regex must never turn away a file the regex would match."""
+    texts = _all_pattern_texts()
+    for regex, literals in pattern.clauses:
+        matched = 0
+        for text in texts:
+            for match in regex.finditer(text):
+                matched += 1
+                assert any(literal in match.group(0) for literal in literals), (regex.pattern, match.group(0))
+        assert matched, f"no example exercises {regex.pattern!r}"
+
+
+def test_text_pattern_needs_every_clause() -> None:
+    both = TextPattern((r"\bargs=", ("args=",)), (r"apply_async\(", ("apply_async(",)))
+    assert both.matches("x.apply_async(args=[1])")
+    assert not both.matches("x.apply_async(kwargs={})") and not both.matches("f(args=[1])")
+    assert not both.matches("x.apply_async(targs=[1])")  # literal present, regex not
+    with pytest.raises(ValueError):
+        TextPattern((r"x", ()))
+
+
+@pytest.mark.parametrize(
+    ("source", "active"),
+    [
+        ("from celery import signature\nsignature('t', priority=11)\n", True),
+        ("sig = app.signature('t', priority=11)\n", True),
+        ("sig = get_signature(body, priority=11)\n", False),  # readthedocs.org's webhook tests
+        ("sig = self._signature(body, priority=11)\n", False),
+    ],
+)
+def test_signature_needle_counts_only_at_a_word_start(source: str, active: bool) -> None:
+    assert ("CLY204" in {r.code for r in Engine(Settings()).active_rules(source, "app/views.py")}) is active
 
 
 def test_one_traversal_per_file(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
 from ..context import UNKNOWN, Dispatch, TaskDef, literal_value
-from .base import DISPATCH_NEEDLES, TASK_DEFINITION_NEEDLES, Rule
+from .base import DISPATCH_NEEDLES, TASK_DEFINITION_NEEDLES, Rule, TextPattern
 
 
 class InvalidPriority(Rule):
@@ -47,7 +45,7 @@ class InvalidPriority(Rule):
     # A task or a dispatch must be in the file (Django models have `priority=` fields too)...
     needles = (*TASK_DEFINITION_NEEDLES, *DISPATCH_NEEDLES, ".s(", ".si(", "signature(")
     # ...and `priority=` as a keyword argument, not a `priority = ...` field.
-    text_pattern = re.compile(r"\bpriority=")
+    text_pattern = TextPattern((r"\bpriority=", ("priority=",)))
 
     VALID = [
         """

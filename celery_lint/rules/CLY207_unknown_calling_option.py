@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
 from ..celery_api import CALLING_OPTIONS, RETRY_PARAMETERS, SIGNATURE_METHODS, closest
 from ..context import keyword_args
 from ..fixes import UNSAFE, replace
-from .base import DISPATCH_NEEDLES, Rule
+from .base import DISPATCH_NEEDLES, Rule, TextPattern
 
 
 class UnknownCallingOption(Rule):
@@ -52,7 +50,12 @@ class UnknownCallingOption(Rule):
     # `.set(` alone would match every `cache.set(`; a signature's `.set(` needs `.s(`/`.si(`
     needles = DISPATCH_NEEDLES + ("retry(", ".s(", ".si(", "signature(")
     # the calls it checks (`get_signature(` is not one of them)
-    text_pattern = re.compile(r"apply_async\(|send_task\(|\.retry\(|\.s\(|\.si\(|(?<!\w)signature\(")
+    text_pattern = TextPattern(
+        (
+            r"apply_async\(|send_task\(|\.retry\(|\.s\(|\.si\(|(?<!\w)signature\(",
+            ("apply_async(", "send_task(", ".retry(", ".s(", ".si(", "signature("),
+        )
+    )
 
     VALID = [
         """

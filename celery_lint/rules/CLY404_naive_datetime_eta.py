@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
 from ..context import keyword_args, positional_args
 from ..fixes import UNSAFE, Edit, Fix
-from .base import Rule
+from .base import Rule, TextPattern
 
 _NAIVE = {"datetime.datetime.utcnow", "datetime.datetime.today"}
 _MAYBE_NAIVE = {"datetime.datetime.now"}
@@ -55,7 +53,7 @@ class NaiveDatetimeEta(Rule):
     name = "naive-datetime-eta"
     fix = "unsafe"
     needles = ("eta=", "expires=")
-    text_pattern = re.compile(r"\b(?:eta|expires)=")  # not `beta=`/`meta=`
+    text_pattern = TextPattern((r"\b(?:eta|expires)=", ("eta=", "expires=")))  # not `beta=`/`meta=`
 
     VALID = [
         """

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import libcst as cst
 
 from ..context import UNKNOWN, TaskDef, keyword_args, string_value
-from .base import Example, Rule
+from .base import Example, Rule, TextPattern
 
 _CALLS = ("apply_async", "apply_async_on_commit", "send_task", "retry", "signature", "set")
 #: Brokers without a redelivery window: a late ETA is simply held.
@@ -60,7 +59,9 @@ class CountdownBeyondVisibilityTimeout(Rule):
     name = "countdown-beyond-visibility-timeout"
     scope = "file+"
     needles = ("countdown", "eta=", "default_retry_delay")
-    text_pattern = re.compile(r"\b(?:countdown|eta|default_retry_delay)\s*=")  # not `beta=`
+    text_pattern = TextPattern(  # not `beta=`
+        (r"\b(?:countdown|eta|default_retry_delay)\s*=", ("countdown", "eta", "default_retry_delay"))
+    )
 
     VALID = [
         """

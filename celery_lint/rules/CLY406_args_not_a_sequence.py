@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
 from ..beat import BEAT_NEEDLES, BeatSchedule
 from ..celery_api import SIGNATURE_FUNCTIONS
 from ..context import Dispatch, keyword_args, positional_args
 from ..fixes import Fix, replace
-from .base import Example, Rule
+from .base import Example, Rule, TextPattern
 
 _EMPTY_MODULE = cst.Module(body=[])
 _GROUPED = "a parenthesised value"
@@ -61,10 +59,16 @@ class ArgsNotASequence(Rule):
     fix = "safe"
     needles = ("apply_async(", "send_task(", "signature(", "retry(", *BEAT_NEEDLES)
     #: `args` spelt out, or a call whose positional arguments hold them.
-    # ...and a call or schedule that takes task args (anchored lookaheads: both must occur).
-    text_pattern = re.compile(
-        r"""(?s)\A(?=.*?(?:apply_async\(|send_task\(|(?<!\w)signature\(|\.retry\(|add_periodic_task\(|beat_schedule|BEAT_SCHEDULE|["']schedule["']))"""
-        r"""(?=.*?(?:\bargs\s*=|["']args["']|apply_async\(|send_task\(|add_periodic_task\())"""
+    # ...and a call or schedule that takes task args (two clauses: both must occur).
+    text_pattern = TextPattern(
+        (
+            r"""apply_async\(|send_task\(|(?<!\w)signature\(|\.retry\(|add_periodic_task\(|beat_schedule|BEAT_SCHEDULE|["']schedule["']""",
+            ("apply_async(", "send_task(", "signature(", ".retry(", "add_periodic_task(", "beat_schedule", "BEAT_SCHEDULE", "schedule'", 'schedule"'),
+        ),
+        (
+            r"""\bargs\s*=|["']args["']|apply_async\(|send_task\(|add_periodic_task\(""",
+            ("args", "apply_async(", "send_task(", "add_periodic_task("),
+        ),
     )
     requires = (BeatSchedule,)
 

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
 from ..celery_api import SIGNATURE_FUNCTIONS
 from ..context import Dispatch, positional_args
-from .base import DISPATCH_NEEDLES, Example, Rule
+from .base import DISPATCH_NEEDLES, Example, Rule, TextPattern
 
 
 
@@ -60,7 +58,9 @@ class UnknownTaskName(Rule):
     scope = "project"
     fix = "safe"
     needles = (*DISPATCH_NEEDLES, "signature(", "Signature(")
-    text_pattern = re.compile(r"send_task\(|(?<!\w)signature\(|(?<!\w)subtask\(|Signature\(")
+    text_pattern = TextPattern(
+        (r"send_task\(|(?<!\w)signature\(|(?<!\w)subtask\(|Signature\(", ("send_task(", "signature(", "subtask(", "Signature("))
+    )
 
     VALID = [
         Example(

@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from ..context import FileContext
     from ..fixes import Fix
 
-from ..prefilter import DISPATCH_NEEDLES, MODELS_NEEDLES, TASK_DEFINITION_NEEDLES, TASK_DEFINITION_PATTERN
+from ..prefilter import DISPATCH_NEEDLES, MODELS_NEEDLES, TASK_DEFINITION_NEEDLES, TASK_DEFINITION_PATTERN, TextPattern
 
-__all__ = ["DISPATCH_NEEDLES", "MODELS_NEEDLES", "TASK_DEFINITION_NEEDLES", "TASK_DEFINITION_PATTERN", "Example", "Rule"]
+__all__ = ["DISPATCH_NEEDLES", "MODELS_NEEDLES", "TASK_DEFINITION_NEEDLES", "TASK_DEFINITION_PATTERN", "Example", "Rule", "TextPattern"]
 
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Options", "References")
 
@@ -77,7 +77,7 @@ class Rule:
     #: The rule can only report in files containing one of these strings.
     needles: ClassVar[tuple[str, ...]] = TASK_DEFINITION_NEEDLES
     #: When set, the file must also match this regex (checked once per pattern and file).
-    text_pattern: ClassVar[re.Pattern[str] | None] = TASK_DEFINITION_PATTERN
+    text_pattern: ClassVar[TextPattern | None] = TASK_DEFINITION_PATTERN
     #: When set, the rule only runs on files whose POSIX path matches this regex.
     path_pattern: ClassVar[re.Pattern[str] | None] = None
     #: Analyses (classes with the same hooks, e.g. :class:`~celery_lint.side_effects.SideEffects`)
