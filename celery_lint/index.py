@@ -19,6 +19,7 @@ import json
 import os
 import re
 import tempfile
+from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -571,21 +572,44 @@ class _Extractor:
                     self.imports[alias.asname or top] = alias.name if alias.asname else top
 
     def awaited(self, tree: ast.Module) -> set[str]:
-        """Tasks whose dispatch result is waited for, per function (see ModuleFacts.awaited)."""
+        """Tasks whose dispatch result is waited for, per function (see ModuleFacts.awaited).
+
+        The scopes are the module (its statements' nodes, in turn) and every function.
+        One breadth-first walk per top-level statement files each assignment and wait
+        under the module and every function enclosing it, in the order ``ast.walk`` of
+        that scope gives (a subtree's nodes keep their breadth-first order), so a later
+        assignment of a name still wins within a scope; walking each function again, as
+        this once did, cost readthedocs.org's index 0.5 s.
+        """
+        module: tuple[list[ast.Assign], list[ast.Call]] = ([], [])
+        functions: dict[int, tuple[list[ast.Assign], list[ast.Call]]] = {}
+        for statement in tree.body:
+            queue: deque[tuple[ast.AST, tuple[int, ...]]] = deque([(statement, ())])
+            while queue:
+                node, enclosing = queue.popleft()
+                if isinstance(node, ast.Assign):
+                    if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                        module[0].append(node)
+                        for scope in enclosing:
+                            functions[scope][0].append(node)
+                elif isinstance(node, ast.Call):
+                    if isinstance(node.func, ast.Attribute) and node.func.attr in _WAITS:
+                        module[1].append(node)
+                        for scope in enclosing:
+                            functions[scope][1].append(node)
+                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    functions[id(node)] = ([], [])
+                    enclosing = (*enclosing, id(node))
+                queue.extend((child, enclosing) for child in ast.iter_child_nodes(node))
         found: set[str] = set()
-        scopes = [tree, *(n for n in _statements(tree.body) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]
-        for scope in scopes:
+        for assignments, waits in (module, *functions.values()):
             results: dict[str, str] = {}
-            nodes = list(ast.walk(scope)) if scope is not tree else [n for s in tree.body for n in ast.walk(s)]
-            for node in nodes:
-                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                    target = self._dispatched(node.value)
-                    if target is not None:
-                        results[node.targets[0].id] = target
-            for node in nodes:
-                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _WAITS):
-                    continue
-                receiver = node.func.value
+            for assignment in assignments:
+                target = self._dispatched(assignment.value)
+                if target is not None:
+                    results[assignment.targets[0].id] = target  # type: ignore[attr-defined]
+            for call in waits:
+                receiver = call.func.value  # type: ignore[attr-defined]
                 target = self._dispatched(receiver) or (results.get(receiver.id) if isinstance(receiver, ast.Name) else None)
                 if target is not None:
                     found.add(target)
