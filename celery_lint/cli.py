@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--stdin-filename", metavar="NAME", help="the file name to lint stdin (-) as")
     parser.add_argument("--list-rules", action="store_true", help="print every rule with its default, scope and fix, then exit")
     parser.add_argument("--explain", metavar="CODE", help="print a rule's documentation, then exit")
+    parser.add_argument("--daemon", action="store_true", help="run through a background server that keeps libcst and the rules imported (started on first use, exits after 15 idle minutes; not in CI or with CELERY_LINT_DAEMON=0): a one-file run, as in pre-commit, in a fraction of the time")
     parser.add_argument("--version", action="version", version=f"celery-lint {__version__}")
     return parser
 
@@ -361,6 +362,14 @@ def _add_noqa(findings: Sequence[Finding]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The console script: through the background server with ``--daemon``, else here."""
+    from .entry import main as entry_main
+
+    return entry_main(argv)
+
+
+def run_in_process(argv: Sequence[str] | None = None) -> int:
+    """One run in this process: exit status 0 clean, 1 findings, 2 usage or configuration error."""
     try:
         return run(argv)
     except ConfigError as exc:

@@ -22,7 +22,7 @@ import tempfile
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from . import __version__
 from .celery_api import APP_MODULE_NAMES, closest
@@ -276,6 +276,47 @@ def build_index(settings: Settings, paths: Iterable[str], cache_dir: Path | None
     return ProjectIndex(settings.project_root, modules, settings.external_tasks, packages)
 
 
+#: Set by the daemon's server (``celery-lint --daemon``), None otherwise:
+#: ``deferred_writes`` queues index cache writes until the client has its answer, and
+#: ``on_cache_file`` is told which index cache file a run reads, so the server can
+#: preload it (:func:`preload`) for the runs it forks later.
+deferred_writes: list[Callable[[], None]] | None = None
+on_cache_file: Callable[[str], None] | None = None
+#: Index cache files preloaded by the daemon's server: path -> (stat, entries, facts).
+_PRELOADED: dict[str, tuple[tuple[int, int, int], dict[str, Any], dict[str, ModuleFacts | None]]] = {}
+_PRELOAD_LIMIT = 8
+
+
+def _file_identity(path: str) -> tuple[int, int, int]:
+    st = os.stat(path)
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def preload(path: str) -> None:
+    """Read an index cache file ahead of the runs that will need it (the daemon's server).
+
+    A run reuses it only while the file is unchanged on disk (mtime, size, inode), so a
+    preloaded copy is never staler than the file a run would read itself.
+    """
+    identity = _file_identity(path)
+    known = _PRELOADED.get(path)
+    if known is not None and known[0] == identity:
+        return
+    with open(path, encoding="utf-8") as handle:
+        entries = json.loads(handle.read())
+    if not isinstance(entries, dict):
+        return
+    facts = {
+        rel: _facts_from_json(entry["facts"])
+        for rel, entry in entries.items()
+        if isinstance(entry, dict) and isinstance(entry.get("facts"), (dict, type(None)))
+    }
+    _PRELOADED.pop(path, None)
+    while len(_PRELOADED) >= _PRELOAD_LIMIT:
+        _PRELOADED.pop(next(iter(_PRELOADED)))
+    _PRELOADED[path] = (identity, entries, facts)
+
+
 class _FactsCache:
     """Per-file facts by stat. The file name is keyed on what facts depend on besides the
     file itself: celery-lint's version and own code (an editable install changes without
@@ -288,15 +329,25 @@ class _FactsCache:
         key = hashlib.sha256(payload.encode()).hexdigest()[:16]
         self.file = directory / f"index-{key}.json" if directory is not None else None
         self.entries: dict[str, Any] = {}
+        #: Facts already built from ``entries`` (preloaded by the daemon's server).
+        self.facts: dict[str, ModuleFacts | None] = {}
         self.dirty = False
-        if self.file is not None:
-            try:
-                with open(self.file, encoding="utf-8") as handle:
-                    data = json.load(handle)
-                if isinstance(data, dict):
-                    self.entries = data
-            except (OSError, ValueError):
-                self.entries = {}
+        if self.file is None:
+            return
+        name = str(self.file)
+        if on_cache_file is not None:
+            on_cache_file(name)
+        preloaded = _PRELOADED.get(name)
+        try:
+            if preloaded is not None and preloaded[0] == _file_identity(name):
+                self.entries, self.facts = preloaded[1], dict(preloaded[2])
+                return
+            with open(self.file, encoding="utf-8") as handle:
+                data = json.loads(handle.read())
+            if isinstance(data, dict):
+                self.entries = data
+        except (OSError, ValueError):
+            self.entries = {}
 
     def get(self, path: str, rel: str) -> ModuleFacts | None:
         entry = self.entries.get(rel)
@@ -306,6 +357,8 @@ class _FactsCache:
             return None
         if entry is None or entry.get("stat") != [st.st_mtime_ns, st.st_size]:
             return None
+        if rel in self.facts:
+            return self.facts[rel]
         return _facts_from_json(entry["facts"])
 
     def put(self, path: str, rel: str, facts: ModuleFacts | None) -> None:
@@ -316,16 +369,26 @@ class _FactsCache:
         except OSError:
             return
         self.entries[rel] = {"stat": [st.st_mtime_ns, st.st_size], "facts": asdict(facts) if facts else None}
+        self.facts.pop(rel, None)
         self.dirty = True
 
     def save(self) -> None:
         if self.file is None or not self.dirty:
             return
+        if deferred_writes is not None:
+            deferred_writes.append(self._write)
+        else:
+            self._write()
+
+    def _write(self) -> None:
+        assert self.file is not None
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.file.parent, prefix=".index-", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self.entries, handle)
+                # json.dumps, not json.dump: only the one-shot form uses the C encoder
+                # (saleor's index: 0.33 -> 0.03 s).
+                handle.write(json.dumps(self.entries))
             os.replace(tmp, self.file)
         except OSError:
             pass  # an unwritable cache only costs time

@@ -379,3 +379,39 @@ def test_awaited_single_walk_matches_the_walk_per_scope() -> None:
         assert extractor.awaited(tree) == expected, source
         compared += bool(expected)
     assert compared >= len(_AWAITED_SOURCES)  # not vacuous: every hand-written case awaits something
+
+
+def test_preloaded_index_cache_is_used_only_while_the_file_is_unchanged(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The daemon's server preloads index cache files; a run never sees a stale copy."""
+    from celery_lint import index as index_module
+
+    root = tmp_path / "proj"
+    (root / "shop").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[tool.celery-lint]\n")
+    (root / "shop" / "__init__.py").write_text("")
+    tasks = root / "shop" / "tasks.py"
+    tasks.write_text("from celery import shared_task\n\n@shared_task\ndef refund():\n    pass\n")
+    settings = load_settings(root)
+    cache_dir = root / ".celery_lint_cache"
+
+    def names() -> set[str]:
+        built = project_index(settings, cache_dir)
+        assert built is not None
+        return {t.name for facts in built.modules.values() for t in facts.tasks}
+
+    assert names() == {"shop.tasks.refund"}
+    [cache_file] = cache_dir.glob("index-*.json")
+    monkeypatch.setattr(index_module, "_PRELOADED", {})
+    index_module.preload(str(cache_file))
+    reads: list[str] = []
+    real_loads = json.loads
+    monkeypatch.setattr(index_module.json, "loads", lambda text, *a, **k: reads.append("read") or real_loads(text, *a, **k))
+    assert names() == {"shop.tasks.refund"} and reads == []  # served from memory
+    # an edited file is re-read whatever the preloaded copy says (its stat differs)
+    tasks.write_text("from celery import shared_task\n\n@shared_task\ndef refund_order():\n    pass\n")
+    monkeypatch.setattr(index_module, "deferred_writes", [])
+    assert names() == {"shop.tasks.refund_order"} and reads == []
+    assert len(index_module.deferred_writes) == 1  # written after the answer, in a served run
+    index_module.deferred_writes[0]()
+    # the cache file changed on disk: the preloaded copy is not used any more
+    assert names() == {"shop.tasks.refund_order"} and reads == ["read"]

@@ -6,10 +6,14 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import yaml
+
+from celery_lint import daemon
 
 from .conftest import FIXTURES, REPO
 
@@ -18,8 +22,9 @@ TASK = "from celery import shared_task\n\n@shared_task\ndef ping():\n    return 
 
 def test_hook_metadata_matches_the_well_known_shape() -> None:
     lint, fix = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
-    assert (lint["id"], lint["entry"]) == ("celery-lint", "celery-lint")
-    assert (fix["id"], fix["entry"]) == ("celery-lint-fix", "celery-lint --fix")
+    # --daemon: a commit's run is served by a background server (never in CI); see test_daemon.
+    assert (lint["id"], lint["entry"]) == ("celery-lint", "celery-lint --daemon")
+    assert (fix["id"], fix["entry"]) == ("celery-lint-fix", "celery-lint --daemon --fix")
     for hook in (lint, fix):
         assert hook["language"] == "python"
         assert hook["types"] == ["python"]
@@ -27,8 +32,16 @@ def test_hook_metadata_matches_the_well_known_shape() -> None:
 
 
 @pytest.fixture(scope="module")
-def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("pre-commit-home")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    home = tmp_path_factory.mktemp("pre-commit-home")
+    yield home
+    directory = home / "daemon"
+    if directory.exists():  # the hooks' background servers (none when CI is set)
+        for _ in range(50):
+            daemon.stop_servers(str(directory))
+            if not list(directory.glob("*.sock")):
+                break
+            time.sleep(0.2)
 
 
 def _git(cwd: Path, *args: str) -> None:
@@ -49,7 +62,16 @@ def user_repo(tmp_path: Path) -> Path:
 def _try_repo(user_repo: Path, home: Path, *files: str, hook: str = "celery-lint") -> subprocess.CompletedProcess[str]:
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
-    env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(home),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        daemon.ENV_DIR: str(home / "daemon"),
+        # try-repo installs a new hook environment for every run: a server started from
+        # it would outlive its interpreter; test_second_commit_is_served_by_the_daemon
+        # covers the server through pre-commit.
+        daemon.ENV_SWITCH: "0",
+    }
     return subprocess.run(
         [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), hook, "--files", *files],
         cwd=user_repo,
@@ -96,3 +118,75 @@ def test_try_repo_with_one_file_still_sees_the_whole_project(tmp_path: Path, pre
     assert reported and all(line.startswith("proj/billing/views.py:") for line in reported), reported
     assert any("CLY408" in line and "registered as `proj.billing.charge`" in line for line in reported)
     assert any("CLY407" in line for line in reported) and any("CLY503" in line for line in reported)
+
+
+@pytest.fixture(scope="module")
+def committed_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This working tree (uncommitted changes too) as a clean one-commit repository.
+
+    ``try-repo`` on a dirty checkout builds a new commit, hence a new hook environment,
+    every time; on a clean one both runs use the same environment, as a developer's
+    commits do.
+    """
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO, capture_output=True, check=True,
+    ).stdout.decode().split("\0")
+    checkout = tmp_path_factory.mktemp("checkout")
+    for name in filter(None, listed):
+        source = REPO / name
+        if source.is_file():
+            (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, checkout / name)
+    _git(checkout, "init", "-q")
+    _git(checkout, "config", "user.email", "test@example.invalid")
+    _git(checkout, "config", "user.name", "test")
+    _git(checkout, "add", ".")
+    _git(checkout, "commit", "-q", "-m", "snapshot")
+    return checkout
+
+
+def test_second_commit_is_served_by_the_daemon(user_repo: Path, pre_commit_home: Path, committed_checkout: Path) -> None:
+    """As a developer's commits run it: ``pre-commit run`` with this checkout as the hook repo.
+
+    The first run installs the hook environment, runs in its own process and starts a
+    server; a later run is served by it and reports the same findings.
+    """
+    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=committed_checkout, capture_output=True, text=True, check=True)
+    config = user_repo / "hooks.yaml"
+    config.write_text(
+        f"repos:\n-   repo: {committed_checkout}\n    rev: {rev.stdout.strip()}\n    hooks:\n    -   id: celery-lint\n"
+    )
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(pre_commit_home),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "CI": "",
+        daemon.ENV_DIR: str(pre_commit_home / "daemon"),
+        daemon.ENV_VERBOSE: "1",
+    }
+    env.pop(daemon.ENV_SWITCH, None)
+    command = [sys.executable, "-m", "pre_commit", "run", "-c", str(config), "--verbose", "celery-lint", "--files", "tasks.py"]
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(command, cwd=user_repo, env=env, capture_output=True, text=True, timeout=900)
+
+    try:
+        first = run()
+        assert first.returncode == 1, first.stdout + first.stderr
+        assert "celery-lint: daemon: ran in this process" in first.stdout, first.stdout
+        served = None
+        for _ in range(60):  # the server imports libcst in the background
+            again = run()
+            if "celery-lint: daemon: served by" in again.stdout:
+                served = again
+                break
+            time.sleep(0.25)
+        assert served is not None, "no run was served"
+        assert served.returncode == 1
+        findings = [line for line in first.stdout.splitlines() if ": CLY" in line]
+        assert findings and findings == [line for line in served.stdout.splitlines() if ": CLY" in line]
+    finally:
+        daemon.stop_servers(str(pre_commit_home / "daemon"))

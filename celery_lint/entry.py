@@ -1,0 +1,20 @@
+"""The ``celery-lint`` console script, kept light: with ``--daemon`` the run is handed to
+the background server (:mod:`celery_lint.daemon`) before the command line module and its
+imports are loaded; otherwise it is :func:`celery_lint.cli.run_in_process`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    from . import daemon
+
+    if daemon.wanted(args):
+        return daemon.client_main(args)
+    from .cli import run_in_process
+
+    return run_in_process(args)

@@ -1,0 +1,36 @@
+"""The stamp of celery-lint's own code: every module's path, size and mtime.
+
+Part of every cache key and of the daemon's socket name, so an upgrade, or an edit of an
+editable install (which changes no version number), never reuses a cached result or a
+running server. Computed once per process: it describes the code this process loaded
+(the daemon's server computes it before forking the runs it serves). Imports nothing
+but ``os`` (the daemon's client runs it before anything else).
+"""
+
+from __future__ import annotations
+
+import os
+
+_STAMP: list[list[object]] | None = None
+
+
+def code_stamp() -> list[list[object]]:
+    """``[relative POSIX path, size, mtime_ns]`` of each module, sorted by path."""
+    global _STAMP
+    if _STAMP is None:
+        package = os.path.dirname(os.path.abspath(__file__))
+        modules: list[list[object]] = []
+        pending = [package]
+        while pending:
+            directory = pending.pop()
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.name != "__pycache__":
+                            pending.append(entry.path)
+                    elif entry.name.endswith(".py"):
+                        info = entry.stat()
+                        relative = os.path.relpath(entry.path, package).replace(os.sep, "/")
+                        modules.append([relative, info.st_size, info.st_mtime_ns])
+        _STAMP = sorted(modules)
+    return _STAMP

@@ -1,0 +1,247 @@
+"""``--daemon``: a served run reports exactly what a run in its own process reports.
+
+The end-to-end tests run the real ``celery-lint`` command in subprocesses, each with its
+own socket directory, and stop every server they start.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from celery_lint import daemon, stamp
+
+pytestmark = pytest.mark.skipif(
+    not (hasattr(socket, "AF_UNIX") and hasattr(os, "fork")), reason="the server needs Unix sockets and fork"
+)
+
+TASKS = (
+    "from celery import shared_task\n\n\n"
+    "@shared_task\n"
+    "def ping(order_id):\n"
+    "    return 1\n\n\n"
+    "def view(order):\n"
+    "    ping.apply_async((order.id,), priority=11)\n"
+)
+CLEAN = "def f():\n    return 1\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "expected"),
+    [
+        (["x.py"], {}, False),
+        (["--daemon", "x.py"], {}, True),
+        (["x.py", "--", "--daemon"], {}, False),  # a file named --daemon
+        (["--daemon", "x.py"], {"CELERY_LINT_DAEMON": "0"}, False),
+        (["--daemon", "x.py"], {"CELERY_LINT_DAEMON": "off"}, False),
+        (["--daemon", "x.py"], {"CI": "true"}, False),
+        (["--daemon", "x.py"], {"CI": "1"}, False),
+        (["--daemon", "x.py"], {"CI": "false"}, True),
+        (["--daemon", "x.py"], {"CI": ""}, True),
+    ],
+)
+def test_when_the_server_is_used(argv: list[str], env: dict[str, str], expected: bool) -> None:
+    assert daemon.wanted(argv, env) is expected
+
+
+def test_socket_directory_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh = tmp_path / "fresh"
+    monkeypatch.setenv(daemon.ENV_DIR, str(fresh))
+    assert daemon.socket_dir() == str(fresh)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o700
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o755)
+    monkeypatch.setenv(daemon.ENV_DIR, str(shared))
+    with pytest.raises(daemon.DaemonUnavailable, match="not a private directory"):
+        daemon.socket_dir()
+    link = tmp_path / "link"
+    link.symlink_to(fresh)
+    monkeypatch.setenv(daemon.ENV_DIR, str(link))
+    with pytest.raises(daemon.DaemonUnavailable, match="not a private directory"):
+        daemon.socket_dir()
+
+
+def test_server_key_follows_the_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An upgrade or an edit of an editable install gets a new server, never a stale one."""
+    package = tmp_path / "celery_lint"
+    shutil.copytree(Path(daemon.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(stamp, "__file__", str(package / "stamp.py"))
+
+    def key() -> str:
+        monkeypatch.setattr(stamp, "_STAMP", None)  # a new process computes it afresh
+        return daemon.server_key()
+
+    before = key()
+    assert key() == before
+    rules = package / "rules" / "base.py"
+    os.utime(rules, ns=(rules.stat().st_atime_ns, rules.stat().st_mtime_ns + 1_000_000_000))
+    edited = key()
+    assert edited != before
+    monkeypatch.setattr(daemon, "__version__", "99.0")
+    assert key() not in (before, edited)
+
+
+# ---------------------------------------------------------------------------
+# end to end
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    (root / "shop").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[tool.celery-lint]\n")
+    (root / "shop" / "__init__.py").write_text("")
+    (root / "shop" / "tasks.py").write_text(TASKS)
+    (root / "shop" / "clean.py").write_text(CLEAN)
+    return root
+
+
+@pytest.fixture
+def sockets(tmp_path: Path) -> Iterator[Path]:
+    directory = tmp_path / "sockets"
+    yield directory
+    if directory.exists():
+        daemon.stop_servers(str(directory))
+        _wait_for(lambda: not list(directory.glob("*.sock")), 10)
+
+
+def _env(sockets: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", daemon.ENV_SWITCH, "NO_COLOR", "FORCE_COLOR")}
+    env.update({daemon.ENV_DIR: str(sockets), daemon.ENV_IDLE: "60", daemon.ENV_VERBOSE: "1"}, **extra)
+    return env
+
+
+def _run(cwd: Path, env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "celery_lint", *args],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _wait_for(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def _served(result: subprocess.CompletedProcess[str]) -> bool:
+    return "celery-lint: daemon: served by" in result.stderr
+
+
+def _without_daemon_lines(text: str) -> str:
+    return "".join(line for line in text.splitlines(keepends=True) if not line.startswith("celery-lint: daemon:"))
+
+
+def _start(project: Path, sockets: Path) -> None:
+    first = _run(project, _env(sockets), "--daemon", "shop/tasks.py")
+    assert "ran in this process" in first.stderr and "started a server" in first.stderr, first.stderr
+    assert _wait_for(lambda: list(sockets.glob("*.sock")), 20), "no server came up"
+    assert _wait_for(lambda: _served(_run(project, _env(sockets), "--daemon", "--version")), 20)
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "env"),
+    [
+        (["shop/tasks.py"], None, {}),
+        (["shop/clean.py"], None, {}),
+        (["."], None, {}),
+        (["--output-format", "json", "shop/tasks.py"], None, {}),
+        (["--statistics", "--select", "CLY1", "."], None, {}),
+        (["--select", "XYZ", "."], None, {}),  # a usage error: exit 2
+        (["--diff", "shop/tasks.py"], None, {}),
+        (["-", "--stdin-filename", "shop/other.py"], TASKS, {}),
+        (["shop/tasks.py"], None, {"FORCE_COLOR": "1"}),
+        (["--explain", "CLY204"], None, {}),
+    ],
+)
+def test_served_run_matches_a_run_in_process(
+    project: Path, sockets: Path, args: list[str], stdin: str | None, env: dict[str, str]
+) -> None:
+    _start(project, sockets)
+    alone = _run(project, {**_env(sockets, **env), daemon.ENV_SWITCH: "0"}, "--daemon", *args, stdin=stdin)
+    served = _run(project, _env(sockets, **env), "--daemon", *args, stdin=stdin)
+    assert _served(served), served.stderr
+    assert (served.returncode, served.stdout) == (alone.returncode, alone.stdout)
+    assert _without_daemon_lines(served.stderr) == alone.stderr
+
+
+def test_served_runs_see_edits_cwd_and_fixes(project: Path, sockets: Path) -> None:
+    _start(project, sockets)
+    env = _env(sockets)
+    before = _run(project, env, "--daemon", "shop/tasks.py")
+    assert before.returncode == 1 and "CLY204" in before.stdout
+    (project / "shop" / "tasks.py").write_text(TASKS.replace("priority=11", "priority=5"))
+    after = _run(project, env, "--daemon", "shop/tasks.py")
+    assert _served(after) and "CLY204" not in after.stdout  # no stale result
+    inside = _run(project / "shop", env, "--daemon", "tasks.py")  # the client's working directory
+    assert _served(inside) and "shop/tasks.py" not in inside.stdout and "tasks.py:" in inside.stdout
+    fixed = _run(project, env, "--daemon", "--fix", "shop/tasks.py")
+    assert _served(fixed), fixed.stderr
+    assert 'name="shop.tasks.ping"' in (project / "shop" / "tasks.py").read_text()
+
+
+def test_stop_and_idle_exit(project: Path, sockets: Path) -> None:
+    _start(project, sockets)
+    stopped = subprocess.run(
+        [sys.executable, "-m", "celery_lint.daemon", "--stop"], env=_env(sockets), capture_output=True, text=True
+    )
+    assert stopped.stdout == "Stopped 1 celery-lint server.\n"
+    assert _wait_for(lambda: not list(sockets.glob("*.sock")), 10)
+    after = _run(project, _env(sockets), "--daemon", "shop/tasks.py")
+    assert not _served(after) and after.returncode == 1
+    # a server with one idle second exits by itself and removes its socket
+    path = daemon.socket_path(str(sockets), "idle-test")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "celery_lint.daemon", "--serve", path], env=_env(sockets, **{daemon.ENV_IDLE: "1"})
+    )
+    assert _wait_for(lambda: os.path.exists(path), 20)
+    assert server.wait(timeout=30) == 0
+    assert not os.path.exists(path)
+
+
+def test_a_dead_socket_falls_back_and_is_replaced(project: Path, sockets: Path) -> None:
+    where = [sys.executable, "-c", "from celery_lint import daemon; print(daemon.socket_path())"]
+    path = subprocess.run(where, cwd=project, env=_env(sockets), capture_output=True, text=True, check=True).stdout.strip()
+    left = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    left.bind(path)  # a socket file nobody listens on, as a killed server leaves
+    left.close()
+    alone = _run(project, {**_env(sockets), daemon.ENV_SWITCH: "0"}, "shop/tasks.py")
+    result = _run(project, _env(sockets), "--daemon", "shop/tasks.py")
+    assert "ran in this process" in result.stderr
+    assert (result.returncode, result.stdout) == (alone.returncode, alone.stdout)
+    assert _wait_for(lambda: _served(_run(project, _env(sockets), "--daemon", "--version")), 20)
+
+
+def test_no_server_in_ci_or_when_switched_off(project: Path, sockets: Path) -> None:
+    for extra in ({"CI": "true"}, {daemon.ENV_SWITCH: "0"}):
+        result = _run(project, _env(sockets, **extra), "--daemon", "shop/tasks.py")
+        assert result.returncode == 1 and "celery-lint: daemon:" not in result.stderr
+    time.sleep(0.5)
+    assert not list(sockets.glob("*.sock")) if sockets.exists() else True
+
+
+def test_a_shared_socket_directory_is_refused(project: Path, tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    result = _run(project, _env(shared), "--daemon", "shop/tasks.py")
+    assert result.returncode == 1 and "not a private directory" in result.stderr
+    assert not list(shared.iterdir())
