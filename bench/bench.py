@@ -16,8 +16,11 @@ The other two targets:
   default: flake8 on PATH) against a flake8 installed without it (EXE), wall and CPU.
 - ``--changed-file REL``: one file of the tree (a git checkout) through pre-commit, with
   this repository's committed HEAD as the hook repo (pre-commit installs it on the first
-  run, outside the timing); also pre-commit running a no-op hook on the same file
-  (pre-commit's own cost) and ``celery-lint REL`` alone.
+  run, outside the timing). Before each run the file gets a new trailing comment, so
+  every run lints a changed file (the original is restored at the end). Timed: the hook
+  as shipped (``--daemon``, its server started outside the timing, in a temporary socket
+  directory), the hook with ``CELERY_LINT_DAEMON=0`` (in-process), pre-commit running a
+  no-op hook on the same file (pre-commit's own cost) and ``celery-lint REL`` alone.
 """
 
 from __future__ import annotations
@@ -33,11 +36,11 @@ import time
 from pathlib import Path
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, int, float]:
+def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int, float]:
     """Wall seconds, the peak RSS (KiB) of the largest process of ``command``'s tree, and
     CPU seconds (user + system, the process and the children it waited for)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) not in (0, 1):
@@ -126,20 +129,46 @@ def main() -> int:
         for name, executable in (("flake8 with plugin", args.flake8), ("flake8 without plugin", args.flake8_plain)):
             commands[name] = [executable, "--exit-zero", "."]
             where[name] = flake8_tree
+    envs: dict[str, dict[str, str]] = {}
+    edited: set[str] = set()
+    changed = tree / args.changed_file if args.changed_file else None
+    original = changed.read_bytes() if changed is not None else b""
+    daemon_dir = cache_dir / "daemon"
     if args.changed_file and args.pre_commit:
         config = pre_commit_config(cache_dir)
-        for name, hook in (("pre-commit celery-lint, one file", "celery-lint"), ("pre-commit no-op hook, one file", "no-op")):
+        base = {k: v for k, v in os.environ.items() if k != "CI"}
+        base["CELERY_LINT_DAEMON_DIR"] = str(daemon_dir)
+        hooks = (
+            ("pre-commit celery-lint, one changed file", "celery-lint", {}),
+            ("pre-commit celery-lint, no daemon", "celery-lint", {"CELERY_LINT_DAEMON": "0"}),
+            ("pre-commit no-op hook, one file", "no-op", {}),
+        )
+        for name, hook, extra in hooks:
             commands[name] = [args.pre_commit, "run", "-c", str(config), hook, "--files", args.changed_file]
-        commands["celery-lint, one file (warm)"] = [*lint, "--cache-dir", str(cache_dir), args.changed_file]
-        timed(commands["pre-commit celery-lint, one file"], tree)  # installs the hook environment
+            envs[name] = {**base, **extra}
+            edited.add(name)
+        commands["celery-lint, one changed file, in-process"] = [*lint, "--cache-dir", str(cache_dir), args.changed_file]
+        edited.add("celery-lint, one changed file, in-process")
+        # install the hook environment; the first run starts the server, the second waits for it
+        for _ in range(2):
+            timed(commands["pre-commit celery-lint, one changed file"], tree, envs["pre-commit celery-lint, one changed file"])
+            time.sleep(3)
 
     where = {name: where.get(name, tree) for name in commands}
     timed(commands["celery-lint warm"], tree)  # prime the cache
     samples: dict[str, list[tuple[float, int, float]]] = {name: [] for name in commands}
-    for round_number in range(args.rounds):
-        for name, command in commands.items():  # in alternation: one of each per round
-            samples[name].append(timed(command, where[name]))
-        print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
+    try:
+        for round_number in range(args.rounds):
+            for name, command in commands.items():  # in alternation: one of each per round
+                if name in edited and changed is not None:
+                    changed.write_bytes(original + f"# bench edit {time.time_ns()}\n".encode())
+                samples[name].append(timed(command, where[name], envs.get(name)))
+            print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
+    finally:
+        if changed is not None:
+            changed.write_bytes(original)
+        if daemon_dir.exists():
+            subprocess.run([sys.executable, "-m", "celery_lint.daemon", "--stop"], env={**os.environ, "CELERY_LINT_DAEMON_DIR": str(daemon_dir)}, capture_output=True)
     shutil.rmtree(cache_dir, ignore_errors=True)
 
     print(f"tree: {tree}  ({len(python_files(tree))} Python files)  rounds: {args.rounds}")
@@ -168,7 +197,7 @@ def main() -> int:
         f"flake8 plugin overhead  = {overhead(with_, without, medians)} wall, "
         f"{overhead(with_, without, cpu)} CPU   (target <= +10%)"
     )
-    one = medians.get("pre-commit celery-lint, one file")
+    one = medians.get("pre-commit celery-lint, one changed file")
     print(f"one file, pre-commit    = {f'{one:.2f} s' if one is not None else 'n/a'}   (target well under 0.5 s)")
     return 0
 

@@ -11,8 +11,6 @@ Celery code without importing libcst.
 
 from __future__ import annotations
 
-from typing import Any
-
 __version__ = "0.1.0"
 
 _EXPORTS = {
@@ -28,7 +26,7 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:  # no `typing` import: the daemon's client starts here
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'celery_lint' has no attribute {name!r}")

@@ -13,6 +13,7 @@ Values that are not literals are :data:`UNKNOWN`; rules stay silent on them.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import fnmatch
 import hashlib
 import json
@@ -224,8 +225,14 @@ class ProjectIndex:
 
     def digest(self) -> str:
         """Changes whenever a fact any rule could read changes (part of the result cache key)."""
-        payload = json.dumps({p: asdict(f) for p, f in sorted(self.modules.items())}, sort_keys=True, default=str)
+        # The C encoder walks the dataclasses through `default` (asdict deep-copies every
+        # fact first: 0.03 s of a one-file run on saleor).
+        payload = json.dumps(self.modules, sort_keys=True, default=_jsonable_fact)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _jsonable_fact(value: Any) -> Any:
+    return vars(value) if dataclasses.is_dataclass(value) else str(value)
 
 
 def _split_name(name: str) -> tuple[str, str]:
