@@ -29,18 +29,22 @@ of each of its modules, the interpreter and its import path, so an upgrade or an
 of an editable install gets a fresh server; the old one exits after its idle time.
 A server exits after ``CELERY_LINT_DAEMON_IDLE`` seconds without requests (default
 900), when its socket is removed, or on ``python -m celery_lint.daemon --stop``.
+``CELERY_LINT_DAEMON_VERBOSE=1`` makes the client say on stderr whether a run was served.
+
+Between requests the server keeps, besides imported code and the tables the engine fills
+lazily (warmed once at start), a copy of each index cache file its children read
+(:func:`celery_lint.index.preload`), used by a child only while the file on disk has the
+same mtime, size and inode. A child writes the index cache after answering, having
+released the client's streams.
 """
 
 from __future__ import annotations
 
-import gc
-import json
+import _signal
+import _socket
+import marshal
 import os
-import select
-import signal
-import socket
 import stat
-import struct
 import sys
 import time
 
@@ -50,9 +54,12 @@ if TYPE_CHECKING:
 
 from . import __version__
 
-# The client side (everything up to "the server") runs before anything else in the
-# ``celery-lint`` process: it imports no more than these and ``hashlib``, and uses
-# ``os.path``, not ``pathlib`` (a served run's client costs 0.05 s, not 0.1).
+# The client side (everything up to "the server") runs first in every ``celery-lint
+# --daemon`` process, so it imports only modules built into the interpreter: ``_socket``
+# rather than ``socket`` (which imports ``selectors`` and ``enum``), ``_signal`` rather
+# than ``signal``, ``marshal`` rather than ``json`` (which imports ``re``), ``zlib``
+# rather than ``hashlib``, and ``os.path`` rather than ``pathlib``. Together that is
+# 5 ms of imports instead of 28 ms, out of a client round trip of about 0.05 s.
 
 #: Environment variables read here.
 ENV_SWITCH = "CELERY_LINT_DAEMON"
@@ -63,7 +70,7 @@ DEFAULT_IDLE_SECONDS = 900.0
 #: How long the client waits for a server to accept its request before running itself.
 START_TIMEOUT = 2.0
 _OFF = {"0", "off", "false", "no"}
-_HEADER = struct.Struct("!I")  # the length of the JSON request that follows
+_HEADER_SIZE = 4  # the length of the marshalled request that follows, big-endian
 _STARTED, _DONE, _STOP = b"S", b"D", b"X"
 #: A child's last report to the server (index cache file paths are absolute).
 _FINISHED = "finished"
@@ -100,7 +107,7 @@ def wanted(argv: Sequence[str], environ: dict[str, str] | None = None) -> bool:
         return False
     if env.get("CI", "").strip().lower() not in ("", *_OFF):
         return False
-    return hasattr(socket, "AF_UNIX") and hasattr(os, "fork") and hasattr(socket, "send_fds")
+    return hasattr(_socket, "AF_UNIX") and hasattr(os, "fork") and hasattr(_socket.socket, "sendmsg")
 
 
 # ---------------------------------------------------------------------------
@@ -118,9 +125,8 @@ def socket_dir() -> str:
         if os.environ.get("XDG_RUNTIME_DIR"):
             directory = os.path.join(os.environ["XDG_RUNTIME_DIR"], "celery-lint")
         else:
-            import tempfile
-
-            directory = os.path.join(tempfile.gettempdir(), f"celery-lint-{os.getuid()}")
+            temporary = os.environ.get("TMPDIR") or os.environ.get("TEMP") or os.environ.get("TMP") or "/tmp"
+            directory = os.path.join(temporary, f"celery-lint-{os.getuid()}")
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
         info = os.lstat(directory)
@@ -132,13 +138,13 @@ def socket_dir() -> str:
 
 
 def server_key() -> str:
-    """Changes whenever the code a server would run changes."""
-    import hashlib
+    """Changes whenever the code a server would run changes (64 bits of two checksums)."""
+    import zlib
 
     from .stamp import code_stamp
 
-    payload = json.dumps([__version__, code_stamp(), sys.executable, sys.version, sys.path[1:]])
-    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+    payload = repr([__version__, code_stamp(), sys.executable, sys.version, sys.path[1:]]).encode()
+    return f"{zlib.crc32(payload):08x}{zlib.adler32(payload):08x}"
 
 
 def socket_path(directory: str | None = None, key: str | None = None) -> str:
@@ -193,7 +199,7 @@ def request(argv: Sequence[str], path: str | None = None) -> int:
     written to the standard streams then).
     """
     path = path or socket_path()
-    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         client.settimeout(START_TIMEOUT)
         try:
@@ -206,7 +212,7 @@ def request(argv: Sequence[str], path: str | None = None) -> int:
             cwd = os.getcwd()
         except OSError as exc:
             raise DaemonUnavailable(f"no working directory: {exc.strerror or exc}") from None
-        payload = json.dumps(
+        payload = marshal.dumps(
             {
                 "argv": list(argv),
                 "cwd": cwd,
@@ -214,24 +220,30 @@ def request(argv: Sequence[str], path: str | None = None) -> int:
                 "umask": umask,
                 "streams": [_stream_format(sys.stdin), _stream_format(sys.stdout), _stream_format(sys.stderr)],
             }
-        ).encode()
+        )
+        descriptors = b"".join(fd.to_bytes(4, sys.byteorder) for fd in (0, 1, 2))  # C ints
         try:
-            socket.send_fds(client, [_HEADER.pack(len(payload))], [0, 1, 2])
+            client.sendmsg(
+                [len(payload).to_bytes(_HEADER_SIZE, "big")],
+                [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, descriptors)],
+            )
             client.sendall(payload)
             started = _receive(client, 1 + 4)
         except OSError as exc:
             raise DaemonUnavailable(f"the server did not take the request: {exc}") from None
         if started is None or started[:1] != _STARTED:
             raise DaemonUnavailable("the server closed the connection before starting")
-        child = struct.unpack("!i", started[1:])[0]
+        child = int.from_bytes(started[1:], "big", signed=True)
         client.settimeout(None)  # the run itself may take as long as it takes
         with _forwarding_signals(child):
             done = _receive(client, 1 + 4)
         if done is None or done[:1] != _DONE:
-            sys.stderr.write("celery-lint: error: the daemon's worker ended without a result; "
-                             f"run without --daemon or set {ENV_SWITCH}=0\n")
+            sys.stderr.write(
+                "celery-lint: error: the daemon's worker ended without a result; "
+                f"run without --daemon or set {ENV_SWITCH}=0\n"
+            )
             return 2
-        return struct.unpack("!i", done[1:])[0]
+        return int.from_bytes(done[1:], "big", signed=True)
     finally:
         client.close()
 
@@ -246,7 +258,7 @@ def _stream_format(stream: Any) -> dict[str, Any] | None:
     }
 
 
-def _receive(connection: socket.socket, size: int) -> bytes | None:
+def _receive(connection: Any, size: int) -> bytes | None:
     data = b""
     while len(data) < size:
         chunk = connection.recv(size - len(data))
@@ -259,7 +271,7 @@ def _receive(connection: socket.socket, size: int) -> bytes | None:
 class _forwarding_signals:
     """Ctrl-C or a kill of the client reaches the worker running its command."""
 
-    _SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    _SIGNALS = tuple(getattr(_signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(_signal, name))
 
     def __init__(self, child: int) -> None:
         self.child = child
@@ -274,13 +286,13 @@ class _forwarding_signals:
     def __enter__(self) -> None:
         for signum in self._SIGNALS:
             try:
-                self.previous[signum] = signal.signal(signum, self._forward)
+                self.previous[signum] = _signal.signal(signum, self._forward)
             except (ValueError, OSError):  # not the main thread
                 pass
 
     def __exit__(self, *exc: object) -> None:
         for signum, handler in self.previous.items():
-            signal.signal(signum, handler)
+            _signal.signal(signum, handler)
 
 
 def start_server(path: str | None = None) -> None:
@@ -301,6 +313,8 @@ def start_server(path: str | None = None) -> None:
 
 def stop_servers(directory: str | None = None) -> int:
     """Ask every server in the socket directory to exit; how many were asked."""
+    import socket
+
     directory = directory or socket_dir()
     stopped = 0
     for name in sorted(os.listdir(directory)):
@@ -327,6 +341,9 @@ def stop_servers(directory: str | None = None) -> int:
 def serve(path: str, idle_seconds: float | None = None) -> int:
     """Listen on ``path`` until idle; one forked child per request. Exit status 0."""
     import fcntl
+    import gc
+    import select
+    import socket
 
     idle = idle_seconds if idle_seconds is not None else _idle_from_env()
     lock = open(path[: -len(".sock")] + ".lock", "a")  # noqa: SIM115 - held for the server's life
@@ -476,9 +493,12 @@ def _still_ours(path: str, identity: int) -> bool:
         return False
 
 
-def _same_user(connection: socket.socket) -> bool:
+def _same_user(connection: Any) -> bool:
     """The peer's user id, where the platform reports it (Linux); elsewhere the 0700
     directory is the guard."""
+    import socket
+    import struct
+
     option = getattr(socket, "SO_PEERCRED", None)
     if option is None:
         return True
@@ -490,18 +510,20 @@ def _same_user(connection: socket.socket) -> bool:
     return uid == os.getuid()
 
 
-def _run_request(connection: socket.socket, report_writer: int) -> int:  # pragma: no cover - forked child
+def _run_request(connection: Any, report_writer: int) -> int:  # pragma: no cover - forked child
     """In the forked child: become the client's command, run it, report its status, then
     write the index cache (the client does not wait for that)."""
+    import signal
+    import socket
+
     try:
-        message, fds, _flags, _address = socket.recv_fds(connection, _HEADER.size, 3)
-        if len(message) != _HEADER.size or len(fds) != 3:
+        message, fds, _flags, _address = socket.recv_fds(connection, _HEADER_SIZE, 3)
+        if len(message) != _HEADER_SIZE or len(fds) != 3:
             return 1
-        (size,) = _HEADER.unpack(message)
-        raw = _receive(connection, size)
+        raw = _receive(connection, int.from_bytes(message, "big"))
         if raw is None:
             return 1
-        request = json.loads(raw)
+        request = marshal.loads(raw)  # from a process of this user (0700 directory, peer uid)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -511,7 +533,7 @@ def _run_request(connection: socket.socket, report_writer: int) -> int:  # pragm
             os.close(fd)
         _rebind_streams(request["streams"])
         connection.settimeout(None)
-        connection.sendall(_STARTED + struct.pack("!i", os.getpid()))
+        connection.sendall(_STARTED + os.getpid().to_bytes(4, "big", signed=True))
     except Exception:  # noqa: BLE001 - the client falls back to running itself
         return 1
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -541,7 +563,7 @@ def _run_request(connection: socket.socket, report_writer: int) -> int:  # pragm
             except Exception:  # noqa: BLE001 - a closed pipe
                 pass
     try:
-        connection.sendall(_DONE + struct.pack("!i", status))
+        connection.sendall(_DONE + int(status).to_bytes(4, "big", signed=True))
     except OSError:
         pass
     connection.close()
