@@ -231,6 +231,10 @@ class ProjectIndex:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+def _has_facts(facts: ModuleFacts | None) -> bool:
+    return facts is not None and bool(facts.tasks or facts.settings or facts.classes or facts.config_modules or facts.awaited)
+
+
 def _jsonable_fact(value: Any) -> Any:
     return vars(value) if dataclasses.is_dataclass(value) else str(value)
 
@@ -264,7 +268,7 @@ def build_index(settings: Settings, paths: Iterable[str], cache_dir: Path | None
             except Exception:  # noqa: BLE001 - one odd file must not stop the run; it adds no facts
                 facts = None
             cache.put(path, rel, facts)
-        if facts is not None and (facts.tasks or facts.settings or facts.classes or facts.config_modules or facts.awaited):
+        if _has_facts(facts):
             modules[rel] = facts
     cache.save()
     # Plain config modules named by `config_from_object("proj.celeryconfig")`: their
@@ -375,7 +379,9 @@ class _FactsCache:
             st = os.stat(path)
         except OSError:
             return
-        self.entries[rel] = {"stat": [st.st_mtime_ns, st.st_size], "facts": asdict(facts) if facts else None}
+        # A file without facts (most of them) is stored as null, which reads back as empty
+        # facts: asdict on each of readthedocs.org's 953 files cost its cold index 0.06 s.
+        self.entries[rel] = {"stat": [st.st_mtime_ns, st.st_size], "facts": asdict(facts) if _has_facts(facts) else None}
         self.facts.pop(rel, None)
         self.dirty = True
 
