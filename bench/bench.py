@@ -136,7 +136,7 @@ def main() -> int:
     daemon_dir = cache_dir / "daemon"
     if args.changed_file and args.pre_commit:
         config = pre_commit_config(cache_dir)
-        base = {k: v for k, v in os.environ.items() if k != "CI"}
+        base = {k: v for k, v in os.environ.items() if k not in ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "JENKINS_URL", "TF_BUILD", "BUILDKITE", "TEAMCITY_VERSION")}
         base["CELERY_LINT_DAEMON_DIR"] = str(daemon_dir)
         hooks = (
             ("pre-commit celery-lint, one changed file", "celery-lint", {}),

@@ -17,7 +17,8 @@ process as usual and, if that run needed libcst, starts a server for next time.
 Where the server is not used (the command runs in-process):
 
 - ``CELERY_LINT_DAEMON=0`` (or ``off``, ``false``, ``no``) in the environment;
-- ``CI`` set in the environment (CI jobs start from nothing and should leave nothing);
+- ``CI`` (or another CI system's marker, :data:`CI_VARIABLES`) set in the environment:
+  CI jobs start from nothing and should leave nothing running;
 - platforms without Unix sockets or ``fork`` (Windows);
 - a socket directory that is not a private directory of the current user.
 
@@ -70,6 +71,8 @@ DEFAULT_IDLE_SECONDS = 900.0
 #: How long the client waits for a server to accept its request before running itself.
 START_TIMEOUT = 2.0
 _OFF = {"0", "off", "false", "no"}
+#: Any of these set (and not false) means a CI job: no server, which would outlive the job.
+CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "JENKINS_URL", "TF_BUILD", "BUILDKITE", "TEAMCITY_VERSION")
 _HEADER_SIZE = 4  # the length of the marshalled request that follows, big-endian
 _STARTED, _DONE, _STOP = b"S", b"D", b"X"
 #: A child's last report to the server (index cache file paths are absolute).
@@ -105,7 +108,7 @@ def wanted(argv: Sequence[str], environ: dict[str, str] | None = None) -> bool:
     env = os.environ if environ is None else environ
     if env.get(ENV_SWITCH, "").strip().lower() in _OFF:
         return False
-    if env.get("CI", "").strip().lower() not in ("", *_OFF):
+    if any(env.get(name, "").strip().lower() not in ("", *_OFF) for name in CI_VARIABLES):
         return False
     return hasattr(_socket, "AF_UNIX") and hasattr(os, "fork") and hasattr(_socket.socket, "sendmsg")
 

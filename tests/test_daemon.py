@@ -47,6 +47,8 @@ CLEAN = "def f():\n    return 1\n"
         (["--daemon", "x.py"], {"CI": "1"}, False),
         (["--daemon", "x.py"], {"CI": "false"}, True),
         (["--daemon", "x.py"], {"CI": ""}, True),
+        (["--daemon", "x.py"], {"GITHUB_ACTIONS": "true"}, False),
+        (["--daemon", "x.py"], {"JENKINS_URL": "https://ci.example.invalid/"}, False),
     ],
 )
 def test_when_the_server_is_used(argv: list[str], env: dict[str, str], expected: bool) -> None:
@@ -116,7 +118,8 @@ def sockets(tmp_path: Path) -> Iterator[Path]:
 
 
 def _env(sockets: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("CI", daemon.ENV_SWITCH, "NO_COLOR", "FORCE_COLOR")}
+    removed = {*daemon.CI_VARIABLES, daemon.ENV_SWITCH, "NO_COLOR", "FORCE_COLOR"}
+    env = {k: v for k, v in os.environ.items() if k not in removed}
     env.update({daemon.ENV_DIR: str(sockets), daemon.ENV_IDLE: "60", daemon.ENV_VERBOSE: "1"}, **extra)
     return env
 

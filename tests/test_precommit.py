@@ -163,11 +163,11 @@ def test_second_commit_is_served_by_the_daemon(user_repo: Path, pre_commit_home:
         **os.environ,
         "PRE_COMMIT_HOME": str(pre_commit_home),
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-        "CI": "",
         daemon.ENV_DIR: str(pre_commit_home / "daemon"),
         daemon.ENV_VERBOSE: "1",
     }
-    env.pop(daemon.ENV_SWITCH, None)
+    for name in (daemon.ENV_SWITCH, *daemon.CI_VARIABLES):
+        env.pop(name, None)
     command = [sys.executable, "-m", "pre_commit", "run", "-c", str(config), "--verbose", "celery-lint", "--files", "tasks.py"]
 
     def run() -> subprocess.CompletedProcess[str]:
