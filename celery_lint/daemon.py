@@ -3,13 +3,13 @@
 A pre-commit run on one file spends most of its time starting up: importing libcst
 alone takes about 0.3 s, more than linting the file. With ``--daemon`` the command
 connects to a server that has already imported everything, and the server forks a
-child that runs the very same command (:func:`celery_lint.cli.run`) with the client's
-arguments, working directory, environment, umask and standard streams (the file
-descriptors themselves are passed over the socket, so output, colours and ``isatty``
-are the client's). The child's exit status becomes the client's. Nothing is kept
-between requests: each child reads the configuration, the project index and the result
-cache from disk exactly as an ordinary run does, so a served run reports what an
-ordinary run would.
+child that runs the very same command (:func:`celery_lint.cli.run_in_process`) with the
+client's arguments, working directory, environment, umask and standard streams (the
+file descriptors themselves are passed over the socket, so output, colours and
+``isatty`` are the client's). The child's exit status becomes the client's. Nothing that
+can go stale is kept between requests: each child reads the configuration and the
+result cache from disk, and checks every file against the project index as an ordinary
+run does, so a served run reports what an ordinary run would.
 
 The client never waits for a server to start. When none answers, it runs in its own
 process as usual and, if that run needed libcst, starts a server for next time.
@@ -59,8 +59,8 @@ from . import __version__
 # --daemon`` process, so it imports only modules built into the interpreter: ``_socket``
 # rather than ``socket`` (which imports ``selectors`` and ``enum``), ``_signal`` rather
 # than ``signal``, ``marshal`` rather than ``json`` (which imports ``re``), ``zlib``
-# rather than ``hashlib``, and ``os.path`` rather than ``pathlib``. Together that is
-# 5 ms of imports instead of 28 ms, out of a client round trip of about 0.05 s.
+# rather than ``hashlib``, and ``os.path`` rather than ``pathlib``: 5 ms of imports
+# instead of 28 ms. A served ``--version`` takes 0.04 s, 0.025 s of it starting Python.
 
 #: Environment variables read here.
 ENV_SWITCH = "CELERY_LINT_DAEMON"

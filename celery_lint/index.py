@@ -351,7 +351,8 @@ class _FactsCache:
         preloaded = _PRELOADED.get(name)
         try:
             if preloaded is not None and preloaded[0] == _file_identity(name):
-                self.entries, self.facts = preloaded[1], dict(preloaded[2])
+                # copies: put() must not change the preloaded file's picture (0.1 ms)
+                self.entries, self.facts = dict(preloaded[1]), dict(preloaded[2])
                 return
             with open(self.file, encoding="utf-8") as handle:
                 data = json.loads(handle.read())

@@ -412,6 +412,7 @@ def test_preloaded_index_cache_is_used_only_while_the_file_is_unchanged(tmp_path
     monkeypatch.setattr(index_module, "deferred_writes", [])
     assert names() == {"shop.tasks.refund_order"} and reads == []
     assert len(index_module.deferred_writes) == 1  # written after the answer, in a served run
+    assert names() == {"shop.tasks.refund_order"}  # the preloaded copy was not changed by that run
     index_module.deferred_writes[0]()
     # the cache file changed on disk: the preloaded copy is not used any more
     assert names() == {"shop.tasks.refund_order"} and reads == ["read"]
