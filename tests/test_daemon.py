@@ -73,6 +73,20 @@ def test_socket_directory_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyP
         daemon.socket_dir()
 
 
+def test_unusable_settings_fall_back_with_a_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("")
+    monkeypatch.setenv(daemon.ENV_DIR, str(not_a_directory))
+    with pytest.raises(daemon.DaemonUnavailable, match="cannot create"):
+        daemon.socket_dir()
+    monkeypatch.setenv(daemon.ENV_DIR, str(tmp_path / ("d" * 120)))
+    with pytest.raises(daemon.DaemonUnavailable, match="socket path too long"):
+        daemon.socket_path()
+    for value, seconds in (("abc", daemon.DEFAULT_IDLE_SECONDS), ("0", 1.0), ("30", 30.0)):
+        monkeypatch.setenv(daemon.ENV_IDLE, value)
+        assert daemon._idle_from_env() == seconds
+
+
 def test_server_key_follows_the_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An upgrade or an edit of an editable install gets a new server, never a stale one."""
     package = tmp_path / "celery_lint"
