@@ -128,3 +128,20 @@ def test_new_python_syntax_is_linted_not_reported(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "celery_lint", "new.py"], cwd=tmp_path, capture_output=True, text=True)
     assert "CLY000" not in proc.stdout, proc.stdout
     assert "CLY101" in proc.stdout
+
+
+@pytest.mark.parametrize("name", ["and_chain", "attribute_chain", "plus_chain_multiline"])
+def test_pathological_file_with_the_callers_ast_is_still_reported(name: str) -> None:
+    """flake8 hands over its ``ast``: the safety check walks that tree instead of parsing again."""
+    import ast
+
+    from celery_lint.config import Settings
+    from celery_lint.engine import Engine
+
+    text = HEADER + PATHOLOGICAL[name]
+    try:
+        tree = ast.parse(text)
+    except (RecursionError, SyntaxError, MemoryError):
+        pytest.skip("CPython's own parser refuses it: flake8 reports E999 and never calls plugins")
+    result = Engine(Settings()).lint_text(text, "bad.py", tree)
+    assert [f.code for f in result.findings] == ["CLY000"]
