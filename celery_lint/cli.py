@@ -369,11 +369,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_in_process(argv: Sequence[str] | None = None) -> int:
-    """One run in this process: exit status 0 clean, 1 findings, 2 usage or configuration error."""
+    """One run in this process: exit status 0 clean, 1 findings, 2 usage or configuration error.
+
+    A reader that stops early (``celery-lint . | head``) ends the run with status 2 and
+    no traceback: the output was not delivered, so the run is neither clean nor a list
+    of findings. stdout is pointed at /dev/null so the interpreter's final flush is quiet.
+    """
     try:
         return run(argv)
     except ConfigError as exc:
         sys.stderr.write(f"celery-lint: error: {exc}\n")
+        return EXIT_ERROR
+    except BrokenPipeError:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
         return EXIT_ERROR
     except KeyboardInterrupt:  # pragma: no cover
         return 130

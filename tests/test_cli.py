@@ -185,3 +185,29 @@ def test_output_format_choices_match_the_renderers() -> None:
     from celery_lint.report import FORMATS
 
     assert sorted(OUTPUT_FORMATS) == sorted(FORMATS)
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
+    """``celery-lint . | head``: exit 2, nothing but the output on the streams
+    (test_daemon checks the same for a served run)."""
+    import os
+
+    for number in range(30):
+        (tmp_path / f"tasks{number}.py").write_text(
+            "from celery import shared_task\n\n@shared_task\ndef ping():\n    return 1\n" * 20
+        )
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "celery_lint", "--no-cache", "--jobs", "1", "."],
+            cwd=tmp_path,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+    assert proc.returncode == 2
+    assert proc.stderr == ""

@@ -262,3 +262,27 @@ def test_a_shared_socket_directory_is_refused(project: Path, tmp_path: Path) -> 
     result = _run(project, _env(shared), "--daemon", "shop/tasks.py")
     assert result.returncode == 1 and "not a private directory" in result.stderr
     assert not list(shared.iterdir())
+
+
+def test_served_run_whose_reader_stops_early(project: Path, sockets: Path) -> None:
+    """``celery-lint --daemon . | head`` in a served run: exit 2, no traceback."""
+    _start(project, sockets)
+    for number in range(30):
+        (project / "shop" / f"more{number}.py").write_text(TASKS * 20)
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "celery_lint", "--daemon", "--no-cache", "."],
+            cwd=project,
+            env=_env(sockets),
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+    assert _served(proc), proc.stderr
+    assert proc.returncode == 2
+    assert _without_daemon_lines(proc.stderr) == ""
