@@ -202,6 +202,11 @@ def request(argv: Sequence[str], path: str | None = None) -> int:
     written to the standard streams then).
     """
     path = path or socket_path()
+    for fd in (0, 1, 2):  # a closed one would be reused by the socket below and passed on as itself
+        try:
+            os.fstat(fd)
+        except OSError:
+            raise DaemonUnavailable(f"standard stream {fd} is closed") from None
     client = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         client.settimeout(START_TIMEOUT)

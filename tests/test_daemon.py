@@ -286,3 +286,21 @@ def test_served_run_whose_reader_stops_early(project: Path, sockets: Path) -> No
     assert _served(proc), proc.stderr
     assert proc.returncode == 2
     assert _without_daemon_lines(proc.stderr) == ""
+
+
+def test_a_closed_standard_stream_is_not_passed_on(project: Path, sockets: Path) -> None:
+    """With stdin closed, the client's socket would take descriptor 0: run in-process instead."""
+    _start(project, sockets)
+    alone = _run(project, {**_env(sockets), daemon.ENV_SWITCH: "0"}, "shop/tasks.py")
+    proc = subprocess.run(
+        [sys.executable, "-m", "celery_lint", "--daemon", "shop/tasks.py"],
+        cwd=project,
+        env=_env(sockets),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.close(0),
+    )
+    assert "standard stream 0 is closed" in proc.stderr, proc.stderr
+    assert (proc.returncode, proc.stdout) == (alone.returncode, alone.stdout)
