@@ -95,7 +95,15 @@ _PRELOAD = (
 
 
 class DaemonUnavailable(Exception):
-    """The server cannot be used for this run; the client runs in-process."""
+    """The server cannot be used for this run; the client runs in-process.
+
+    ``no_server``: nothing answered on the socket, so starting one would help the next run
+    (not so for a closed standard stream, or a server that refused the request).
+    """
+
+    def __init__(self, message: str, *, no_server: bool = False) -> None:
+        super().__init__(message)
+        self.no_server = no_server
 
 
 def wanted(argv: Sequence[str], environ: dict[str, str] | None = None) -> bool:
@@ -174,12 +182,12 @@ def client_main(argv: Sequence[str]) -> int:
         _say(f"served by the server at {path}")
         return status
     except DaemonUnavailable as exc:
-        reason = str(exc)
+        reason, no_server = str(exc), exc.no_server
     from .cli import run_in_process
 
     status = run_in_process(argv)
     started = ""
-    if path is not None and "libcst" in sys.modules:
+    if path is not None and no_server and "libcst" in sys.modules:
         try:
             start_server(path)
             started = "; started a server for the next run"
@@ -213,7 +221,7 @@ def request(argv: Sequence[str], path: str | None = None) -> int:
         try:
             client.connect(path)
         except OSError as exc:
-            raise DaemonUnavailable(f"no server at {path}: {exc.strerror or exc}") from None
+            raise DaemonUnavailable(f"no server at {path}: {exc.strerror or exc}", no_server=True) from None
         umask = os.umask(0)
         os.umask(umask)
         try:

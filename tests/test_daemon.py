@@ -303,4 +303,5 @@ def test_a_closed_standard_stream_is_not_passed_on(project: Path, sockets: Path)
         preexec_fn=lambda: os.close(0),
     )
     assert "standard stream 0 is closed" in proc.stderr, proc.stderr
+    assert "started a server" not in proc.stderr  # one is running: no second one
     assert (proc.returncode, proc.stdout) == (alone.returncode, alone.stdout)
