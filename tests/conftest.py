@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -87,3 +90,22 @@ def lint(tmp_path: Path):
         return lint_example(Example(code, path=path, options={k.replace("_", "-"): v for k, v in options.items()}), tmp_path)
 
     return run
+
+
+def run_with_reader_gone(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m celery_lint ARGS`` with stdout a pipe whose reader has already left
+    (as in ``celery-lint . | head`` once head is done); stderr is captured."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "celery_lint", *args],
+            cwd=cwd,
+            env=env,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write)

@@ -12,7 +12,7 @@ import pytest
 from celery_lint import __version__, lint_paths, lint_source
 from celery_lint.catalogue import CATALOGUE
 
-from .conftest import REPO
+from .conftest import REPO, run_with_reader_gone
 
 TASK = "from celery import shared_task\n\n@shared_task\ndef ping():\n    return 1\n"
 
@@ -190,24 +190,10 @@ def test_output_format_choices_match_the_renderers() -> None:
 def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
     """``celery-lint . | head``: exit 2, nothing but the output on the streams
     (test_daemon checks the same for a served run)."""
-    import os
-
     for number in range(30):
         (tmp_path / f"tasks{number}.py").write_text(
             "from celery import shared_task\n\n@shared_task\ndef ping():\n    return 1\n" * 20
         )
-    read, write = os.pipe()
-    os.close(read)  # the reader is gone before anything is written
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "celery_lint", "--no-cache", "--jobs", "1", "."],
-            cwd=tmp_path,
-            stdout=write,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=120,
-        )
-    finally:
-        os.close(write)
+    proc = run_with_reader_gone(["--no-cache", "--jobs", "1", "."], tmp_path)
     assert proc.returncode == 2
     assert proc.stderr == ""

@@ -20,6 +20,8 @@ import pytest
 
 from celery_lint import daemon, stamp
 
+from .conftest import run_with_reader_gone
+
 pytestmark = pytest.mark.skipif(
     not (hasattr(socket, "AF_UNIX") and hasattr(os, "fork")), reason="the server needs Unix sockets and fork"
 )
@@ -269,20 +271,7 @@ def test_served_run_whose_reader_stops_early(project: Path, sockets: Path) -> No
     _start(project, sockets)
     for number in range(30):
         (project / "shop" / f"more{number}.py").write_text(TASKS * 20)
-    read, write = os.pipe()
-    os.close(read)
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "celery_lint", "--daemon", "--no-cache", "."],
-            cwd=project,
-            env=_env(sockets),
-            stdout=write,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=120,
-        )
-    finally:
-        os.close(write)
+    proc = run_with_reader_gone(["--daemon", "--no-cache", "."], project, _env(sockets))
     assert _served(proc), proc.stderr
     assert proc.returncode == 2
     assert _without_daemon_lines(proc.stderr) == ""
