@@ -570,7 +570,7 @@ def _run_request(connection: Any, report_writer: int) -> int:  # pragma: no cove
     except BaseException as exc:  # noqa: BLE001 - report it as an ordinary run would crash
         import traceback
 
-        traceback.print_exception(exc)
+        traceback.print_exception(type(exc), exc, exc.__traceback__)  # the one-argument form is 3.10+
         status = 1
     finally:
         for stream in (sys.stdout, sys.stderr):
