@@ -34,13 +34,8 @@ def fingerprint(settings: Settings, enabled: Sequence[str], index_digest: str = 
     }
     if settings.task_name_pattern is not None:
         relevant["task_name_pattern"] = settings.task_name_pattern.pattern
-    payload = json.dumps([_FORMAT, __version__, _code_stamp(), relevant, sorted(enabled), index_digest], sort_keys=True)
+    payload = json.dumps([_FORMAT, __version__, code_stamp(), relevant, sorted(enabled), index_digest], sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
-
-
-def _code_stamp() -> list[list[object]]:
-    """celery-lint's own modules (an editable install changes without a version bump)."""
-    return code_stamp()
 
 
 def _stat(path: str) -> list[int] | None:

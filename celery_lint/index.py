@@ -31,6 +31,7 @@ from .apps import AppLocator
 from .config import Settings, relative_posix
 from .context import module_name_for, quiet_ast_parse
 from .prefilter import TASK_DEFINITION_NEEDLES, TASK_DEFINITION_PATTERN
+from .stamp import code_stamp
 
 #: Bytes a file must contain to be read for the index: the per-file engine's task
 #: needles (a task decorator resolves through an import from ``celery`` or an app
@@ -334,9 +335,7 @@ class _FactsCache:
     a version bump) and the source roots (they decide module names)."""
 
     def __init__(self, directory: Path | None, settings: Settings) -> None:
-        from .cache import _code_stamp
-
-        payload = json.dumps([_FORMAT, __version__, _code_stamp(), list(settings.src)], sort_keys=True)
+        payload = json.dumps([_FORMAT, __version__, code_stamp(), list(settings.src)], sort_keys=True)
         key = hashlib.sha256(payload.encode()).hexdigest()[:16]
         self.file = directory / f"index-{key}.json" if directory is not None else None
         self.entries: dict[str, Any] = {}
