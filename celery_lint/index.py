@@ -466,6 +466,11 @@ def extract(path: str, settings: Settings, locator: AppLocator | None = None) ->
     try:
         tree = quiet_ast_parse(data)
     except SyntaxError:
+        if not indexable:
+            # Read only for awaited results, which the libcst fallback does not extract:
+            # parsing it would cost a libcst parse for nothing (readthedocs.org's
+            # projects/forms.py, 0.1 s of a cold index).
+            return ModuleFacts(module=module)
         return _extract_with_libcst(path, data, module, relative_posix(path, root), settings)
     except (ValueError, RecursionError, MemoryError):
         return None

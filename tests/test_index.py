@@ -8,6 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from celery_lint.cli import project_index
 from celery_lint.config import Settings, load_settings
 from celery_lint.context import FileContext
@@ -132,6 +134,31 @@ def test_newer_syntax_falls_back_to_libcst(tmp_path: Path) -> None:
     (task,) = index.tasks
     assert (task.name, task.function, task.line, task.options) == ("proj.sync", "sync", 6, {"ignore_result": True})
     assert task.params and task.params["positional"] == ["pk"]
+
+
+def test_newer_syntax_without_index_facts_is_not_parsed_with_libcst(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file read only for awaited results (a dispatch and a wait, no task) that ``ast``
+    cannot read: the libcst fallback extracts no awaited results, so it is not run."""
+    import celery_lint.index as index_module
+
+    settings = make(
+        tmp_path,
+        {
+            "proj/views.py": """
+                from proj.tasks import render
+
+                def view(pk):
+                    try:
+                        return render.delay(pk).get()
+                    except KeyError, ValueError:
+                        return None
+            """,
+        },
+    )
+    calls: list[str] = []
+    monkeypatch.setattr(index_module, "_extract_with_libcst", lambda path, *args: calls.append(path))
+    facts = index_module.extract(str(tmp_path / "proj/views.py"), settings)
+    assert calls == [] and facts is not None and facts.module == "proj.views" and not facts.awaited
 
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
