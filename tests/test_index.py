@@ -385,6 +385,21 @@ _AWAITED_SOURCES = [
     "from shop import tasks\ntry:\n    async def h():\n        x = tasks.a.delay()\n        y = x\n        y.get()\n"
     "except Exception:\n    x = tasks.b.delay()\nx.get()\napp.send_task('named').get()\n",
     "r = (lambda: a.delay())()\nr.get()\nd = {}.get('k')\n",
+    # statements without a dispatch word that still wait on a dispatch's result
+    "from shop.tasks import a\nr = a.delay()\nif True:\n    print(1)\n    r.get()\n",
+    "from shop.tasks import a\ndef f():\n    r = a.delay()\n    def inner():\n        return r.wait()\n    return inner\n",
+    "from shop.tasks import a\nclass V:\n    def post(self):\n        job = a.apply_async()\n"
+    "        self.log()\n        for _ in range(3):\n            job.join()\n    def log(self):\n        return {}.get('x')\n",
+    # a dispatch inside a decorator, above the definition's own lines
+    "from shop.tasks import a\n@cache(a.delay().get())\ndef f():\n    pass\n",
+    "from shop.tasks import a\n@cache(\n    a.delay()\n    .get()\n)\nclass C:\n    pass\n",
+    # line ends other than \n (ast counts them as the tokenizer does)
+    "from shop.tasks import a\r\nx = 1\r\nr = a.delay()\r\nr.get()\r\n",
+    "from shop.tasks import a\rx = 1\rr = a.delay()\rif x:\r    r.get()\r",
+    # a non-ASCII name
+    "from shop.tasks import a\nrésultat = a.delay()\nif True:\n    résultat.get()\n",
+    # a statement sharing a line with a dispatch, and a wait split over lines
+    "from shop.tasks import a\nx = 1; r = a.delay()\nif x:\n    r.get(\n        timeout=1)\n",
 ]
 
 
@@ -404,8 +419,37 @@ def test_awaited_single_walk_matches_the_walk_per_scope() -> None:
         extractor.run_imports(tree)
         expected = _awaited_reference(extractor, tree)
         assert extractor.awaited(tree) == expected, source
+        # statements without a dispatch word skipped, as extract() does with the bytes
+        assert extractor.awaited(tree, source.encode()) == expected, source
         compared += bool(expected)
     assert compared >= len(_AWAITED_SOURCES)  # not vacuous: every hand-written case awaits something
+
+
+def test_awaited_skips_statements_without_a_dispatch(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With the file's bytes, only the statements that dispatch are walked node by node."""
+    import ast
+
+    from celery_lint import index as index_module
+    from celery_lint.apps import AppLocator
+
+    filler = "".join(f"def helper{i}(x):\n    return {{'k': [x, x + 1]}}.get('k')\n" for i in range(50))
+    source = f"from shop.tasks import a\n{filler}def view():\n    r = a.delay()\n    return r.get()\n"
+    tree = ast.parse(source)
+    visited: list[ast.AST] = []
+    real = ast.iter_child_nodes
+
+    def counting(node):  # type: ignore[no-untyped-def]
+        visited.append(node)
+        return real(node)
+
+    monkeypatch.setattr(index_module.ast, "iter_child_nodes", counting)
+    extractor = index_module._Extractor("shop/views.py", "shop.views", "shop/views.py", AppLocator([Path(".")]))
+    extractor.run_imports(tree)
+    assert extractor.awaited(tree) == {"shop.tasks.a"}
+    full = len(visited)
+    visited.clear()
+    assert extractor.awaited(tree, source.encode()) == {"shop.tasks.a"}
+    assert len(visited) * 10 < full
 
 
 def test_preloaded_index_cache_is_used_only_while_the_file_is_unchanged(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
