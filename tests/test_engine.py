@@ -69,6 +69,50 @@ def test_prefilter_selects_rules_by_needle_and_path() -> None:
     assert dispatch_only == {"CLY207", "CLY208", "CLY401", "CLY402", "CLY406", "CLY407", "CLY503", "CLY601", "CLY602"}
 
 
+def _active_rules_reference(engine: Engine, text: str, path: str) -> tuple[str, ...]:
+    """The prefilter as first written: every rule checked against the present needles."""
+    from celery_lint.config import relative_posix
+    from celery_lint.prefilter import WORD_START_NEEDLES
+
+    present = {n for n in engine._needles if n in text}
+    present = {n for n in present if n not in WORD_START_NEEDLES or WORD_START_NEEDLES[n].search(text)}
+    if not present:
+        return ()
+    posix = relative_posix(path, engine.settings.project_root)
+    ignored = engine.settings.ignored_codes_for(path)
+    return tuple(
+        rule.code
+        for rule in engine.file_rules
+        if not any(rule.code.startswith(c) for c in ignored)
+        and rule.applies_to_path(posix)
+        and any(n in present for n in engine._rule_needles[rule])
+        and (rule.text_pattern is None or rule.text_pattern.matches(text))
+    )
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        Settings(),
+        Settings(extend_select=("CLY",)),
+        Settings(per_file_ignores=(("*.py", ("CLY4",)), ("models.py", ("CLY107", "CLY2")))),
+    ],
+    ids=["default", "all rules", "per-file ignores"],
+)
+def test_prefilter_from_needles_to_rules_matches_checking_every_rule(settings: Settings) -> None:
+    """The needle -> rules table picks the rules, in rule order, that checking each rule did."""
+    engine = Engine(settings)
+    texts = [as_example(sample).code for rule in ALL_RULES for sample in (*rule.VALID, *rule.INVALID)]
+    texts += [p.read_text() for p in sorted(FIXTURES.rglob("*.py"))]
+    nonempty = 0
+    for text in texts:
+        for path in ("proj/tasks.py", "proj/models.py", "proj/tests/test_tasks.py", "proj/settings.py"):
+            expected = _active_rules_reference(engine, text, path)
+            assert tuple(r.code for r in engine.active_rules(text, path)) == expected, (path, text)
+            nonempty += bool(expected)
+    assert nonempty > len(texts)  # not vacuous
+
+
 @pytest.mark.parametrize(
     "source",
     [
@@ -279,3 +323,31 @@ def test_literal_values() -> None:
     assert value("settings.X") is UNKNOWN
     assert value("10 ** 1000") is UNKNOWN
     assert value("1 / 0") is UNKNOWN
+
+
+@pytest.mark.parametrize("initially", [True, False])
+def test_collector_is_paused_while_a_file_is_parsed_and_restored_after(monkeypatch, initially: bool) -> None:  # type: ignore[no-untyped-def]
+    import gc
+
+    states: list[bool] = []
+    real_parse = engine_module.parse_module
+
+    def parse(text: str) -> cst.Module:
+        states.append(gc.isenabled())
+        if "boom" in text:
+            raise RuntimeError("boom")
+        return real_parse(text)
+
+    monkeypatch.setattr(engine_module, "parse_module", parse)
+    engine = Engine(Settings())
+    (gc.enable if initially else gc.disable)()
+    try:
+        ok = engine.lint_text("from celery import shared_task\n\n@shared_task\ndef ping():\n    return 1\n", "proj/tasks.py")
+        assert gc.isenabled() is initially
+        failed = engine.lint_text("from celery import shared_task\n\n@shared_task\ndef boom():\n    return 1\n", "proj/tasks.py")
+        assert gc.isenabled() is initially  # restored after a parser failure too
+        skipped = engine.lint_text("x = 1\n", "proj/other.py")  # no parse, collector untouched
+    finally:
+        gc.enable()
+    assert states == [False, False]
+    assert ok.parsed and not failed.parsed and not skipped.parsed
