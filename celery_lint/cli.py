@@ -172,11 +172,21 @@ def project_index(settings: Settings, cache_dir: Path | None, project_files: lis
     """
     if not settings.project_index:
         return None
+    from . import index as index_module
     from .files import discover
-    from .index import build_index
 
+    if index_module.on_project is not None:
+        index_module.on_project(settings.project_root, cache_dir)
+    if project_files is None and index_module.snapshot_for is not None:
+        # a run forked by the daemon's server, which watches the project's files
+        found = index_module.snapshot_for(settings, cache_dir)
+        if found is not None:
+            built = index_module.index_from_snapshot(settings, cache_dir, *found)
+            if built is not None:
+                index_module.snapshot_used = len(found[1])
+                return built
     files = project_files if project_files is not None else discover([str(settings.project_root)], settings)
-    return build_index(settings, files, cache_dir)
+    return index_module.build_index(settings, files, cache_dir)
 
 
 def _lint(args: argparse.Namespace, settings: Settings) -> tuple[RunResult, str | None]:

@@ -36,7 +36,10 @@ Between requests the server keeps, besides imported code and the tables the engi
 lazily (warmed once at start), a copy of each index cache file its children read
 (:func:`celery_lint.index.preload`), used by a child only while the file on disk has the
 same mtime, size and inode. A child writes the index cache after answering, having
-released the client's streams.
+released the client's streams. On Linux the server also watches the files of each project
+its children indexed (:mod:`celery_lint.watch`, inotify) and keeps a snapshot of their
+index facts, so a child re-reads only the files changed since instead of walking the
+project and ``stat``-ing every file (``CELERY_LINT_DAEMON_WATCH=0`` turns this off).
 """
 
 from __future__ import annotations
@@ -373,6 +376,9 @@ def serve(path: str, idle_seconds: float | None = None) -> int:
 
     code_stamp()  # once, for every run it serves
     _warm_up()
+    from . import watch
+
+    watcher = watch.start()
     try:
         os.unlink(path)  # a socket left by a server that died
     except FileNotFoundError:
@@ -388,13 +394,21 @@ def serve(path: str, idle_seconds: float | None = None) -> int:
     os.set_blocking(reports, False)
     index_files: dict[str, None] = {}
     last = time.monotonic()
+    waiting: list[Any] = [listener, reports, *([watcher] if watcher is not None else [])]
     try:
         while True:
-            ready, _, _ = select.select([listener, reports], [], [], 1.0)
+            # a snapshot is taken once no request has come for a moment (a run still
+            # finishing does not matter: it has written what it will write)
+            settling = watcher is not None and bool(watcher.pending)
+            ready, _, _ = select.select(waiting, [], [], watch.SETTLE_SECONDS if settling else 1.0)
+            if watcher is not None and watcher in ready:
+                watcher.drain()
             if reports in ready:
-                if _read_reports(reports, index_files):
+                if _read_reports(reports, index_files, watcher):
                     _reap(children)
                     _preload(index_files)
+            if watcher is not None and watcher.due(idle=not ready):
+                watcher.take_pending()
             if listener not in ready:
                 _reap(children)
                 if children:
@@ -419,6 +433,8 @@ def serve(path: str, idle_seconds: float | None = None) -> int:
                 connection.sendall(_STOP)
                 connection.close()
                 return 0
+            if watcher is not None:
+                watcher.drain()  # every change made before this request reached the socket
             gc.freeze()  # the child's collections skip everything loaded so far (and its pages stay shared)
             child = os.fork()
             if child == 0:  # pragma: no cover - runs in the forked child (tests see its effects)
@@ -452,7 +468,7 @@ def _warm_up() -> None:
         pass
 
 
-def _read_reports(reports: int, index_files: dict[str, None]) -> bool:
+def _read_reports(reports: int, index_files: dict[str, None], watcher: Any = None) -> bool:
     """Read the children's reports; True when one of them has finished."""
     data = b""
     while True:
@@ -467,6 +483,12 @@ def _read_reports(reports: int, index_files: dict[str, None]) -> bool:
     for line in data.decode("utf-8", "surrogateescape").splitlines():
         if line == _FINISHED:
             finished = True
+        elif "\0" in line:  # a project a run indexed
+            from .watch import parse_report
+
+            project = parse_report(line)
+            if project is not None and watcher is not None:
+                watcher.indexed(*project)
         elif line:
             index_files.pop(line, None)
             index_files[line] = None  # most recent last
@@ -560,6 +582,11 @@ def _run_request(connection: Any, report_writer: int) -> int:  # pragma: no cove
 
     index.deferred_writes = []
     index.on_cache_file = lambda path: _report(report_writer, path)
+    from . import watch
+
+    index.on_project = watch.reporter(lambda line: _report(report_writer, line))
+    if watch.WATCHER is not None:
+        index.snapshot_for = watch.snapshot_for
     status = 2
     try:
         from .cli import run_in_process
@@ -573,6 +600,8 @@ def _run_request(connection: Any, report_writer: int) -> int:  # pragma: no cove
         traceback.print_exception(type(exc), exc, exc.__traceback__)  # the one-argument form is 3.10+
         status = 1
     finally:
+        if index.snapshot_used is not None:
+            _say(f"project index from the server's snapshot ({index.snapshot_used} changed files re-read)")
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()

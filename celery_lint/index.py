@@ -254,28 +254,61 @@ def _split_name(name: str) -> tuple[str, str]:
 # building
 
 
+@dataclass
+class CollectedFacts:
+    """The per-file half of an index: each file's facts, before they are merged."""
+
+    #: The project's files, as discovered.
+    files: list[str]
+    #: Files with facts, by path relative to the project root.
+    modules: dict[str, ModuleFacts]
+    #: Top-level packages and modules (``shop``, ``manage``).
+    packages: set[str]
+    #: Each file's path relative to the project root, in ``files`` order.
+    rels: list[str] = field(default_factory=list)
+
+
 def build_index(settings: Settings, paths: Iterable[str], cache_dir: Path | None) -> ProjectIndex:
     """Index ``paths`` (every Python file of the project), reusing cached facts."""
+    return assemble_index(settings, collect_facts(settings, paths, cache_dir))
+
+
+def collect_facts(settings: Settings, paths: Iterable[str], cache_dir: Path | None) -> CollectedFacts:
+    """Each file's facts: from the cache when its stat matches, else read with ``ast``."""
     cache = _FactsCache(cache_dir, settings)
+    locator = AppLocator(settings.src_roots())
     modules: dict[str, ModuleFacts] = {}
-    src_roots = settings.src_roots()
-    locator = AppLocator(src_roots)
     packages: set[str] = set()
-    prefixes = [relative_posix(root, settings.project_root) + "/" for root in src_roots]
+    files: list[str] = []
+    rels: list[str] = []
+    prefixes = [relative_posix(root, settings.project_root) + "/" for root in settings.src_roots()]
     for path in paths:
+        files.append(path)
         rel = relative_posix(path, settings.project_root)
+        rels.append(rel)
         top = next((rel[len(p) :] for p in prefixes if rel.startswith(p)), rel).split("/", 1)[0]
         packages.add(top[:-3] if top.endswith(".py") else top)
-        facts = cache.get(path, rel)
-        if facts is None:
-            try:
-                facts = extract(path, settings, locator)
-            except Exception:  # noqa: BLE001 - one odd file must not stop the run; it adds no facts
-                facts = None
-            cache.put(path, rel, facts)
+        facts = _facts_of(cache, path, rel, settings, locator)
         if _has_facts(facts):
-            modules[rel] = facts
+            modules[rel] = facts  # type: ignore[assignment]
     cache.save()
+    return CollectedFacts(files, modules, packages, rels)
+
+
+def _facts_of(cache: _FactsCache, path: str, rel: str, settings: Settings, locator: AppLocator) -> ModuleFacts | None:
+    facts = cache.get(path, rel)
+    if facts is None:
+        try:
+            facts = extract(path, settings, locator)
+        except Exception:  # noqa: BLE001 - one odd file must not stop the run; it adds no facts
+            facts = None
+        cache.put(path, rel, facts)
+    return facts
+
+
+def assemble_index(settings: Settings, collected: CollectedFacts) -> ProjectIndex:
+    """Merge collected facts into the project index (``collected`` is left unchanged)."""
+    modules = dict(collected.modules)
     # Plain config modules named by `config_from_object("proj.celeryconfig")`: their
     # lowercase setting names (they need not mention Celery, so the needles miss them).
     loaded = {m for facts in modules.values() for m in facts.config_modules}
@@ -286,10 +319,72 @@ def build_index(settings: Settings, paths: Iterable[str], cache_dir: Path | None
         rel = relative_posix(path, settings.project_root)
         config = _config_module_facts(path)
         if config:
-            modules.setdefault(rel, ModuleFacts(module=module)).settings.update(config)
+            known = modules.get(rel) or ModuleFacts(module=module)
+            modules[rel] = dataclasses.replace(known, settings={**known.settings, **config})
     # A project under `src/` without a `src` setting: its packages sit one level down.
-    packages |= {rel.split("/")[1] for rel in modules if rel.startswith("src/") and rel.count("/") >= 2}
+    packages = collected.packages | {rel.split("/")[1] for rel in modules if rel.startswith("src/") and rel.count("/") >= 2}
     return ProjectIndex(settings.project_root, modules, settings.external_tasks, packages)
+
+
+@dataclass
+class Snapshot:
+    """The daemon's server's picture of one project (``celery_lint.watch``): the facts of
+    every file as of a walk made after a file watcher started watching the project."""
+
+    settings: Settings
+    cache_dir: Path | None
+    collected: CollectedFacts
+    #: ``collected.files``, for membership tests.
+    file_set: frozenset[str]
+
+
+#: Set in a run the daemon's server forked when it watches files (``celery_lint.watch``):
+#: returns the server's snapshot of the project these settings describe and the paths
+#: changed since (None: no usable snapshot, walk the project as usual).
+snapshot_for: Callable[[Settings, Path | None], tuple[Snapshot, set[str]] | None] | None = None
+#: Set when a run's index came from the server's snapshot: how many files had changed.
+snapshot_used: int | None = None
+#: Set in a run the daemon's server forked: told the project root and cache directory of
+#: every project index built, so the server can take (or refresh) a snapshot afterwards.
+on_project: Callable[[Path, Path | None], None] | None = None
+
+
+def index_from_snapshot(settings: Settings, cache_dir: Path | None, snapshot: Snapshot, changed: set[str]) -> ProjectIndex | None:
+    """The project index from a snapshot and the paths a file watcher saw change since.
+
+    Each changed file that the snapshot holds gets its facts again (from the cache when
+    its stat still matches). None, for a walk of the whole project instead, when the
+    settings differ from the snapshot's or the set of files may have changed: a Python
+    file that appeared, or one of the snapshot's that is gone.
+    """
+    if snapshot.settings != settings or snapshot.cache_dir != cache_dir:
+        return None
+    collected = snapshot.collected
+    modules = dict(collected.modules)
+    cache: _FactsCache | None = None
+    locator = AppLocator(settings.src_roots())
+    for path in sorted(changed):
+        exists = os.path.lexists(path)
+        if path not in snapshot.file_set:
+            if exists and path.endswith(".py"):
+                return None  # a new file (or one renamed into place): discover decides
+            continue
+        if not exists or not os.path.isfile(path):
+            return None
+        if cache is None:
+            cache = _FactsCache(cache_dir, settings)
+        rel = relative_posix(path, settings.project_root)
+        facts = _facts_of(cache, path, rel, settings, locator)
+        if not _has_facts(facts):
+            modules.pop(rel, None)
+        elif rel in modules:
+            modules[rel] = facts  # type: ignore[assignment]
+        else:  # a file that gained facts takes its place in file order, as in a full build
+            modules[rel] = facts  # type: ignore[assignment]
+            modules = {r: modules[r] for r in collected.rels if r in modules}
+    if cache is not None:
+        cache.save()
+    return assemble_index(settings, CollectedFacts(collected.files, modules, collected.packages, collected.rels))
 
 
 #: Set by the daemon's server (``celery-lint --daemon``), None otherwise:

@@ -294,3 +294,30 @@ def test_a_closed_standard_stream_is_not_passed_on(project: Path, sockets: Path)
     assert "standard stream 0 is closed" in proc.stderr, proc.stderr
     assert "started a server" not in proc.stderr  # one is running: no second one
     assert (proc.returncode, proc.stdout) == (alone.returncode, alone.stdout)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the file watcher is Linux's inotify")
+def test_watched_project_index_follows_edits_elsewhere(project: Path, sockets: Path) -> None:
+    """With the watcher's snapshot, a run re-reads only changed files, and still sees an
+    edit in another file (a duplicate task name, CLY103) and a new file."""
+    _start(project, sockets)
+    env = _env(sockets)
+
+    def snapshot_served() -> bool:
+        result = _run(project, env, "--daemon", "shop/tasks.py")
+        return _served(result) and "from the server's snapshot" in result.stderr
+
+    assert _wait_for(snapshot_served, 30), "the server took no snapshot"
+    duplicate = "from celery import shared_task\n\n\n@shared_task(name='shop.tasks.ping')\ndef pong():\n    return 1\n"
+    (project / "shop" / "clean.py").write_text(duplicate)
+    served = _run(project, env, "--daemon", "shop/tasks.py")
+    alone = _run(project, {**env, daemon.ENV_SWITCH: "0"}, "--daemon", "shop/tasks.py")
+    assert "CLY103" in alone.stdout
+    assert (served.returncode, served.stdout) == (alone.returncode, alone.stdout)
+    assert "snapshot (1 changed files re-read)" in served.stderr, served.stderr
+    (project / "shop" / "clean.py").write_text(CLEAN)
+    (project / "shop" / "extra.py").write_text(duplicate.replace("pong", "pang"))  # a new file: a walk
+    served = _run(project, env, "--daemon", "shop/tasks.py")
+    alone = _run(project, {**env, daemon.ENV_SWITCH: "0"}, "--daemon", "shop/tasks.py")
+    assert "extra.py" in alone.stdout and (served.returncode, served.stdout) == (alone.returncode, alone.stdout)
+    assert _served(served) and "snapshot" not in served.stderr
