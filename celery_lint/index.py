@@ -352,10 +352,19 @@ on_project: Callable[[Path, Path | None], None] | None = None
 def index_from_snapshot(settings: Settings, cache_dir: Path | None, snapshot: Snapshot, changed: set[str]) -> ProjectIndex | None:
     """The project index from a snapshot and the paths a file watcher saw change since.
 
-    Each changed file that the snapshot holds gets its facts again (from the cache when
-    its stat still matches). None, for a walk of the whole project instead, when the
-    settings differ from the snapshot's or the set of files may have changed: a Python
-    file that appeared, or one of the snapshot's that is gone.
+    None, for a walk of the whole project instead, when :func:`update_collected` says so.
+    """
+    collected = update_collected(settings, cache_dir, snapshot, changed)
+    return assemble_index(settings, collected) if collected is not None else None
+
+
+def update_collected(settings: Settings, cache_dir: Path | None, snapshot: Snapshot, changed: set[str]) -> CollectedFacts | None:
+    """A snapshot's collected facts with each changed file's facts read again (from the
+    cache when its stat still matches); the snapshot itself is left unchanged.
+
+    None when the settings or cache directory differ from the snapshot's, or the set of
+    files may have changed: a Python file that appeared, or one of the snapshot's that
+    is gone.
     """
     if snapshot.settings != settings or snapshot.cache_dir != cache_dir:
         return None
@@ -384,7 +393,7 @@ def index_from_snapshot(settings: Settings, cache_dir: Path | None, snapshot: Sn
             modules = {r: modules[r] for r in collected.rels if r in modules}
     if cache is not None:
         cache.save()
-    return assemble_index(settings, CollectedFacts(collected.files, modules, collected.packages, collected.rels))
+    return CollectedFacts(collected.files, modules, collected.packages, collected.rels)
 
 
 #: Set by the daemon's server (``celery-lint --daemon``), None otherwise:

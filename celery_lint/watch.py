@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .config import Settings, load_settings
-from .index import Snapshot, collect_facts
+from .index import Snapshot, collect_facts, update_collected
 
 ENV_WATCH = "CELERY_LINT_DAEMON_WATCH"
 #: A project with more directories than this is walked by each run instead.
@@ -251,6 +251,19 @@ class Watcher:
         self.drain()
         project = self.projects.pop(root, None) or _Project(root, cache_dir)
         self.projects[root] = project  # most recently used last
+        if project.snapshot is not None and not project.structure and project.cache_dir == cache_dir:
+            # the same files as before: re-read the changed ones (milliseconds, where a
+            # new walk costs saleor 0.07 s that a request arriving meanwhile would wait)
+            changed, project.changed = project.changed, set()
+            try:
+                settings = load_settings(Path(root))
+                updated = update_collected(settings, cache_dir, project.snapshot, changed)
+            except Exception:  # noqa: BLE001 - an odd config: take it anew below
+                updated = None
+            if updated is not None:
+                project.snapshot = Snapshot(settings, cache_dir, updated, project.snapshot.file_set)
+                return
+            project.changed |= changed
         project.cache_dir = cache_dir
         project.snapshot = None
         project.changed = set()

@@ -292,3 +292,27 @@ def test_snapshots_wait_for_a_quiet_moment_but_not_forever(project: Path, watche
     assert watcher.due(idle=False)  # requests keep coming: taken anyway
     watcher.take_pending()
     assert not watcher.pending and watcher.projects[str(project)].snapshot is not None
+
+
+def test_taking_a_snapshot_again_rereads_only_changed_files(project: Path, watcher: watch.Watcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = _settings(project)
+    walks: list[str] = []
+    real = watch.Watcher._watch_tree
+
+    def counted(self, root: str, settings: Settings) -> bool:  # type: ignore[no-untyped-def]
+        walks.append(root)
+        return real(self, root, settings)
+
+    monkeypatch.setattr(watch.Watcher, "_watch_tree", counted)
+    watcher.take(str(project), None)
+    (project / "shop" / "tasks.py").write_text(TASKS.replace("shop.refund", "shop.refund_v2"))
+    watcher.take(str(project), None)
+    assert len(walks) == 1
+    project_state = watcher.projects[str(project)]
+    assert project_state.changed == set() and project_state.snapshot is not None
+    assert [t.name for t in project_state.snapshot.collected.modules["shop/tasks.py"].tasks] == ["shop.refund_v2"]
+    built = _snapshot_index(watcher, settings, None)
+    assert built is not None and built.digest() == _full_digest(settings, None)  # type: ignore[arg-type]
+    (project / "shop" / "new.py").write_text("x = 1\n")  # the set of files changed: a walk is needed
+    watcher.take(str(project), None)
+    assert len(walks) == 2 and watcher.projects[str(project)].snapshot is not None
