@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from .celery_api import APP_MODULE_NAMES
-from .context import quiet_ast_parse
+from .context import parse_file
 
 _MAX_HOPS = 3
 
@@ -76,8 +76,7 @@ class AppLocator:
         names: set[str] = set()
         deps: set[str] = {path}
         try:
-            with open(path, "rb") as handle:
-                tree = quiet_ast_parse(handle.read())
+            tree = parse_file(path)
         except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
             return frozenset()
         for node in tree.body:
@@ -121,8 +120,7 @@ def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
 
 def _calls_of(path: str, module: str, function: str) -> list[str] | None:
     try:
-        with open(path, "rb") as handle:
-            tree = quiet_ast_parse(handle.read())
+        tree = parse_file(path)
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     imports: dict[str, str] = {}

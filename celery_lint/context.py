@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Union
 
 import libcst as cst
 
+from .stamp import settled
 from .celery_api import (
     APP_MODULE_NAMES,
     DISPATCH_METHODS,
@@ -139,6 +140,32 @@ def quiet_ast_parse(source: str | bytes) -> ast.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return ast.parse(source)
+
+
+#: path -> (stat key, tree) of files read by path (app modules, helpers, config modules)
+_FILE_TREES: dict[str, tuple[tuple[int, int, int, int], ast.Module]] = {}
+_FILE_TREES_LIMIT = 256
+
+
+def parse_file(path: str) -> ast.Module:
+    """:func:`quiet_ast_parse` of a file, remembered while its mtime, ctime, size and inode
+    stay the same (callers must not change the tree). The files that resolve an app or a
+    helper (``from proj.celery import app``) are read for every file that imports them, and
+    the daemon's forked runs inherit what their server read. Raises what ``open`` and
+    ``ast.parse`` raise."""
+    st = os.stat(path)
+    key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+    known = _FILE_TREES.get(path)
+    if known is not None and known[0] == key:
+        return known[1]
+    with open(path, "rb") as handle:
+        tree = quiet_ast_parse(handle.read())
+    if settled(st):
+        if len(_FILE_TREES) >= _FILE_TREES_LIMIT:
+            _FILE_TREES.pop(next(iter(_FILE_TREES)))
+        _FILE_TREES[path] = (key, tree)
+    return tree
+
 
 
 def _is_number(value: Any) -> bool:

@@ -29,7 +29,7 @@ from . import __version__
 from .celery_api import APP_MODULE_NAMES, closest
 from .apps import AppLocator
 from .config import Settings, relative_posix
-from .context import module_name_for, quiet_ast_parse
+from .context import module_name_for, parse_file, quiet_ast_parse
 from .prefilter import TASK_DEFINITION_NEEDLES, TASK_DEFINITION_PATTERN
 from .stamp import code_stamp
 
@@ -527,8 +527,7 @@ def _module_path(module: str, settings: Settings) -> str | None:
 def _config_module_facts(path: str) -> dict[str, list[Any]]:
     """Module-level ``task_routes = ...``-style assignments of a Celery config module."""
     try:
-        with open(path, "rb") as handle:
-            tree = quiet_ast_parse(handle.read())
+        tree = parse_file(path)
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
     found: dict[str, list[Any]] = {}

@@ -10,6 +10,7 @@ but ``os`` (the daemon's client runs it before anything else).
 from __future__ import annotations
 
 import os
+import time
 
 _STAMP: list[list[object]] | None = None
 
@@ -34,3 +35,11 @@ def code_stamp() -> list[list[object]]:
                         modules.append([relative, info.st_size, info.st_mtime_ns])
         _STAMP = sorted(modules)
     return _STAMP
+
+
+def settled(st: os.stat_result) -> bool:
+    """The file was last changed over two seconds ago. File times advance in clock ticks
+    (milliseconds), so two writes of the same size within one tick leave the same stat:
+    only a file that has been quiet for longer is remembered by its stat (as git treats
+    "racily clean" entries)."""
+    return max(st.st_mtime_ns, st.st_ctime_ns) < time.time_ns() - 2_000_000_000

@@ -120,3 +120,25 @@ def test_selection_semantics() -> None:
 
 def test_default_rules_are_all_on_rules() -> None:
     assert all(rule.default_enabled for rule in enabled_rules(Settings()))
+
+
+def test_pyproject_table_is_remembered_only_while_the_file_is_unchanged_and_settled(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from celery_lint import config
+
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[tool.celery-lint]\nsrc = ["a"]\n')
+    fresh = config.read_pyproject(path)
+    assert fresh == {"src": ["a"]} and str(path) not in config._TABLES  # just written: not remembered
+    old = time.time() - 60
+    os.utime(path, (old, old))  # ctime is now, so still not settled
+    config.read_pyproject(path)
+    assert str(path) not in config._TABLES
+    st = os.stat(path)
+    key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+    config._TABLES[str(path)] = (key, {"src": ["remembered"]})  # as if read long ago
+    assert config.read_pyproject(path) == {"src": ["remembered"]}
+    path.write_text('[tool.celery-lint]\nsrc = ["b"]\n')  # same size, new times
+    assert config.read_pyproject(path) == {"src": ["b"]}

@@ -487,3 +487,21 @@ def test_preloaded_index_cache_is_used_only_while_the_file_is_unchanged(tmp_path
     index_module.deferred_writes[0]()
     # the cache file changed on disk: the preloaded copy is not used any more
     assert names() == {"shop.tasks.refund_order"} and reads == ["read"]
+
+
+def test_files_read_by_path_are_parsed_once_while_unchanged(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from celery_lint import context
+
+    path = tmp_path / "celeryconf.py"
+    path.write_text("app = 1\n")
+    first = context.parse_file(str(path))
+    assert context.parse_file(str(path)) is not first  # just written: parsed again
+    monkeypatch.setattr(context, "settled", lambda st: True)
+    kept = context.parse_file(str(path))
+    assert context.parse_file(str(path)) is kept
+    path.write_text("app = 22\n")
+    os.utime(path, ns=(1, 1))
+    changed = context.parse_file(str(path))
+    assert changed is not kept and changed.body[0].value.value == 22  # type: ignore[attr-defined]
