@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 from pathlib import Path
 from typing import Any, ClassVar, Iterator, Sequence
 
 from . import __version__
 from .config import ConfigError, Settings, load_settings, settings_from_mapping
-from .engine import Engine
+from .engine import Engine, Finding
 from .rules import FILE_NOT_PARSED
 
 # flake8 option -> [tool.celery-lint] key; list-valued ones are comma separated.
@@ -33,6 +34,8 @@ _OPTIONS: dict[str, tuple[str, bool, str]] = {
     "--celery-src": ("src", True, "source roots for module names"),
     "--celery-visibility-timeout": ("visibility-timeout", False, "broker visibility timeout in seconds (CLY405)"),
 }
+#: Not a [tool.celery-lint] key: the flake8 plugin's own result cache switch.
+NO_CACHE_OPTION = "--celery-no-cache"
 
 
 def settings_from_flake8(options: argparse.Namespace, base: Settings) -> Settings:
@@ -73,12 +76,107 @@ def _engine_for(settings: Settings) -> Engine:
     return Engine(settings, index=project_index(settings, settings.project_root / CACHE_DIR_NAME))
 
 
+class FindingsCache:
+    """The plugin's findings for the files it parses, kept between flake8 runs.
+
+    flake8 has no end-of-run hook for a plugin, and its workers are separate processes,
+    so each entry is its own small JSON file, written when a file is linted:
+    ``.celery_lint_cache/flake8-<fingerprint>/<hash of the path>.json``, holding the hash of
+    the path and text it was computed for, the findings, and the stat of each other file
+    they depended on (an app module read to resolve ``from proj.celery import app``). The
+    fingerprint covers celery-lint's version and code, the settings, the enabled rules and
+    the project index, so an entry is used only for the same path, the same text and the
+    same project facts. Only files that pass the prefilter (the ones parsed) have entries;
+    one entry per path is kept, and at most :data:`KEEP_FINGERPRINTS` fingerprint
+    directories. Unreadable or corrupt entries are ignored; unwritable directories only
+    cost time. ``--celery-no-cache`` turns it off.
+    """
+
+    KEEP_FINGERPRINTS = 4
+
+    def __init__(self, root: Path, engine: Engine) -> None:
+        from .cache import CACHE_DIR_NAME, fingerprint
+
+        index = engine.index
+        key = fingerprint(engine.settings, [r.code for r in engine.rules], index.digest() if index is not None else "")
+        self.base = root / CACHE_DIR_NAME
+        self.directory = self.base / f"flake8-{key}"
+        self._prepared = False
+
+    @staticmethod
+    def digest(path: str, text: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(f"{path}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
+
+    def _entry(self, path: str) -> Path:
+        import hashlib
+
+        return self.directory / (hashlib.sha256(os.path.abspath(path).encode("utf-8", "surrogatepass")).hexdigest()[:32] + ".json")
+
+    def get(self, path: str, digest: str) -> list[Finding] | None:
+        import json
+
+        from .cache import _stat
+
+        try:
+            with open(self._entry(path), encoding="utf-8") as handle:
+                entry = json.loads(handle.read())
+            if entry.get("hash") != digest:
+                return None
+            if any(_stat(dep) != stat for dep, stat in entry.get("deps", {}).items()):
+                return None
+            return [Finding(filename=path, **item) for item in entry["findings"]]
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return None
+
+    def put(self, path: str, digest: str, findings: Sequence[Finding], deps: Sequence[str]) -> None:
+        import json
+        import tempfile
+
+        from .cache import _stat
+
+        entry = {
+            "hash": digest,
+            "deps": {dep: _stat(dep) for dep in deps},
+            "findings": [{k: v for k, v in vars(f).items() if k != "filename"} for f in findings],
+        }
+        try:
+            if not self._prepared:
+                self._prepare()
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(json.dumps(entry))
+            os.replace(tmp, self._entry(path))
+        except OSError:
+            pass
+
+    def _prepare(self) -> None:
+        """Create this fingerprint's directory; drop the oldest others beyond the limit."""
+        import shutil
+
+        self._prepared = True
+        if self.directory.is_dir():
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        ignore = self.base / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# created by celery-lint\n*\n")
+        others = sorted(
+            (d for d in self.base.glob("flake8-*") if d != self.directory and d.is_dir()),
+            key=lambda d: d.stat().st_mtime,
+        )
+        for old in others[: max(0, len(others) - (self.KEEP_FINGERPRINTS - 1))]:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 class CeleryLintPlugin:
     """flake8 entry point ``CLY``."""
 
     name = "celery-lint"
     version = __version__
     _engine: ClassVar[Engine | None] = None
+    _cache: ClassVar[FindingsCache | None] = None
 
     def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
         self.tree = tree if isinstance(tree, ast.Module) else None
@@ -95,12 +193,21 @@ class CeleryLintPlugin:
                 comma_separated_list=is_list,
                 help=f"celery-lint: {help_text} (overrides `{key}` in [tool.celery-lint])",
             )
+        manager.add_option(
+            NO_CACHE_OPTION,
+            action="store_true",
+            default=False,
+            parse_from_config=True,
+            help="celery-lint: do not read or write its findings cache (.celery_lint_cache/flake8-*)",
+        )
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
         try:
             base = load_settings(Path.cwd())
-            cls._engine = _engine_for(settings_from_flake8(options, base))
+            engine = cls._engine = _engine_for(settings_from_flake8(options, base))
+            no_cache = getattr(options, _dest(NO_CACHE_OPTION), False)
+            cls._cache = None if no_cache else FindingsCache(engine.settings.project_root, engine)
         except ConfigError as exc:
             from flake8.exceptions import ExecutionError
 
@@ -110,10 +217,20 @@ class CeleryLintPlugin:
         engine = type(self)._engine
         if engine is None:  # used outside flake8's option parsing (tests, other tools)
             engine = type(self)._engine = _engine_for(load_settings(Path.cwd()))
+        cache = type(self)._cache
+        text = "".join(self.lines)
         try:
-            result = engine.lint_text("".join(self.lines), self.filename, self.tree)
+            if not engine.active_rules(text, self.filename):
+                return  # the prefilter: nothing here can be reported (no parse, no cache)
+            digest = FindingsCache.digest(self.filename, text) if cache is not None else ""
+            findings = cache.get(self.filename, digest) if cache is not None else None
+            if findings is None:
+                result = engine.lint_text(text, self.filename, self.tree)
+                findings = result.findings
+                if cache is not None and os.path.isfile(self.filename):
+                    cache.put(self.filename, digest, findings, sorted(engine.apps.touched))
         except Exception as exc:  # noqa: BLE001 - a plugin must never take flake8 down
             yield 1, 0, f"{FILE_NOT_PARSED.code} internal error in celery-lint: {type(exc).__name__}: {exc}", type(self)
             return
-        for finding in result.findings:
+        for finding in findings:
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)

@@ -66,3 +66,63 @@ def test_config_error_goes_through_flake8_error_path(tmp_path: Path) -> None:
 def test_noqa_is_flake8s(tmp_path: Path) -> None:
     (tmp_path / "tasks.py").write_text(TASK.replace('(name="shop.refund")', "  # noqa: CLY101"))
     assert flake8(tmp_path).stdout == ""
+
+
+def _entries(root: Path) -> list[Path]:
+    return sorted((root / ".celery_lint_cache").glob("flake8-*/*.json"))
+
+
+def test_findings_cache_is_used_and_never_stale(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.celery-lint]\n")
+    (tmp_path / "tasks.py").write_text(TASK.replace('(name="shop.refund")', ""))
+    (tmp_path / "plain.py").write_text("x = 1\n")  # never parsed: no entry
+    first = flake8(tmp_path)
+    assert "CLY101" in first.stdout
+    (entry,) = _entries(tmp_path)
+    # the second run reads the entry (proved by changing what it says)
+    entry.write_text(entry.read_text().replace("has no explicit", "CACHED has no explicit"))
+    assert "CACHED" in flake8(tmp_path).stdout
+    # an edit of the file: linted again, the entry replaced
+    (tmp_path / "tasks.py").write_text(TASK.replace('(name="shop.refund")', "") + "\n# edited\n")
+    again = flake8(tmp_path)
+    assert "CLY101" in again.stdout and "CACHED" not in again.stdout
+    assert len(_entries(tmp_path)) == 1
+    # another setting: another fingerprint, the same findings as without a cache
+    (tmp_path / "pyproject.toml").write_text('[tool.celery-lint]\nignore = ["CLY101"]\n')
+    assert flake8(tmp_path).stdout == ""
+    assert flake8(tmp_path, "--celery-no-cache").stdout == ""
+
+
+def test_findings_cache_follows_the_files_a_finding_depended_on(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.celery-lint]\n")
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("")
+    mail = tmp_path / "shop" / "mail.py"
+    mail.write_text("import requests\n\ndef notify(url):\n    return requests.post(url, timeout=5)\n")
+    (tmp_path / "tasks.py").write_text(
+        "from celery import shared_task\nfrom shop.mail import notify\n\n"
+        "@shared_task(name='shop.t', acks_late=True, ignore_result=True)\ndef t(url):\n    notify(url)\n"
+    )
+    assert "calls `notify()`, which calls non-idempotent `requests.post`" in flake8(tmp_path).stdout
+    mail.write_text(mail.read_text().replace("requests.post", "requests.get"))
+    assert "CLY307" not in flake8(tmp_path).stdout  # tasks.py is unchanged; its entry is not reused
+
+
+def test_no_cache_option_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "tasks.py").write_text(TASK.replace('(name="shop.refund")', ""))
+    assert "CLY101" in flake8(tmp_path, "--celery-no-cache").stdout
+    assert _entries(tmp_path) == []
+
+
+def test_old_fingerprint_directories_are_pruned(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "tasks.py").write_text(TASK.replace('(name="shop.refund")', ""))
+    cache = tmp_path / ".celery_lint_cache"
+    for number in range(6):
+        old = cache / f"flake8-old{number}"
+        old.mkdir(parents=True)
+        os.utime(old, (1000 + number, 1000 + number))
+    flake8(tmp_path)
+    left = sorted(d.name for d in cache.glob("flake8-*"))
+    assert len(left) == 4 and "flake8-old5" in left and "flake8-old0" not in left
