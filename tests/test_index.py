@@ -123,10 +123,9 @@ def test_newer_syntax_falls_back_to_libcst(tmp_path: Path) -> None:
 
                 @shared_task(name="proj.sync", ignore_result=True)
                 def sync(pk):
-                    try:
-                        return pk
-                    except KeyError, ValueError:
-                        return None
+                    return pk
+
+                type Key = int  # Python 3.12
             """,
         },
     )
@@ -134,6 +133,44 @@ def test_newer_syntax_falls_back_to_libcst(tmp_path: Path) -> None:
     (task,) = index.tasks
     assert (task.name, task.function, task.line, task.options) == ("proj.sync", "sync", 6, {"ignore_result": True})
     assert task.params and task.params["positional"] == ["pk"]
+
+
+def test_unparenthesized_except_is_read_with_ast(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``except A, B:`` (Python 3.14) is the one newer syntax readthedocs.org uses: read
+    with ``ast`` after parenthesizing, not with libcst, with the same line numbers."""
+    import celery_lint.index as index_module
+
+    settings = make(
+        tmp_path,
+        {
+            "proj/tasks.py": """
+                from celery import shared_task
+                from proj.other import ping
+
+                try:
+                    import redis
+                except ImportError, AttributeError:
+                    redis = None
+
+
+                @shared_task(name="proj.sync", ignore_result=True)
+                def sync(pk):
+                    try:
+                        return ping.delay(pk).get()
+                    except  requests.Timeout , ValueError :  # a comment
+                        return None
+            """,
+        },
+    )
+
+    def no_libcst(*args: object) -> None:
+        raise AssertionError("read with libcst")
+
+    monkeypatch.setattr(index_module, "_extract_with_libcst", no_libcst)
+    index = build_index(settings, discover([str(tmp_path)], settings), None)
+    (task,) = index.tasks
+    assert (task.name, task.line, task.options) == ("proj.sync", 11, {"ignore_result": True})
+    assert index.awaited == {"proj.other.ping"}  # which the libcst fallback would not have found
 
 
 def test_newer_syntax_without_index_facts_is_not_parsed_with_libcst(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -148,14 +185,16 @@ def test_newer_syntax_without_index_facts_is_not_parsed_with_libcst(tmp_path: Pa
                 from proj.tasks import render
 
                 def view(pk):
-                    try:
-                        return render.delay(pk).get()
-                    except KeyError, ValueError:
-                        return None
+                    return render.delay(pk).get()
             """,
         },
     )
     calls: list[str] = []
+
+    def newer(source: object) -> None:  # syntax this Python's ast cannot read
+        raise SyntaxError("invalid syntax", ("views.py", 4, 1, "", 4, 2))
+
+    monkeypatch.setattr(index_module, "quiet_ast_parse", newer)
     monkeypatch.setattr(index_module, "_extract_with_libcst", lambda path, *args: calls.append(path))
     facts = index_module.extract(str(tmp_path / "proj/views.py"), settings)
     assert calls == [] and facts is not None and facts.module == "proj.views" and not facts.awaited
