@@ -274,7 +274,8 @@ class Watcher:
             settings = load_settings(Path(root))
             if str(settings.project_root) != root:
                 raise WatchUnavailable("the configuration now names another project root")
-            symlinked = self._watch_tree(root, settings)
+            symlinked, visited = self._watch_tree(root, settings)
+            self._unwatch_gone(root, visited)
             if symlinked:
                 raise WatchUnavailable("a Python file of the project is a symbolic link")
             from .files import discover
@@ -290,14 +291,15 @@ class Watcher:
         self.drain()  # events during the walk count against the snapshot
         project.snapshot = Snapshot(settings, cache_dir, collected, frozenset(collected.files))
 
-    def _watch_tree(self, root: str, settings: Settings) -> bool:
-        """Watch every directory discovery would enter; True when a Python file under them
-        is a symbolic link. Each directory is watched before it is listed, so a change
-        after its listing is an event."""
+    def _watch_tree(self, root: str, settings: Settings) -> tuple[bool, set[str]]:
+        """Watch every directory discovery would enter: whether a Python file under them
+        is a symbolic link, and the directories. Each directory is watched before it is
+        listed, so a change after its listing is an event."""
         from .files import _skip_directory
 
         devices: dict[int, bool] = {}
         symlinked = False
+        visited: set[str] = set()
         pending = [root]
         count = 0
         while pending:
@@ -312,6 +314,7 @@ class Watcher:
             if not devices[device]:
                 raise WatchUnavailable(f"{directory}: not a local file system")
             self._add(directory)
+            visited.add(directory)
             try:
                 entries = list(os.scandir(directory))
             except OSError:
@@ -325,7 +328,16 @@ class Watcher:
                         symlinked = True
                 except OSError:
                     continue
-        return symlinked
+        return symlinked, visited
+
+    def _unwatch_gone(self, root: str, visited: set[str]) -> None:
+        """Drop the watches of directories under ``root`` that the walk no longer reached
+        (moved away or now excluded); a moved directory keeps its watch otherwise, under
+        its old name."""
+        for wd, directory in list(self.directories.items()):
+            if (directory == root or directory.startswith(root + os.sep)) and directory not in visited:
+                self._libc.inotify_rm_watch(self.fd, wd)
+                self.directories.pop(wd, None)
 
     def _add(self, directory: str) -> None:
         wd = self._libc.inotify_add_watch(self.fd, os.fsencode(directory), _MASK)

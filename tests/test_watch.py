@@ -316,3 +316,16 @@ def test_taking_a_snapshot_again_rereads_only_changed_files(project: Path, watch
     (project / "shop" / "new.py").write_text("x = 1\n")  # the set of files changed: a walk is needed
     watcher.take(str(project), None)
     assert len(walks) == 2 and watcher.projects[str(project)].snapshot is not None
+
+
+def test_a_directory_moved_out_of_the_project_is_no_longer_watched(project: Path, watcher: watch.Watcher, tmp_path: Path) -> None:
+    settings = _settings(project)
+    watcher.take(str(project), None)
+    (project / "shop" / "sub").rename(tmp_path / "elsewhere")
+    assert _snapshot_index(watcher, settings, None) is None  # the set of files changed
+    watcher.take(str(project), None)
+    assert str(project / "shop" / "sub") not in watcher.directories.values()
+    (tmp_path / "elsewhere" / "plain.py").write_text("x = 2\n")  # outside: not a change of the project
+    watcher.drain()
+    found = watcher.lookup(settings, None)
+    assert found is not None and found[1] == set()
