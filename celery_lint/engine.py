@@ -38,7 +38,7 @@ from .context import _LEAVE as _CONTEXT_LEAVE
 from .context import _VISIT as _CONTEXT_VISIT
 from .context import FileContext, quiet_ast_parse
 from .rules import ALL_RULES, FILE_NOT_PARSED, Rule
-from .prefilter import MAX_FILE_BYTES, WORD_START_NEEDLES, TextPattern
+from .prefilter import MAX_FILE_BYTES, NEEDLE_GUARDS, WORD_START_NEEDLES, TextPattern
 from .slim import slim
 from .rules.base import Report
 from .fixes import MAX_ROUNDS, SAFE, Fix, apply_fixes
@@ -662,13 +662,25 @@ class Engine:
         for position, rule in enumerate(self.file_rules):
             for needle in set(self._rule_needles[rule]):
                 self._needle_rules[needle].append(position)
+        #: Rules limited to some paths (CLY107: models modules); their needles are looked
+        #: for only in files on those paths.
+        self._path_rules = tuple(r for r in self.file_rules if r.path_pattern is not None)
+        self._searches: dict[tuple[bool, ...], tuple[tuple[str | None, tuple[str, ...]], ...]] = {}
         self.apps = AppLocator(settings.src_roots())
 
     # -- selection -------------------------------------------------------------
 
     def active_rules(self, text: str, path: str) -> tuple[type[Rule], ...]:
         """The rules that can possibly report in this file: the prefilter."""
-        present = {n for n in self._needles if n in text}
+        posix = relative_posix(path, self.settings.project_root)
+        key = tuple(rule.applies_to_path(posix) for rule in self._path_rules)
+        search = self._searches.get(key)
+        if search is None:
+            search = self._searches[key] = self._search_plan(key)
+        present: set[str] = set()
+        for guard, needles in search:
+            if guard is None or guard in text:
+                present.update(n for n in needles if n in text)
         for needle in present & _WORD_START_NEEDLE_KEYS:
             if WORD_START_NEEDLES[needle].search(text) is None:
                 present.discard(needle)
@@ -677,7 +689,6 @@ class Engine:
         # Only the rules a present needle names are looked at further (in rule order):
         # most files that get this far hold one common needle, not 45 rules' worth.
         candidates = sorted({position for needle in present for position in self._needle_rules[needle]})
-        posix = relative_posix(path, self.settings.project_root)
         ignored = self.settings.ignored_codes_for(path)
         patterns: dict[TextPattern, bool] = {}
 
@@ -696,6 +707,26 @@ class Engine:
             and rules[position].applies_to_path(posix)
             and matches(rules[position].text_pattern)
         )
+
+    def _search_plan(self, applies: tuple[bool, ...]) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
+        """The needles to look for in a file, given which path-limited rules apply to it,
+        grouped under a :data:`NEEDLE_GUARDS` substring they share: a file without the
+        guard (most files) cannot hold any of them, so one search answers for the group.
+        The prefilter is a substring search per needle over every file: 4.8 MB times 34
+        needles on readthedocs.org, about a tenth of the plugin's time in flake8."""
+        skipped = {rule for rule, applies_here in zip(self._path_rules, applies) if not applies_here}
+        needles = sorted({n for rule in self.file_rules if rule not in skipped for n in self._rule_needles[rule]})
+        groups: dict[str | None, list[str]] = {}
+        for needle in needles:
+            guard = next((g for g in NEEDLE_GUARDS if g in needle), None)
+            groups.setdefault(guard, []).append(needle)
+        plan = [(None, tuple(groups.pop(None, ())))]
+        for guard, members in groups.items():
+            if len(members) == 1:
+                plan[0] = (None, (*plan[0][1], *members))  # a guard of one is the needle again
+            else:
+                plan.append((guard, tuple(members)))
+        return tuple(plan)
 
     # -- entry points ------------------------------------------------------------
 

@@ -101,3 +101,9 @@ ALL_NEEDLES = TASK_DEFINITION_NEEDLES + DISPATCH_NEEDLES + MODELS_NEEDLES + OPTI
 
 #: Files larger than this are reported (CLY000) instead of parsed.
 MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+#: Substrings shared by several needles (``Lock(`` and ``lock(``; ``retry(``,
+#: ``retry_policy`` and ``default_retry_delay``): the prefilter looks for the group's
+#: needles only in files holding the guard (:meth:`celery_lint.engine.Engine.active_rules`).
+NEEDLE_GUARDS = ("ock(", "ignature(", "retry", "delay", "ROUTES")
