@@ -55,6 +55,30 @@ def test_unrelated_definitions_are_blanked_and_every_line_keeps_its_number() -> 
     ast.parse(slim)
 
 
+def test_a_task_module_path_does_not_keep_a_definition_but_a_task_decorator_does() -> None:
+    code = textwrap.dedent(
+        """
+        from celery import Celery
+
+        app = Celery("proj")
+
+        def module_names():
+            from proj import tasks
+            return [proj.tasks.ping.name, tasks.__name__]
+
+        def status(self):
+            return self.task_id
+
+        @app.task
+        def ping():
+            return 1
+        """
+    ).lstrip("\n")
+    slim = slim_source(code)
+    assert "def module_names" not in slim  # `.tasks` is a module path
+    assert "def status" in slim and "@app.task" in slim  # `.task_id`, `.task` still keep
+
+
 def test_a_helper_called_from_kept_code_is_kept_transitively() -> None:
     kept = _kept(
         """
