@@ -12,7 +12,7 @@ A definition is kept when any of these holds (everything else is blanked):
 
 - its text contains a keep word: every prefilter needle (``ALL_NEEDLES`` but CLY107's)
   plus the words rules read around them (``Celery``, ``.task`` but not ``.tasks``, ``shared_task``,
-  ``Task``, ``atomic``, ``on_commit``, ``noqa``, ...);
+  ``Task``, ``atomic``, ``on_commit``, ...);
 - it mentions a name bound at module level by an assignment or an import whose text has
   a keep word (a decorator alias ``retrying = shared_task(acks_late=True)``, a renamed
   import ``from celery import shared_task as st``);
@@ -39,6 +39,8 @@ from typing import Union
 from .prefilter import ALL_NEEDLES, MODELS_NEEDLES
 
 #: Words that keep a definition besides the needles: what rules read near a needle.
+#: (Not ``noqa``: a definition without a keep word holds no finding for a ``# noqa`` to
+#: suppress, slimmed or not, so CLY901 judges its comments the same either way.)
 #: Task definitions spell ``.task`` or ``shared_task``; a ``@task`` imported from Celery
 #: is a special name (see ``_special_names``).
 EXTRA_KEEP_WORDS = (
@@ -48,7 +50,6 @@ EXTRA_KEEP_WORDS = (
     "Task",
     "atomic",
     "on_commit",
-    "noqa",
     "retry",
     "routes",
     "ROUTES",
