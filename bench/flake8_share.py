@@ -2,6 +2,10 @@
 
     python bench/flake8_share.py /path/to/readthedocs.org [--rounds 3] [--cold]
 
+``--cold`` removes ``.celery_lint_cache/`` (the project index and the plugin's findings)
+before each round, as in CI without a kept cache; without it the cache is kept between
+rounds, as in local runs and CI that keeps the directory.
+
 Wall-clock comparisons of two flake8 runs on a shared 2-core machine drift by 20-30%
 between runs (CPU frequency, neighbours), more than the 10% being measured. This runs
 flake8 once per round with ``--jobs 1``, times celery-lint's own work inside it (importing
@@ -16,6 +20,7 @@ import argparse
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,13 +33,21 @@ def main() -> int:
     parser.add_argument(
         "--cold", action="store_true", help="delete .celery_lint_cache/ before each round (a CI run without a kept cache)"
     )
+    parser.add_argument("--import-samples", type=int, default=7, help="fresh interpreters timing the plugin's import")
     args = parser.parse_args()
     os.chdir(args.tree)
 
-    start = time.perf_counter()
+    # The import happens once per flake8 process; one sample of it swings by 0.1 s on a
+    # shared machine, so it is the median of fresh interpreters importing the plugin.
+    probe = "import time; t = time.perf_counter(); import celery_lint.flake8_plugin; print(time.perf_counter() - t)"
+    samples = [
+        float(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout)
+        for _ in range(args.import_samples)
+    ]
+    import_seconds = statistics.median(samples)
+    print(f"import: median {import_seconds:.3f} s of {len(samples)} fresh interpreters "
+          f"({min(samples):.3f}-{max(samples):.3f} s)", file=sys.stderr)
     from celery_lint import flake8_plugin  # libcst, the engine and the rules
-
-    import_seconds = time.perf_counter() - start
     from flake8.main.application import Application
 
     plugin = flake8_plugin.CeleryLintPlugin
