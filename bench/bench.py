@@ -48,24 +48,26 @@ def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> t
     return elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
-def pre_commit_config(directory: Path) -> Path:
-    """A pre-commit config using this repository's HEAD as the hook repo, plus a no-op hook."""
+def celery_lint_hook_repo() -> str:
+    """The ``repos:`` entry of a pre-commit config using this repository's committed HEAD."""
     repo = Path(__file__).resolve().parents[1]
     rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
+    return f"-   repo: {repo}\n    rev: {rev}\n    hooks:\n    -   id: celery-lint\n"
+
+
+def no_op_hook(hook_id: str, entry: str, language: str) -> str:
+    """A hook of a ``repo: local`` entry that does nothing (pre-commit's own cost)."""
+    return (
+        f"    -   id: {hook_id}\n        name: {hook_id}\n        entry: {entry}\n"
+        f"        language: {language}\n        types: [python]\n"
+    )
+
+
+def pre_commit_config(directory: Path) -> Path:
+    """A pre-commit config using this repository's HEAD as the hook repo, plus a no-op hook."""
     config = directory / "pre-commit-config.yaml"
     config.write_text(
-        f"repos:\n"
-        f"-   repo: {repo}\n"
-        f"    rev: {rev}\n"
-        f"    hooks:\n"
-        f"    -   id: celery-lint\n"
-        f"-   repo: local\n"
-        f"    hooks:\n"
-        f"    -   id: no-op\n"
-        f"        name: no-op\n"
-        f"        entry: 'true'\n"
-        f"        language: system\n"
-        f"        types: [python]\n"
+        "repos:\n" + celery_lint_hook_repo() + "-   repo: local\n    hooks:\n" + no_op_hook("no-op", "'true'", "system")
     )
     return config
 

@@ -31,30 +31,18 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import celery_lint_hook_repo, no_op_hook  # bench/bench.py, beside this script
+
 CI_MARKERS = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "JENKINS_URL", "TF_BUILD", "BUILDKITE", "TEAMCITY_VERSION")
 
 
 def config_text() -> str:
-    repo = Path(__file__).resolve().parents[1]
-    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
     return (
-        f"repos:\n"
-        f"-   repo: {repo}\n"
-        f"    rev: {rev}\n"
-        f"    hooks:\n"
-        f"    -   id: celery-lint\n"
-        f"-   repo: local\n"
-        f"    hooks:\n"
-        f"    -   id: python-no-op\n"
-        f"        name: python no-op\n"
-        f"        entry: python -c pass\n"
-        f"        language: python\n"
-        f"        types: [python]\n"
-        f"    -   id: system-no-op\n"
-        f"        name: system no-op\n"
-        f"        entry: 'true'\n"
-        f"        language: system\n"
-        f"        types: [python]\n"
+        "repos:\n"
+        + celery_lint_hook_repo()
+        + "-   repo: local\n    hooks:\n"
+        + no_op_hook("python-no-op", "python -c pass", "python")
+        + no_op_hook("system-no-op", "'true'", "system")
     )
 
 
