@@ -8,6 +8,7 @@ nothing and lints nothing: it only runs the prefilter.
 
 from __future__ import annotations
 
+import argparse
 import collections
 import sys
 from pathlib import Path
@@ -18,7 +19,9 @@ from celery_lint.files import discover
 
 
 def main() -> int:
-    tree = Path(sys.argv[1]).resolve()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("tree", type=Path)
+    tree = parser.parse_args().tree.resolve()
     settings = load_settings(tree)
     engine = Engine(settings)
     total = total_bytes = parsed = parsed_bytes = 0

@@ -10,6 +10,7 @@ difference.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -23,7 +24,9 @@ from celery_lint.slim import slim_source
 
 
 def main() -> int:
-    root = Path(sys.argv[1]).resolve()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("tree", type=Path)
+    root = parser.parse_args().tree.resolve()
     settings = load_settings(root)
     index = project_index(settings, settings.project_root / CACHE_DIR_NAME)
     full = Engine(settings, index=index, slim=False)
