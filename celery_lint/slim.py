@@ -16,8 +16,10 @@ A definition is kept when any of these holds (everything else is blanked):
 - it mentions a name bound at module level by an assignment or an import whose text has
   a keep word (a decorator alias ``retrying = shared_task(acks_late=True)``, a renamed
   import ``from celery import shared_task as st``);
-- kept code mentions its name (a helper a task calls, a base class, a method called as
-  ``self.name()``), repeated until nothing more is kept;
+- for a top-level function or class: kept code mentions its name (a helper a task
+  calls, a base class), repeated until nothing more is kept. Not for a method of a plain
+  class: no rule follows a call into a method (same-file helpers are resolved among
+  top-level functions), and names like ``save`` are mentioned by almost any kept code;
 - for a method: its class's header (decorators, bases, keywords) has a keep word or such
   a name, as for a ``Task`` subclass; then the whole class is kept.
 
@@ -122,6 +124,7 @@ def slim(text: str, tree: ast.Module | None = None) -> tuple[str, list[ast.stmt]
     special = _special_names(tree, lines)
     kept: list[str] = []
     candidates: list[_Candidate] = []
+    blanked_methods: list[_Candidate] = []
 
     def consider(body: list[ast.stmt], in_class: bool) -> None:
         for node in body:
@@ -132,6 +135,14 @@ def slim(text: str, tree: ast.Module | None = None) -> tuple[str, list[ast.stmt]
             end = node.end_lineno or node.lineno
             candidate = _Candidate(node, start, end, _segment(lines, start, end))
             if not KEEP.search(candidate.text) and not (candidate.names & special):
+                if in_class:
+                    # A method of a plain class: kept for its own keep words only. No
+                    # rule follows a call into a method (same-file helpers are resolved
+                    # among top-level functions), and a name like `save` or `get` is
+                    # mentioned by almost any kept code: pulling such methods in kept
+                    # 5-7% more of readthedocs.org and saleor, for no finding.
+                    blanked_methods.append(candidate)
+                    continue
                 candidates.append(candidate)
             elif isinstance(node, ast.ClassDef) and not in_class and not _header_matters(node, lines, start, special):
                 # A plain class (a model, a view) with a method that matters: keep its
@@ -143,20 +154,20 @@ def slim(text: str, tree: ast.Module | None = None) -> tuple[str, list[ast.stmt]
                 kept.append(candidate.text)
 
     consider(tree.body, False)
-    if not candidates:
-        return text, tree.body
-    mentioned = set(_IDENTIFIER.findall("".join(kept)))
-    changed = True
-    while changed:
-        changed = False
-        remaining = []
-        for candidate in candidates:
-            if candidate.node.name in mentioned:
-                mentioned |= candidate.names
-                changed = True
-            else:
-                remaining.append(candidate)
-        candidates = remaining
+    if candidates:
+        mentioned = set(_IDENTIFIER.findall("".join(kept)))
+        changed = True
+        while changed:
+            changed = False
+            remaining = []
+            for candidate in candidates:
+                if candidate.node.name in mentioned:
+                    mentioned |= candidate.names
+                    changed = True
+                else:
+                    remaining.append(candidate)
+            candidates = remaining
+    candidates += blanked_methods
     if not candidates:
         return text, tree.body
     blanked = {id(c.node) for c in candidates}

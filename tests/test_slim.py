@@ -103,6 +103,33 @@ def test_a_helper_called_from_kept_code_is_kept_transitively() -> None:
     assert "def orphan():" not in kept
 
 
+def test_a_method_of_a_plain_class_is_kept_for_its_own_keep_words_only() -> None:
+    kept = _kept(
+        """
+        from celery import shared_task
+
+        class Order:
+            def save(self):
+                return self.pk
+
+            def ship(self):
+                from proj.tasks import ship
+                ship.delay(self.pk)
+
+        def helper(order):
+            return order.pk
+
+        @shared_task
+        def refresh(pk):
+            order = Order.objects.get(pk=pk)
+            order.save()
+            return helper(order)
+        """
+    )
+    assert "def save(self):" not in kept  # `order.save()` in a task does not keep it
+    assert "ship.delay(self.pk)" in kept and "def helper(order):" in kept
+
+
 def test_decorator_aliases_and_renamed_celery_imports_keep_their_functions() -> None:
     kept = _kept(
         """
