@@ -408,7 +408,10 @@ def serve(path: str, idle_seconds: float | None = None) -> int:
                     _reap(children)
                     _preload(index_files)
             if watcher is not None and watcher.due(idle=not ready):
-                watcher.take_pending()
+                try:
+                    watcher.take_pending()
+                except Exception:  # noqa: BLE001 - the server outlives a failed snapshot; runs walk
+                    watcher.pending.clear()
             if listener not in ready:
                 _reap(children)
                 if children:
