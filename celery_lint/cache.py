@@ -46,6 +46,30 @@ def _stat(path: str) -> list[int] | None:
     return [st.st_mtime_ns, st.st_size]
 
 
+def deps_stats(deps: Sequence[str]) -> dict[str, list[int] | None]:
+    """The stat of each file findings depended on, as an entry stores it."""
+    return {dep: _stat(dep) for dep in deps}
+
+
+def deps_unchanged(stored: Any) -> bool:
+    """Every file an entry's findings depended on has the stat stored (False for a
+    malformed entry: the file is linted again)."""
+    return isinstance(stored, dict) and all(_stat(dep) == stat for dep, stat in stored.items())
+
+
+def dump_findings(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+    """Findings as an entry stores them (the file name is the entry's)."""
+    return [{k: v for k, v in asdict(f).items() if k != "filename"} for f in findings]
+
+
+def load_findings(items: Any, path: str) -> list[Finding] | None:
+    """``dump_findings`` read back for ``path``; None when the entry is malformed."""
+    try:
+        return [Finding(filename=path, **item) for item in items]
+    except (TypeError, KeyError):
+        return None
+
+
 def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
@@ -72,7 +96,7 @@ class Cache:
         return os.path.abspath(path)
 
     def _deps_unchanged(self, entry: dict[str, Any]) -> bool:
-        return all(_stat(dep) == stat for dep, stat in entry.get("deps", {}).items())
+        return deps_unchanged(entry.get("deps", {}))
 
     def by_stat(self, path: str) -> list[Finding] | None:
         entry = self.entries.get(self._key(path))
@@ -95,17 +119,14 @@ class Cache:
         self.entries[self._key(path)] = {
             "stat": _stat(path),
             "hash": digest,
-            "deps": {dep: _stat(dep) for dep in deps},
-            "findings": [{k: v for k, v in asdict(f).items() if k != "filename"} for f in findings],
+            "deps": deps_stats(deps),
+            "findings": dump_findings(findings),
         }
         self.dirty = True
 
     @staticmethod
     def _findings(entry: dict[str, Any], path: str) -> list[Finding] | None:
-        try:
-            return [Finding(filename=path, **item) for item in entry["findings"]]
-        except (TypeError, KeyError):
-            return None
+        return load_findings(entry.get("findings"), path)
 
     def save(self) -> None:
         if not self.dirty:

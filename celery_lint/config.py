@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from .celery_api import NEWEST_CELERY, parse_version
-from .stamp import settled
+from .stamp import settled, stat_key
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -289,7 +289,7 @@ def read_pyproject(path: Path) -> dict[str, Any] | None:
     while the file's mtime, ctime, size and inode stay the same; callers must not change it)."""
     try:
         st = os.stat(path)
-        key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+        key = stat_key(st)
     except OSError:
         key = None
     known = _TABLES.get(str(path))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Union
 
 import libcst as cst
 
-from .stamp import settled
+from .stamp import settled, stat_key
 from .celery_api import (
     APP_MODULE_NAMES,
     DISPATCH_METHODS,
@@ -154,7 +154,7 @@ def parse_file(path: str) -> ast.Module:
     the daemon's forked runs inherit what their server read. Raises what ``open`` and
     ``ast.parse`` raise."""
     st = os.stat(path)
-    key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+    key = stat_key(st)
     known = _FILE_TREES.get(path)
     if known is not None and known[0] == key:
         return known[1]

@@ -117,30 +117,24 @@ class FindingsCache:
     def get(self, path: str, digest: str) -> list[Finding] | None:
         import json
 
-        from .cache import _stat
+        from .cache import deps_unchanged, load_findings
 
         try:
             with open(self._entry(path), encoding="utf-8") as handle:
                 entry = json.loads(handle.read())
-            if entry.get("hash") != digest:
+            if entry.get("hash") != digest or not deps_unchanged(entry.get("deps", {})):
                 return None
-            if any(_stat(dep) != stat for dep, stat in entry.get("deps", {}).items()):
-                return None
-            return [Finding(filename=path, **item) for item in entry["findings"]]
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return load_findings(entry.get("findings"), path)
+        except (OSError, ValueError, TypeError, AttributeError):
             return None
 
     def put(self, path: str, digest: str, findings: Sequence[Finding], deps: Sequence[str]) -> None:
         import json
         import tempfile
 
-        from .cache import _stat
+        from .cache import deps_stats, dump_findings
 
-        entry = {
-            "hash": digest,
-            "deps": {dep: _stat(dep) for dep in deps},
-            "findings": [{k: v for k, v in vars(f).items() if k != "filename"} for f in findings],
-        }
+        entry = {"hash": digest, "deps": deps_stats(deps), "findings": dump_findings(findings)}
         try:
             if not self._prepared:
                 self._prepare()

@@ -474,11 +474,14 @@ class _FactsCache:
             st = os.stat(path)
         except OSError:
             return None
-        if entry is None or entry.get("stat") != [st.st_mtime_ns, st.st_size]:
+        if not isinstance(entry, dict) or entry.get("stat") != [st.st_mtime_ns, st.st_size]:
             return None
         if rel in self.facts:
             return self.facts[rel]
-        return _facts_from_json(entry["facts"])
+        try:
+            return _facts_from_json(entry["facts"])
+        except (KeyError, TypeError, AttributeError):
+            return None  # an entry of the wrong shape: the file is read again
 
     def put(self, path: str, rel: str, facts: ModuleFacts | None) -> None:
         if self.file is None:

@@ -43,3 +43,8 @@ def settled(st: os.stat_result) -> bool:
     only a file that has been quiet for longer is remembered by its stat (as git treats
     "racily clean" entries)."""
     return max(st.st_mtime_ns, st.st_ctime_ns) < time.time_ns() - 2_000_000_000
+
+
+def stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
+    """What says a file is unchanged for the in-memory memos (with :func:`settled`)."""
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)

@@ -99,6 +99,22 @@ def test_corrupt_cache_falls_back(project: Path, capsys) -> None:
     assert lint(capsys, ".") == first
 
 
+def test_cache_entries_of_the_wrong_shape_fall_back(project: Path, capsys) -> None:
+    """Valid JSON whose entries hold the wrong types: the files are linted again."""
+    import json
+
+    first = lint(capsys, ".")
+    for cache_file in (project / ".celery_lint_cache").glob("*.json"):
+        data = json.loads(cache_file.read_text())
+        if "files" not in data:
+            continue  # the project index's cache
+        for entry in data["files"].values():
+            entry["deps"] = ["not", "a", "table"]
+            entry["findings"] = [["not", "a", "finding"]]
+        cache_file.write_text(json.dumps(data))
+    assert lint(capsys, ".") == first
+
+
 def test_unwritable_cache_falls_back_with_a_warning(project: Path, capsys) -> None:
     blocker = project / "not-a-dir"
     blocker.write_text("a file where the cache directory should be")

@@ -544,3 +544,19 @@ def test_files_read_by_path_are_parsed_once_while_unchanged(tmp_path: Path, monk
     os.utime(path, ns=(1, 1))
     changed = context.parse_file(str(path))
     assert changed is not kept and changed.body[0].value.value == 22  # type: ignore[attr-defined]
+
+
+def test_index_cache_entries_of_the_wrong_shape_are_read_again(tmp_path: Path) -> None:
+    settings = make(tmp_path, {"shop/tasks.py": "from celery import shared_task\n\n@shared_task(name='shop.x')\ndef x():\n    return 1\n"})
+    cache = tmp_path / "cache"
+    first = project_index(settings, cache)
+    assert first is not None
+    (cache_file,) = cache.glob("index-*.json")
+    entries = json.loads(cache_file.read_text())
+    stat = entries["shop/tasks.py"]["stat"]
+    entries["shop/tasks.py"] = {"stat": stat, "facts": {"tasks": [["not", "a", "task"]]}}
+    entries["shop/__init__.py"] = ["not", "an", "entry"]
+    cache_file.write_text(json.dumps(entries))
+    again = project_index(settings, cache)
+    assert again is not None and [t.name for t in again.tasks] == ["shop.x"]
+
