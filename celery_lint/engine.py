@@ -455,8 +455,10 @@ def _collector_paused() -> Iterator[None]:
     process holds (in flake8: its own and the other plugins'), so the same parse took
     0.52 to 0.89 s over readthedocs.org's 53 parsed files depending on when collections
     fell, and 0.45-0.51 s with the collector paused. libcst trees hold no reference
-    cycles, so reference counting frees them; anything cyclic is collected after the
-    file, once the collector is back on. It is switched back on only if it was on.
+    cycles, so reference counting frees them; the cycles a file's analysis leaves
+    (about 25,000 objects for readthedocs.org's 2,300-line projects/models.py) are
+    collected after the file, once the collector is back on. It is switched back on only
+    if it was on.
     """
     enabled = gc.isenabled()
     if enabled:
