@@ -46,6 +46,14 @@ def _stat(path: str) -> list[int] | None:
     return [st.st_mtime_ns, st.st_size]
 
 
+def prepare_directory(directory: Path) -> None:
+    """Create a cache directory, with a ``.gitignore`` that keeps it out of version control."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ignore = directory / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# created by celery-lint\n*\n")
+
+
 def deps_stats(deps: Sequence[str]) -> dict[str, list[int] | None]:
     """The stat of each file findings depended on, as an entry stores it."""
     return {dep: _stat(dep) for dep in deps}
@@ -132,10 +140,7 @@ class Cache:
         if not self.dirty:
             return
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            ignore = self.directory / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# created by celery-lint\n*\n")
+            prepare_directory(self.directory)
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 # json.dumps, not json.dump: only the one-shot form uses the C encoder (~10x).

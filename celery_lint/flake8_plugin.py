@@ -11,11 +11,24 @@ from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
+import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, ClassVar, Iterator, Sequence
 
 from . import __version__
+from .cache import (
+    CACHE_DIR_NAME,
+    deps_stats,
+    deps_unchanged,
+    dump_findings,
+    fingerprint,
+    load_findings,
+    prepare_directory,
+)
 from .config import ConfigError, Settings, load_settings, settings_from_mapping
 from .engine import Engine, Finding
 from .rules import FILE_NOT_PARSED
@@ -70,7 +83,6 @@ def _engine_for(settings: Settings) -> Engine:
     inherit the engine (fork); elsewhere each worker builds it, reading the index's
     on-disk cache (one ``stat`` per file when nothing changed).
     """
-    from .cache import CACHE_DIR_NAME
     from .cli import project_index
 
     return Engine(settings, index=project_index(settings, settings.project_root / CACHE_DIR_NAME))
@@ -95,8 +107,6 @@ class FindingsCache:
     KEEP_FINGERPRINTS = 4
 
     def __init__(self, root: Path, engine: Engine) -> None:
-        from .cache import CACHE_DIR_NAME, fingerprint
-
         index = engine.index
         key = fingerprint(engine.settings, [r.code for r in engine.rules], index.digest() if index is not None else "")
         self.base = root / CACHE_DIR_NAME
@@ -105,20 +115,12 @@ class FindingsCache:
 
     @staticmethod
     def digest(path: str, text: str) -> str:
-        import hashlib
-
         return hashlib.sha256(f"{path}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
 
     def _entry(self, path: str) -> Path:
-        import hashlib
-
         return self.directory / (hashlib.sha256(os.path.abspath(path).encode("utf-8", "surrogatepass")).hexdigest()[:32] + ".json")
 
     def get(self, path: str, digest: str) -> list[Finding] | None:
-        import json
-
-        from .cache import deps_unchanged, load_findings
-
         try:
             with open(self._entry(path), encoding="utf-8") as handle:
                 entry = json.loads(handle.read())
@@ -129,11 +131,6 @@ class FindingsCache:
             return None
 
     def put(self, path: str, digest: str, findings: Sequence[Finding], deps: Sequence[str]) -> None:
-        import json
-        import tempfile
-
-        from .cache import deps_stats, dump_findings
-
         entry = {"hash": digest, "deps": deps_stats(deps), "findings": dump_findings(findings)}
         try:
             if not self._prepared:
@@ -147,15 +144,11 @@ class FindingsCache:
 
     def _prepare(self) -> None:
         """Create this fingerprint's directory; drop the oldest others beyond the limit."""
-        import shutil
-
         self._prepared = True
         if self.directory.is_dir():
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        ignore = self.base / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# created by celery-lint\n*\n")
+        prepare_directory(self.base)
+        self.directory.mkdir(exist_ok=True)
         others = sorted(
             (d for d in self.base.glob("flake8-*") if d != self.directory and d.is_dir()),
             key=lambda d: d.stat().st_mtime,
