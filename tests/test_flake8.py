@@ -126,3 +126,13 @@ def test_old_fingerprint_directories_are_pruned(tmp_path: Path) -> None:
     flake8(tmp_path)
     left = sorted(d.name for d in cache.glob("flake8-*"))
     assert len(left) == 4 and "flake8-old5" in left and "flake8-old0" not in left
+
+
+def test_findings_cache_entries_that_are_corrupt_are_linted_again(tmp_path: Path) -> None:
+    (tmp_path / "tasks.py").write_text(TASK.replace('(name="shop.refund")', ""))
+    first = flake8(tmp_path)
+    (entry,) = _entries(tmp_path)
+    for garbage in ("{not json", '["a list"]', '{"hash": 1, "deps": [], "findings": "x"}'):
+        entry.write_text(garbage)
+        again = flake8(tmp_path)
+        assert again.stdout == first.stdout and "Traceback" not in again.stderr
