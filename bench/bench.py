@@ -170,7 +170,7 @@ def main() -> int:
         if changed is not None:
             changed.write_bytes(original)
         if daemon_dir.exists():
-            subprocess.run([sys.executable, "-m", "celery_lint.daemon", "--stop"], env={**os.environ, "CELERY_LINT_DAEMON_DIR": str(daemon_dir)}, capture_output=True)
+            subprocess.run([sys.executable, "-m", "celery_lint.doors.daemon", "--stop"], env={**os.environ, "CELERY_LINT_DAEMON_DIR": str(daemon_dir)}, capture_output=True)
     shutil.rmtree(cache_dir, ignore_errors=True)
 
     print(f"tree: {tree}  ({len(python_files(tree))} Python files)  rounds: {args.rounds}")

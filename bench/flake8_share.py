@@ -47,7 +47,7 @@ def main() -> int:
     import_seconds = statistics.median(samples)
     print(f"import: median {import_seconds:.3f} s of {len(samples)} fresh interpreters "
           f"({min(samples):.3f}-{max(samples):.3f} s)", file=sys.stderr)
-    from celery_lint import flake8_plugin  # libcst, the engine and the rules
+    from celery_lint.doors import flake8_plugin  # libcst, the engine and the rules
     from flake8.main.application import Application
 
     plugin = flake8_plugin.CeleryLintPlugin

@@ -104,7 +104,7 @@ def main() -> int:
                 samples[name].append(run(command, tree, env))
     finally:
         changed.write_bytes(original)
-        subprocess.run([sys.executable, "-m", "celery_lint.daemon", "--stop"], env=env, capture_output=True)
+        subprocess.run([sys.executable, "-m", "celery_lint.doors.daemon", "--stop"], env=env, capture_output=True)
 
     print(f"{args.file} in {tree}, {args.rounds} rounds in alternation")
     print(f"{'':<30} {'min s':>7} {'median s':>9} {'max s':>7}")

@@ -13,9 +13,9 @@ import collections
 import sys
 from pathlib import Path
 
-from celery_lint.config import load_settings
-from celery_lint.engine import Engine, decode_source, SourceError
-from celery_lint.files import discover
+from celery_lint.config.settings import load_settings
+from celery_lint.engine.core import Engine, decode_source, SourceError
+from celery_lint.run.files import discover
 
 
 def main() -> int:

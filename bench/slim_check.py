@@ -15,12 +15,12 @@ import sys
 import time
 from pathlib import Path
 
-from celery_lint.cache import CACHE_DIR_NAME
-from celery_lint.cli import project_index
-from celery_lint.config import load_settings
-from celery_lint.engine import Engine, decode_source
-from celery_lint.files import discover
-from celery_lint.slim import slim_source
+from celery_lint.run.cache import CACHE_DIR_NAME
+from celery_lint.run.project import project_index
+from celery_lint.config.settings import load_settings
+from celery_lint.engine.core import Engine, decode_source
+from celery_lint.run.files import discover
+from celery_lint.engine.slim import slim_source
 
 
 def main() -> int:

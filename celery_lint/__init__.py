@@ -19,8 +19,8 @@ _EXPORTS = {
     "load_settings": "config",
     "Engine": "engine",
     "Finding": "engine",
-    "lint_source": "engine",
-    "lint_paths": "files",
+    "lint_source": "doors.api",
+    "lint_paths": "doors.api",
 }
 
 __all__ = ["__version__", *_EXPORTS]

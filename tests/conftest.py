@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from celery_lint.cli import project_index
-from celery_lint.config import load_settings
-from celery_lint.engine import Engine, Finding
-from celery_lint.noqa import unused_noqa, visible
+from celery_lint.run.project import project_index
+from celery_lint.config.settings import load_settings
+from celery_lint.engine.core import Engine, Finding
+from celery_lint.run.noqa import unused_noqa, visible
 from celery_lint.rules import Example
 
 REPO = Path(__file__).resolve().parent.parent

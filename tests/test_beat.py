@@ -9,11 +9,11 @@ import textwrap
 
 import pytest
 
-from celery_lint.beat import BeatSchedule
-from celery_lint.config import Settings
-from celery_lint.engine import Engine
+from celery_lint.model.beat import BeatSchedule
+from celery_lint.config.settings import Settings
+from celery_lint.engine.core import Engine
 
-from .conftest import FIXTURES
+from tests.conftest import FIXTURES
 
 pytest.importorskip("celery")
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from celery_lint import cache as cache_module
-from celery_lint import cli
+from celery_lint.run import cache as cache_module
+from celery_lint.doors import cli
 
 TASK = "from celery import shared_task\n\n@shared_task\ndef ping():\n    return 1\n"
 
@@ -25,7 +25,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def lint(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[dict]]:
-    code = cli.main(["--output-format", "json", "--jobs", "1", *args])
+    code = cli.run_in_process(["--output-format", "json", "--jobs", "1", *args])
     return code, json.loads(capsys.readouterr().out)
 
 
@@ -33,7 +33,7 @@ def lint(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[dict
 def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     import libcst
 
-    from celery_lint import engine
+    from celery_lint.engine import core as engine
 
     seen: list[str] = []
     original = libcst.parse_module
@@ -118,7 +118,7 @@ def test_cache_entries_of_the_wrong_shape_fall_back(project: Path, capsys) -> No
 def test_unwritable_cache_falls_back_with_a_warning(project: Path, capsys) -> None:
     blocker = project / "not-a-dir"
     blocker.write_text("a file where the cache directory should be")
-    code = cli.main(["--jobs", "1", "--cache-dir", str(blocker / "cache"), "."])
+    code = cli.run_in_process(["--jobs", "1", "--cache-dir", str(blocker / "cache"), "."])
     captured = capsys.readouterr()
     assert code == 1 and "CLY101" in captured.out
     assert "celery-lint: warning: cache not written" in captured.err
@@ -130,7 +130,7 @@ def test_no_cache_writes_nothing(project: Path, capsys) -> None:
 
 
 def test_jobs_output_is_deterministic(tmp_path: Path) -> None:
-    from .conftest import REPO
+    from tests.conftest import REPO
 
     outputs = []
     for jobs in ("1", "2"):
@@ -157,4 +157,4 @@ def test_jobs_pool_is_used_for_many_files(tmp_path: Path) -> None:
 
 
 def test_bad_jobs_value_is_a_usage_error(project: Path, capsys) -> None:
-    assert cli.main(["--jobs", "0", "."]) == 2
+    assert cli.run_in_process(["--jobs", "0", "."]) == 2

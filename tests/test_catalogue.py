@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from celery_lint.catalogue import BY_CODE, CATALOGUE
+from celery_lint.rules.catalogue import BY_CODE, CATALOGUE
 from celery_lint.rules import ALL_RULES, Rule
 
-from .conftest import REPO
+from tests.conftest import REPO
 
 RULES_MD = REPO.parent / "shared" / "RULES.md"
 

@@ -1,4 +1,4 @@
-"""celery_lint.celery_api against the installed Celery package (test extra)."""
+"""celery_lint.model.celery_api against the installed Celery package (test extra)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from celery import Celery  # noqa: E402
 from celery.app import autoretry  # noqa: E402
 from celery.app.task import Task, extract_exec_options  # noqa: E402
 
-from celery_lint import celery_api  # noqa: E402
+from celery_lint.model import celery_api  # noqa: E402
 
 
 def _public_settable_attributes() -> set[str]:
@@ -201,7 +201,7 @@ def test_crontab_fields_match_celery() -> None:
 def test_timedelta_units_match_the_standard_library() -> None:
     import datetime
 
-    from celery_lint.context import TIMEDELTA_UNITS
+    from celery_lint.model.context import TIMEDELTA_UNITS
 
     for index, (unit, seconds) in enumerate(TIMEDELTA_UNITS):
         positional = [0] * index + [1]

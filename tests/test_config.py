@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from celery_lint.config import CONFIG_KEYS, ConfigError, Settings, load_settings
-from celery_lint.engine import enabled_rules, is_enabled
+from celery_lint.config.settings import CONFIG_KEYS, ConfigError, Settings, load_settings
+from celery_lint.engine.core import enabled_rules, is_enabled
 from celery_lint.rules import Rule
 
 
@@ -126,7 +126,7 @@ def test_pyproject_table_is_remembered_only_while_the_file_is_unchanged_and_sett
     import os
     import time
 
-    from celery_lint import config
+    from celery_lint.config import settings as config
 
     path = tmp_path / "pyproject.toml"
     path.write_text('[tool.celery-lint]\nsrc = ["a"]\n')

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from celery_lint import docs
-from celery_lint.config import CONFIG_DOCS, CONFIG_KEYS
+from celery_lint.doors import readme as docs
+from celery_lint.config.settings import CONFIG_DOCS, CONFIG_KEYS
 from celery_lint.rules import ALL_RULES, Rule
 from celery_lint.rules.base import DOC_SECTIONS
 
-from .conftest import REPO
+from tests.conftest import REPO
 
 
 @pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
@@ -32,7 +32,7 @@ def test_rule_has_examples(rule: type[Rule]) -> None:
 
 
 def test_readme_and_rule_reference_are_fresh() -> None:
-    assert docs.main(["--check"]) == 0, "run: python -m celery_lint.docs"
+    assert docs.main(["--check"]) == 0, "run: python -m celery_lint.doors.readme"
 
 
 def test_config_reference_covers_every_key() -> None:
@@ -62,7 +62,7 @@ def test_readme_commands_match_ci() -> None:
 
 
 def test_readme_names_every_flake8_option() -> None:
-    from celery_lint.flake8_plugin import _OPTIONS
+    from celery_lint.doors.flake8_plugin import _OPTIONS
 
     readme = (REPO / "README.md").read_text()
     missing = [flag for flag in _OPTIONS if f"`{flag}`" not in readme]

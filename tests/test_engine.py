@@ -8,15 +8,17 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from celery_lint import engine as engine_module
-from celery_lint.config import Settings
-from celery_lint.context import literal_value, module_name_for, resolve_relative, UNKNOWN
-from celery_lint.engine import Engine, positions_of
-from celery_lint.noqa import noqa_codes
-from celery_lint.prefilter import TextPattern
+from celery_lint.engine import core as engine_module
+from celery_lint.engine import walk as walk_module
+from celery_lint.config.settings import Settings
+from celery_lint.model.context import literal_value, module_name_for, resolve_relative, UNKNOWN
+from celery_lint.engine.core import Engine
+from celery_lint.engine.positions import positions_of
+from celery_lint.run.noqa import noqa_codes
+from celery_lint.model.needles import TextPattern
 from celery_lint.rules import ALL_RULES
 
-from .conftest import FIXTURES, as_example
+from tests.conftest import FIXTURES, as_example
 
 
 @pytest.mark.parametrize("path", sorted(p for p in FIXTURES.rglob("*.py") if p.stat().st_size), ids=lambda p: p.name)
@@ -54,7 +56,7 @@ def test_prefilter_skips_files_without_celery_text(monkeypatch: pytest.MonkeyPat
 
 def test_every_rule_needle_is_in_the_prefilter() -> None:
     """The CLI's fast path answers "clean" for files holding none of ALL_NEEDLES."""
-    from celery_lint.prefilter import ALL_NEEDLES
+    from celery_lint.model.needles import ALL_NEEDLES
 
     for rule in ALL_RULES:
         for needle in rule.needles:
@@ -71,8 +73,8 @@ def test_prefilter_selects_rules_by_needle_and_path() -> None:
 
 def _active_rules_reference(engine: Engine, text: str, path: str) -> tuple[str, ...]:
     """The prefilter as first written: every rule checked against the present needles."""
-    from celery_lint.config import relative_posix
-    from celery_lint.prefilter import WORD_START_NEEDLES
+    from celery_lint.config.settings import relative_posix
+    from celery_lint.model.needles import WORD_START_NEEDLES
 
     present = {n for n in engine._needles if n in text}
     present = {n for n in present if n not in WORD_START_NEEDLES or WORD_START_NEEDLES[n].search(text)}
@@ -179,19 +181,19 @@ def test_signature_needle_counts_only_at_a_word_start(source: str, active: bool)
 def test_one_traversal_per_file(monkeypatch: pytest.MonkeyPatch) -> None:
     modules = []
     statements: list[int] = []
-    original_module, original_run = engine_module._Walk.run_module, engine_module._Walk.run
+    original_module, original_run = walk_module.Walk.run_module, walk_module.Walk.run
 
-    def counting_module(self: engine_module._Walk, module: cst.Module) -> None:
+    def counting_module(self: walk_module.Walk, module: cst.Module) -> None:
         modules.append(module)
         original_module(self, module)
 
-    def counting(self: engine_module._Walk, node: cst.CSTNode) -> None:
+    def counting(self: walk_module.Walk, node: cst.CSTNode) -> None:
         if isinstance(node, cst.BaseStatement) and self.top >= 0 and modules and node in modules[-1].body:
             statements.append(id(node))
         original_run(self, node)
 
-    monkeypatch.setattr(engine_module._Walk, "run_module", counting_module)
-    monkeypatch.setattr(engine_module._Walk, "run", counting)
+    monkeypatch.setattr(walk_module.Walk, "run_module", counting_module)
+    monkeypatch.setattr(walk_module.Walk, "run", counting)
     Engine(Settings()).lint_path(str(FIXTURES / "proj" / "cly306.py"))
     assert len(modules) == 1
     assert len(statements) == len(set(statements)) == len(modules[0].body)  # each statement once
@@ -247,7 +249,7 @@ def test_bom_crlf_and_latin1_cookie_are_not_errors() -> None:
 
 
 def test_unreadable_and_missing_paths(tmp_path: Path) -> None:
-    from celery_lint.files import lint_file
+    from celery_lint.run.files import lint_file
 
     engine = Engine(Settings())
     missing = lint_file(engine, str(tmp_path / "nope.py")).findings

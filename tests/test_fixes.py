@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from celery_lint.config import Settings
-from celery_lint.engine import Engine
+from celery_lint.config.settings import Settings
+from celery_lint.engine.core import Engine
 from celery_lint.rules import ALL_RULES, Rule
 
-from .conftest import FIXTURES, as_example, lint_example, write_example
+from tests.conftest import FIXTURES, as_example, lint_example, write_example
 
 
 def fix(source: str, *, select: str | None = None, path: str = "proj/tasks.py", unsafe: bool = False, **settings: object) -> str:
@@ -344,7 +344,7 @@ def test_fixed_examples_parse_and_fixing_twice_changes_nothing(rule: type[Rule],
     for sample in rule.INVALID + rule.VALID:
         example = as_example(sample)
         path = write_example(example, tmp_path)
-        from celery_lint.config import load_settings
+        from celery_lint.config.settings import load_settings
 
         engine = Engine(load_settings(tmp_path).replace(extend_select=("CLY",)))
         once = engine.fix_text(example.source, str(path), unsafe=True)

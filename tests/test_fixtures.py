@@ -10,7 +10,7 @@ import sys
 
 from celery_lint.rules import ALL_RULES
 
-from .conftest import ANNOTATION, FIXTURES, annotated
+from tests.conftest import ANNOTATION, FIXTURES, annotated
 
 
 def _expected() -> set[tuple[str, int, str]]:

@@ -9,11 +9,11 @@ import sys
 
 import pytest
 
-from celery_lint.config import Settings
-from celery_lint.context import FileContext
-from celery_lint.engine import Engine
+from celery_lint.config.settings import Settings
+from celery_lint.model.context import FileContext
+from celery_lint.engine.core import Engine
 
-from .conftest import FIXTURES
+from tests.conftest import FIXTURES
 
 pytest.importorskip("celery")
 

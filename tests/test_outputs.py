@@ -52,8 +52,8 @@ def test_sarif_validates_against_the_official_schema(project: Path) -> None:
 
 
 def test_github_annotations_escape_properties_and_data(tmp_path: Path) -> None:
-    from celery_lint.engine import Finding
-    from celery_lint.report import RunInfo, github
+    from celery_lint.engine.core import Finding
+    from celery_lint.report.formats import RunInfo, github
 
     finding = Finding("CLY101", "task-without-name", "50% done\nnext", "a,b:c.py", 3, 2, 3, 9)
     assert github([finding], RunInfo()) == (

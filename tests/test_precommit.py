@@ -13,9 +13,9 @@ from typing import Iterator
 import pytest
 import yaml
 
-from celery_lint import daemon
+from celery_lint.doors import daemon
 
-from .conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES, REPO
 
 TASK = "from celery import shared_task\n\n@shared_task\ndef ping():\n    return 1\n"
 

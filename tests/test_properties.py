@@ -7,8 +7,8 @@ import warnings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from celery_lint.config import Settings
-from celery_lint.engine import Engine
+from celery_lint.config.settings import Settings
+from celery_lint.engine.core import Engine
 
 # hypothesmith compiles its own candidates, which warns about odd but valid code
 pytestmark = __import__("pytest").mark.filterwarnings("ignore::SyntaxWarning")

@@ -79,7 +79,7 @@ def test_unreadable_file_is_cly000_and_the_rest_is_linted(tmp_path: Path, monkey
     import builtins
 
     from celery_lint import lint_paths
-    from celery_lint.config import Settings
+    from celery_lint.config.settings import Settings
 
     (tmp_path / "secret.py").write_text(HEADER)
     (tmp_path / "tasks.py").write_text(HEADER + "@shared_task\ndef t():\n    return 1\n")
@@ -135,8 +135,8 @@ def test_pathological_file_with_the_callers_ast_is_still_reported(name: str) -> 
     """flake8 hands over its ``ast``: the safety check walks that tree instead of parsing again."""
     import ast
 
-    from celery_lint.config import Settings
-    from celery_lint.engine import Engine
+    from celery_lint.config.settings import Settings
+    from celery_lint.engine.core import Engine
 
     text = HEADER + PATHOLOGICAL[name]
     try:

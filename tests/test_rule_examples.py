@@ -10,7 +10,7 @@ from flake8.main.application import Application
 
 from celery_lint.rules import ALL_RULES, Example, Rule
 
-from .conftest import as_example, lint_example, write_example
+from tests.conftest import as_example, lint_example, write_example
 
 CASES = [
     pytest.param(rule, kind, as_example(sample), id=f"{rule.code}-{kind}-{i}")

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from celery_lint import engine as engine_module
-from celery_lint.config import load_settings
-from celery_lint.cli import project_index
-from celery_lint.engine import Engine
+from celery_lint.engine import core as engine_module
+from celery_lint.config.settings import load_settings
+from celery_lint.run.project import project_index
+from celery_lint.engine.core import Engine
 from celery_lint.rules import ALL_RULES
-from celery_lint.slim import slim_source
+from celery_lint.engine.slim import slim_source
 
-from .conftest import FIXTURES, as_example, write_example
+from tests.conftest import FIXTURES, as_example, write_example
 
 
 def _slim(code: str) -> str:
@@ -268,7 +268,7 @@ def test_rule_examples_give_the_same_findings_slimmed_and_in_full(example, tmp_p
 def test_parse_without_validation_builds_the_same_tree_and_restores_validation() -> None:
     import libcst as cst
 
-    from celery_lint.engine import parse_module
+    from celery_lint.model.source import parse_module
 
     for path in sorted(FIXTURES.rglob("*.py")):
         text = path.read_text()
@@ -281,7 +281,7 @@ def test_parse_without_validation_builds_the_same_tree_and_restores_validation()
 
 
 def test_positions_are_computed_per_statement_and_equal_the_whole_module_ones() -> None:
-    from celery_lint import engine as engine_module
+    from celery_lint.engine import positions as engine_module
 
     settings = _all_rules_settings(FIXTURES)
     index = project_index(settings, None)

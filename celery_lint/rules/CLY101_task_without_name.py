@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from ..context import TaskDef
-from ..fixes import replace, string, with_keyword
+from ..model.context import TaskDef
+from ..model.edits import replace, string, with_keyword
 from .base import Example, Rule
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ..context import TaskDef, string_value
+from ..model.context import TaskDef, string_value
 from .base import Example, Rule
 
 SEPARATORS = "._:-"

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from ..config import relative_posix
-from ..context import TaskDef
+from ..config.settings import relative_posix
+from ..model.context import TaskDef
 from .base import Example, Rule
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import TaskDef
+from ..model.context import TaskDef
 from .base import Rule
 
 

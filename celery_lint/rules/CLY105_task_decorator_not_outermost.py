@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import TaskDef
-from ..fixes import UNSAFE, Fix, replace
+from ..model.context import TaskDef
+from ..model.edits import UNSAFE, Fix, replace
 from .base import Rule
 
 

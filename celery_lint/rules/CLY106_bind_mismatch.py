@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..celery_api import BOUND_TASK_API
-from ..context import TaskDef, literal_value
-from ..fixes import Fix, replace, with_keyword
+from ..model.celery_api import BOUND_TASK_API
+from ..model.context import TaskDef, literal_value
+from ..model.edits import Fix, replace, with_keyword
 from .base import Example, Rule
 
 

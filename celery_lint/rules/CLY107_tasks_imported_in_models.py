@@ -4,8 +4,8 @@ from typing import Any
 
 import libcst as cst
 
-from ..context import dotted_name, resolve_relative
-from ..prefilter import MODELS_PATH_PATTERN
+from ..model.context import dotted_name, resolve_relative
+from ..model.needles import MODELS_PATH_PATTERN
 from .base import MODELS_NEEDLES, Example, Rule
 
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..celery_api import TASK_OPTIONS, TASK_OPTION_SINCE, closest, task_options_for
-from ..context import TaskDef
-from ..fixes import UNSAFE, Fix, replace
+from ..model.celery_api import TASK_OPTIONS, TASK_OPTION_SINCE, closest, task_options_for
+from ..model.context import TaskDef
+from ..model.edits import UNSAFE, Fix, replace
 from .base import Example, Rule
 
 

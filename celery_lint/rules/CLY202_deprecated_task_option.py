@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..celery_api import DEPRECATED_ROUTING_OPTIONS, DEPRECATED_ROUTING_SINCE
-from ..context import TaskDef
-from ..fixes import Fix, replace
+from ..model.celery_api import DEPRECATED_ROUTING_OPTIONS, DEPRECATED_ROUTING_SINCE
+from ..model.context import TaskDef
+from ..model.edits import Fix, replace
 from .base import Example, Rule
 
 

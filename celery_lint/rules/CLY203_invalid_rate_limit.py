@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..celery_api import RATE_UNIT_ALIASES, parse_rate
-from ..context import UNKNOWN, TaskDef, literal_value
-from ..fixes import Fix, replace, requote
+from ..model.celery_api import RATE_UNIT_ALIASES, parse_rate
+from ..model.context import UNKNOWN, TaskDef, literal_value
+from ..model.edits import Fix, replace, requote
 from .base import Rule
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import UNKNOWN, Dispatch, TaskDef, literal_value
+from ..model.context import UNKNOWN, Dispatch, TaskDef, literal_value
 from .base import DISPATCH_NEEDLES, TASK_DEFINITION_NEEDLES, Rule, TextPattern
 
 

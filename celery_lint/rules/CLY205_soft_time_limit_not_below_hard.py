@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Dispatch, TaskDef, literal_value
+from ..model.context import Dispatch, TaskDef, literal_value
 from .base import Rule
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..celery_api import RETRY_POLICY_KEYS, closest
-from ..context import keyword_args, literal_value
+from ..model.celery_api import RETRY_POLICY_KEYS, closest
+from ..model.context import keyword_args, literal_value
 from .base import Rule
 
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..celery_api import CALLING_OPTIONS, RETRY_PARAMETERS, SIGNATURE_METHODS, closest
-from ..context import keyword_args
-from ..fixes import UNSAFE, replace
+from ..model.celery_api import CALLING_OPTIONS, RETRY_PARAMETERS, SIGNATURE_METHODS, closest
+from ..model.context import keyword_args
+from ..model.edits import UNSAFE, replace
 from .base import DISPATCH_NEEDLES, Rule, TextPattern
 
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..celery_api import EXECUTION_OPTIONS
-from ..context import Dispatch
-from ..fixes import SAFE, UNSAFE, Fix, keyword_arg, replace, string
+from ..model.celery_api import EXECUTION_OPTIONS
+from ..model.context import Dispatch
+from ..model.edits import SAFE, UNSAFE, Fix, keyword_arg, replace, string
 from .base import DISPATCH_NEEDLES, Rule
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import keyword_args, literal_value
-from ..fixes import replace
+from ..model.context import keyword_args, literal_value
+from ..model.edits import replace
 from .base import Rule
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import keyword_args, positional_args
-from ..fixes import add_arg, keyword_arg, replace
+from ..model.context import keyword_args, positional_args
+from ..model.edits import add_arg, keyword_arg, replace
 from .base import Rule
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import dotted_name
+from ..model.context import dotted_name
 from .base import Rule
 
 _BROAD = {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import TaskDef, dotted_name
+from ..model.context import TaskDef, dotted_name
 from .base import Example, Rule
 
 _BROAD = ("Exception", "BaseException")

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import TaskDef
-from ..side_effects import SideEffects, describe
+from ..model.context import TaskDef
+from ..model.side_effects import SideEffects, describe
 from .base import Rule
 
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from ..celery_api import LATE_ACK_OPTIONS
-from ..context import UNKNOWN, TaskDef
-from ..side_effects import SideEffects, describe
+from ..model.celery_api import LATE_ACK_OPTIONS
+from ..model.context import UNKNOWN, TaskDef
+from ..model.side_effects import SideEffects, describe
 from .base import Example, Rule
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import dotted_name, keyword_args
+from ..model.context import dotted_name, keyword_args
 from .base import Rule
 
 #: Lock classes, by qualified name, whose lifetime keyword is given.

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Dispatch
-from ..fixes import UNSAFE, add_arg, keyword_arg, replace
+from ..model.context import Dispatch
+from ..model.edits import UNSAFE, add_arg, keyword_arg, replace
 from .base import DISPATCH_NEEDLES, Rule
 
 

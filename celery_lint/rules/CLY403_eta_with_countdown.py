@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import keyword_args, literal_value
+from ..model.context import keyword_args, literal_value
 from .base import Rule
 
 _CALLS = ("apply_async", "send_task", "retry", "set", "signature", "apply_async_on_commit")

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import keyword_args, positional_args
-from ..fixes import UNSAFE, Edit, Fix
+from ..model.context import keyword_args, positional_args
+from ..model.edits import UNSAFE, Edit, Fix
 from .base import Rule, TextPattern
 
 _NAIVE = {"datetime.datetime.utcnow", "datetime.datetime.today"}

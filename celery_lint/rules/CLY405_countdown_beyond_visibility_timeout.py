@@ -4,7 +4,7 @@ from typing import Any
 
 import libcst as cst
 
-from ..context import UNKNOWN, TaskDef, keyword_args, string_value
+from ..model.context import UNKNOWN, TaskDef, keyword_args, string_value
 from .base import Example, Rule, TextPattern
 
 _CALLS = ("apply_async", "apply_async_on_commit", "send_task", "retry", "signature", "set")

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..beat import BEAT_NEEDLES, BeatSchedule
-from ..celery_api import SIGNATURE_FUNCTIONS
-from ..context import Dispatch, keyword_args, positional_args
-from ..fixes import Fix, replace
+from ..model.beat import BEAT_NEEDLES, BeatSchedule
+from ..model.celery_api import SIGNATURE_FUNCTIONS
+from ..model.context import Dispatch, keyword_args, positional_args
+from ..model.edits import Fix, replace
 from .base import Example, Rule, TextPattern
 
 _EMPTY_MODULE = cst.Module(body=[])

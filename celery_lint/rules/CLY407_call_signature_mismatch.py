@@ -4,8 +4,8 @@ from typing import Any
 
 import libcst as cst
 
-from ..context import Dispatch, keyword_args, positional_args, string_value
-from ..index import IndexedTask
+from ..model.context import Dispatch, keyword_args, positional_args, string_value
+from ..model.index import IndexedTask
 from .base import DISPATCH_NEEDLES, Example, Rule
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..celery_api import SIGNATURE_FUNCTIONS
-from ..context import Dispatch, positional_args
+from ..model.celery_api import SIGNATURE_FUNCTIONS
+from ..model.context import Dispatch, positional_args
 from .base import DISPATCH_NEEDLES, Example, Rule, TextPattern
 
 

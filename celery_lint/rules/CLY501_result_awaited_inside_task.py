@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..celery_api import DISPATCH_METHODS
-from ..context import TaskDef, keyword_args, literal_value
+from ..model.celery_api import DISPATCH_METHODS
+from ..model.context import TaskDef, keyword_args, literal_value
 from .base import Rule
 
 _WAIT = ("get", "wait", "join", "join_native")

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import TaskDef, literal_value
-from ..fixes import UNSAFE, replace, with_keyword
+from ..model.context import TaskDef, literal_value
+from ..model.edits import UNSAFE, replace, with_keyword
 from .base import Example, Rule
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Dispatch, positional_args
-from ..index import IndexedTask
+from ..model.context import Dispatch, positional_args
+from ..model.index import IndexedTask
 from .base import DISPATCH_NEEDLES, Example, Rule
 
 _WAIT_METHODS = frozenset({"get", "wait", "ready", "successful", "failed", "join"})

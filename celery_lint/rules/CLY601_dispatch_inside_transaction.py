@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ..context import Dispatch, keyword_args
-from ..fixes import SAFE, UNSAFE, Fix, replace
+from ..model.context import Dispatch, keyword_args
+from ..model.edits import SAFE, UNSAFE, Fix, replace
 from .base import DISPATCH_NEEDLES, Rule
 
 _ATOMIC = ("django.db.transaction.atomic",)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Dispatch, keyword_args, positional_args
+from ..model.context import Dispatch, keyword_args, positional_args
 from .base import DISPATCH_NEEDLES, Rule
 
 _QUERYSET_METHODS = {

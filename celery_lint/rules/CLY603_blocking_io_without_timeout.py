@@ -4,8 +4,8 @@ import re
 
 import libcst as cst
 
-from ..context import keyword_args, literal_value, positional_args
-from ..side_effects import SideEffects
+from ..model.context import keyword_args, literal_value, positional_args
+from ..model.side_effects import SideEffects
 from .base import Rule
 
 _HTTP = r"(?:get|post|put|patch|delete|head|options|request)"

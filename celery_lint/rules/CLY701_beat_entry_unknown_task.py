@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ..beat import BEAT_NEEDLES, BEAT_PATTERN, BeatSchedule
+from ..model.beat import BEAT_NEEDLES, BEAT_PATTERN, BeatSchedule
 from .base import Example, Rule
 
 

@@ -4,7 +4,7 @@ import fnmatch
 
 import libcst as cst
 
-from ..context import string_value
+from ..model.context import string_value
 from .base import Example, Rule
 
 

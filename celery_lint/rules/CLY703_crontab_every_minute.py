@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..celery_api import CRONTAB_FIELDS
-from ..context import positional_args, keyword_args
-from ..prefilter import CRONTAB_NEEDLES
-from ..fixes import UNSAFE, add_arg, keyword_arg, replace
+from ..model.celery_api import CRONTAB_FIELDS
+from ..model.context import positional_args, keyword_args
+from ..model.needles import CRONTAB_NEEDLES
+from ..model.edits import UNSAFE, add_arg, keyword_arg, replace
 from .base import Rule
 
 _EMPTY_MODULE = cst.Module(body=[])

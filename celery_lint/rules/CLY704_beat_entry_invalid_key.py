@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..beat import BEAT_NEEDLES, BEAT_PATTERN, BeatEntry, BeatSchedule
-from ..celery_api import BEAT_ENTRY_KEYS, BEAT_ENTRY_MANAGED, EXECUTION_OPTIONS, closest
-from ..context import string_value
-from ..fixes import Fix, replace, string
+from ..model.beat import BEAT_NEEDLES, BEAT_PATTERN, BeatEntry, BeatSchedule
+from ..model.celery_api import BEAT_ENTRY_KEYS, BEAT_ENTRY_MANAGED, EXECUTION_OPTIONS, closest
+from ..model.context import string_value
+from ..model.edits import Fix, replace, string
 from .base import Example, Rule
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..beat import BEAT_NEEDLES, BEAT_PATTERN, BeatEntry, BeatSchedule
-from ..context import keyword_args, string_value
+from ..model.beat import BEAT_NEEDLES, BEAT_PATTERN, BeatEntry, BeatSchedule
+from ..model.context import keyword_args, string_value
 from .base import Example, Rule
 
 _ON = {"extend-select": ["CLY705"]}

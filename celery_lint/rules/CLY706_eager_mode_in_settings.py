@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from ..config import relative_posix
+from ..config.settings import relative_posix
 from .base import Example, Rule
 
 _TEST_MODULE = re.compile(r"(^|[._/])(tests?|testing|conftest)([._/]|$)|test_|_tests?\.py$")

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar
 import libcst as cst
 
 if TYPE_CHECKING:
-    from ..config import Settings
-    from ..context import FileContext
-    from ..fixes import Fix
+    from ..config.settings import Settings
+    from ..model.context import FileContext
+    from ..model.edits import Fix
 
-from ..prefilter import DISPATCH_NEEDLES, MODELS_NEEDLES, TASK_DEFINITION_NEEDLES, TASK_DEFINITION_PATTERN, TextPattern
+from ..model.needles import DISPATCH_NEEDLES, MODELS_NEEDLES, TASK_DEFINITION_NEEDLES, TASK_DEFINITION_PATTERN, TextPattern
 
 __all__ = ["DISPATCH_NEEDLES", "MODELS_NEEDLES", "TASK_DEFINITION_NEEDLES", "TASK_DEFINITION_PATTERN", "Example", "Rule", "TextPattern"]
 

@@ -1,0 +1,372 @@
+"""``[tool.celery-lint]`` -> one frozen :class:`Settings`.
+
+Configuration flows one way: TOML (or flake8 options, or CLI flags) -> Settings -> rules.
+It is resolved once per run, never per file. Unknown keys and wrong types raise
+:class:`ConfigError`, which every front door turns into one clear line (exit 2 in the CLI).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from .stamp import settled, stat_key
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python < 3.11 only
+    import tomli as tomllib
+
+
+#: Newest Celery release this version of celery-lint knows about: the top of the
+#: ``target-version`` range. It describes ``celery_lint/model/celery_api.py``'s tables
+#: (which re-export it); it sits here because configuration is the bottom layer.
+NEWEST_CELERY = (5, 7)
+
+
+def parse_version(text: str) -> tuple[int, int]:
+    """``"5.4"`` -> ``(5, 4)``; raises ValueError for anything else."""
+    parts = text.strip().split(".")
+    if len(parts) < 2 or not all(p.isdigit() for p in parts[:2]):
+        raise ValueError(f"not a Celery version: {text!r} (expected e.g. \"5.4\")")
+    return int(parts[0]), int(parts[1])
+
+
+
+class ConfigError(Exception):
+    """Bad configuration or usage: reported as one line, exit status 2."""
+
+
+DEFAULT_EXCLUDE = (
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".hg",
+    ".mypy_cache",
+    ".nox",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    ".celery_lint_cache",
+    "__pypackages__",
+    "_build",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "venv",
+)
+
+REQUIRE_QUEUE_MODES = ("auto", "always", "off")
+IGNORE_RESULT_MODES = ("no-return", "strict", "off")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know, resolved once."""
+
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    src: tuple[str, ...] = ()
+    target_version: tuple[int, int] = NEWEST_CELERY
+    task_name_prefixes: tuple[str, ...] = ()
+    task_name_pattern: re.Pattern[str] | None = None
+    require_queue: str = "auto"
+    ignore_result_mode: str = "no-return"
+    bind_parameter_names: tuple[str, ...] = ("self",)
+    extra_task_options: tuple[str, ...] = ()
+    non_idempotent_calls: tuple[str, ...] = ()
+    external_tasks: tuple[str, ...] = ()
+    visibility_timeout: float = 3600.0
+    project_index: bool = True
+    #: Directory that relative paths in the configuration are relative to.
+    project_root: Path = field(default_factory=Path.cwd)
+    #: The file the settings came from, if any (for messages).
+    config_file: Path | None = None
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    def src_roots(self) -> tuple[Path, ...]:
+        return tuple((self.project_root / s).resolve() for s in self.src)
+
+    def ignored_codes_for(self, path: str | Path) -> tuple[str, ...]:
+        """Codes switched off for ``path`` by ``per-file-ignores`` (flake8/ruff glob semantics)."""
+        if not self.per_file_ignores:
+            return ()
+        rel = relative_posix(path, self.project_root)
+        name = os.path.basename(rel)
+        codes: list[str] = []
+        for pattern, pattern_codes in self.per_file_ignores:
+            if fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(name, pattern):
+                codes.extend(pattern_codes)
+        return tuple(codes)
+
+
+def _absolute_root(root: str) -> str:
+    if os.path.isabs(root):
+        cached = _ROOTS.get(root)
+        if cached is None:
+            cached = _ROOTS[root] = os.path.abspath(root)
+        return cached
+    return os.path.abspath(root)  # relative to the current directory: not cached
+
+
+_ROOTS: dict[str, str] = {}
+
+
+def relative_posix(path: str | Path, root: Path) -> str:
+    """``path`` relative to ``root`` in POSIX form, or the absolute path when outside it.
+
+    String operations only: this runs for every file of the project on every run.
+    """
+    base = _absolute_root(os.fspath(root))
+    text = os.fspath(path)
+    # The common case, a normalised absolute path under the root, in one slice.
+    if os.sep == "/" and text.startswith(base + "/") and "/." not in text and "//" not in text:
+        return text[len(base) + 1 :]
+    absolute = os.path.abspath(path)
+    if absolute == base:
+        return "."
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if absolute.startswith(prefix):
+        absolute = absolute[len(prefix) :]
+    return absolute.replace(os.sep, "/") if os.sep != "/" else absolute
+
+
+# key -> (Settings field, converter)
+def _str_list(key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"`{key}` must be a list of strings, got {_describe(value)}")
+    return tuple(value)
+
+
+def _codes(key: str, value: Any) -> tuple[str, ...]:
+    codes = _str_list(key, value)
+    for code in codes:
+        if not re.fullmatch(r"CLY\d{0,3}", code):
+            raise ConfigError(f"`{key}`: {code!r} is not a celery-lint code or prefix (e.g. CLY101, CLY1)")
+    return codes
+
+
+def _choice(choices: Sequence[str]) -> Any:
+    def convert(key: str, value: Any) -> str:
+        if value not in choices:
+            raise ConfigError(f"`{key}` must be one of {', '.join(choices)}; got {value!r}")
+        return str(value)
+
+    return convert
+
+
+def _pattern(key: str, value: Any) -> re.Pattern[str]:
+    if not isinstance(value, str):
+        raise ConfigError(f"`{key}` must be a string (a regular expression), got {_describe(value)}")
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        raise ConfigError(f"`{key}` is not a valid regular expression: {exc}") from None
+
+
+def _version(key: str, value: Any) -> tuple[int, int]:
+    if not isinstance(value, str):
+        raise ConfigError(f"`{key}` must be a string such as \"5.4\", got {_describe(value)}")
+    try:
+        version = parse_version(value)
+    except ValueError as exc:
+        raise ConfigError(f"`{key}`: {exc}") from None
+    if version < (5, 0) or version > NEWEST_CELERY:
+        newest = ".".join(map(str, NEWEST_CELERY))
+        raise ConfigError(f"`{key}` must be a Celery 5.x release up to {newest}; got {value!r}")
+    return version
+
+
+def _seconds(key: str, value: Any) -> float:
+    if isinstance(value, str):  # flake8 options arrive as strings
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ConfigError(f"`{key}` must be a positive number of seconds, got {_describe(value)}")
+    return float(value)
+
+
+def _bool(key: str, value: Any) -> bool:
+    if isinstance(value, str) and value.lower() in ("true", "false"):  # flake8 options arrive as strings
+        return value.lower() == "true"
+    if not isinstance(value, bool):
+        raise ConfigError(f"`{key}` must be true or false, got {_describe(value)}")
+    return value
+
+
+def _per_file_ignores(key: str, value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"`{key}` must be a table of glob = [codes], got {_describe(value)}")
+    return tuple((str(glob), _codes(f"{key}.{glob}", codes)) for glob, codes in value.items())
+
+
+_KEYS: dict[str, tuple[str, Any]] = {
+    "select": ("select", _codes),
+    "ignore": ("ignore", _codes),
+    "extend-select": ("extend_select", _codes),
+    "exclude": ("exclude", _str_list),
+    "per-file-ignores": ("per_file_ignores", _per_file_ignores),
+    "src": ("src", _str_list),
+    "target-version": ("target_version", _version),
+    "task-name-prefixes": ("task_name_prefixes", _str_list),
+    "task-name-pattern": ("task_name_pattern", _pattern),
+    "require-queue": ("require_queue", _choice(REQUIRE_QUEUE_MODES)),
+    "ignore-result-mode": ("ignore_result_mode", _choice(IGNORE_RESULT_MODES)),
+    "bind-parameter-names": ("bind_parameter_names", _str_list),
+    "extra-task-options": ("extra_task_options", _str_list),
+    "non-idempotent-calls": ("non_idempotent_calls", _str_list),
+    "external-tasks": ("external_tasks", _str_list),
+    "visibility-timeout": ("visibility_timeout", _seconds),
+    "project-index": ("project_index", _bool),
+}
+
+#: The configuration keys, for docs and tests.
+CONFIG_KEYS = tuple(_KEYS)
+
+#: key -> (type, default, meaning): the README's configuration reference is generated from this.
+CONFIG_DOCS: dict[str, tuple[str, str, str]] = {
+    "select": ("list of codes", "the default rules", "Rules to run (codes or prefixes); replaces the default set and turns on off-by-default rules named more specifically than `CLY`."),
+    "ignore": ("list of codes", "`[]`", "Rules never to run; the most specific of select/ignore wins."),
+    "extend-select": ("list of codes", "`[]`", "Rules to run on top of `select`."),
+    "exclude": ("list of globs", "`[]`", "Paths not to lint, matched against the path relative to the project root and against each path component. `.git`, virtualenvs, `node_modules`, `build`, `dist` and similar are always skipped when walking directories."),
+    "per-file-ignores": ("table glob -> codes", "`{}`", "Codes to ignore in matching files, e.g. `\"tests/*\" = [\"CLY1\"]`."),
+    "src": ("list of paths", "`[]`", "Source roots: a file under one gets its module name from its path relative to the root (otherwise: walk up while `__init__.py` exists). Decides generated task names."),
+    "target-version": ("string", "newest known (`5.7`)", "The Celery release to check against, e.g. `\"5.4\"`."),
+    "task-name-prefixes": ("list of strings", "module path components", "Accepted task name prefixes (CLY102)."),
+    "task-name-pattern": ("regex", "none", "Task names must match this (`re.search`); replaces the prefix test (CLY102)."),
+    "require-queue": ("`auto` \\| `always` \\| `off`", "`auto`", "When a dispatch without `queue=` is reported (CLY401)."),
+    "ignore-result-mode": ("`no-return` \\| `strict` \\| `off`", "`no-return`", "Which tasks need an explicit `ignore_result=` (CLY502)."),
+    "bind-parameter-names": ("list of strings", "`[\"self\"]`", "Names accepted for a bound task's first parameter (CLY106)."),
+    "extra-task-options": ("list of strings", "`[]`", "Task decorator keywords your own Task classes read (CLY201)."),
+    "non-idempotent-calls": ("list of globs", "`[]`", "More dotted call names that repeat a side effect, e.g. `myapp.sms.send`, `vendor.*Client().submit` (CLY306, CLY307)."),
+    "external-tasks": ("list of globs", "`[]`", "Task names served by other services (for the project index rules)."),
+    "visibility-timeout": ("number (seconds)", "`3600`", "The broker's redelivery window (Redis/SQS `visibility_timeout`); longer countdowns are reported (CLY405). A `broker_transport_options` with a literal `visibility_timeout` in the same file takes precedence."),
+    "project-index": ("boolean", "`true`", "Build the project index (every task and the Celery settings of the project, read with `ast` and cached) so the project rules (CLY103, CLY407, CLY408, CLY503, CLY701, CLY702) run and the file+ rules use project facts. `--no-index` turns it off for one run."),
+}
+
+
+def _describe(value: Any) -> str:
+    return f"{type(value).__name__} {value!r}"
+
+
+def settings_from_mapping(table: Mapping[str, Any], *, project_root: Path, config_file: Path | None) -> Settings:
+    """Validate a ``[tool.celery-lint]`` table and build Settings from it."""
+    values: dict[str, Any] = {}
+    for key, raw in table.items():
+        if key not in _KEYS:
+            hint = ""
+            close = [k for k in _KEYS if k.replace("-", "_") == key.replace("-", "_")]
+            if close:
+                hint = f" (did you mean `{close[0]}`?)"
+            raise ConfigError(f"unknown key `{key}` in [tool.celery-lint]{hint}")
+        attr, convert = _KEYS[key]
+        values[attr] = convert(key, raw)
+    return Settings(project_root=project_root, config_file=config_file, **values)
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+#: path -> (stat key, table) of pyproject.toml files read (saleor's takes 4 ms to parse;
+#: the daemon's forked runs inherit what their server read)
+_TABLES: dict[str, tuple[tuple[int, int, int, int], dict[str, Any] | None]] = {}
+
+
+def read_pyproject(path: Path) -> dict[str, Any] | None:
+    """The ``[tool.celery-lint]`` table of ``path``, or None when it has none (remembered
+    while the file's mtime, ctime, size and inode stay the same; callers must not change it)."""
+    try:
+        st = os.stat(path)
+        key = stat_key(st)
+    except OSError:
+        key = None
+    known = _TABLES.get(str(path))
+    if key is not None and known is not None and known[0] == key:
+        return known[1]
+    table = _read_pyproject(path)
+    if key is not None and settled(st):
+        if len(_TABLES) >= 64:
+            _TABLES.pop(next(iter(_TABLES)))
+        _TABLES[str(path)] = (key, table)
+    return table
+
+
+def _read_pyproject(path: Path) -> dict[str, Any] | None:
+    data = _load_toml(path)
+    tool = data.get("tool", {})
+    table = tool.get("celery-lint") if isinstance(tool, dict) else None
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.celery-lint] must be a table")
+    return table
+
+
+PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
+
+
+def find_project_root(start: Path) -> Path:
+    """Nearest directory at or above ``start`` holding a project marker; ``start`` if none."""
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        if any((directory / marker).exists() for marker in PROJECT_MARKERS):
+            return directory
+    return start
+
+
+def load_settings(start: Path, config_file: Path | None = None) -> Settings:
+    """Settings for a run whose paths live under ``start``.
+
+    With ``config_file``, that file's table is used (a pyproject.toml or a bare TOML file
+    holding the keys at top level). Otherwise the nearest ``pyproject.toml`` at or above
+    ``start`` that has a ``[tool.celery-lint]`` table; defaults when there is none.
+    """
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError(f"config file not found: {config_file}")
+        table = read_pyproject(config_file) if config_file.name == "pyproject.toml" else _read_bare(config_file)
+        root = config_file.resolve().parent
+        return settings_from_mapping(table or {}, project_root=root, config_file=config_file)
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            table = read_pyproject(candidate)
+            if table is not None:
+                return settings_from_mapping(table, project_root=directory, config_file=candidate)
+    return Settings(project_root=find_project_root(start))
+
+
+def _read_bare(path: Path) -> dict[str, Any]:
+    data = _load_toml(path)
+    # A file with a [tool.celery-lint] table works as well as one with top-level keys.
+    tool = data.get("tool")
+    if isinstance(tool, dict) and isinstance(tool.get("celery-lint"), dict):
+        return tool["celery-lint"]
+    return data

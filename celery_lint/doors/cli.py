@@ -1,0 +1,370 @@
+"""The ``celery-lint`` command: argument parsing, exit codes, output. No analysis here.
+
+Only light modules are imported at the top: the engine (and with it libcst, about 0.3 s
+to import) is imported when a file actually needs linting, so a pre-commit run on files
+with no Celery code answers at once (see :func:`_nothing_to_lint`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from .. import __version__
+from ..config.settings import ConfigError, Settings, load_settings
+from ..model.needles import ALL_NEEDLES, MAX_FILE_BYTES, MODELS_PATH_PATTERN
+from ..report.summary import colored, summary_line, use_color
+
+if TYPE_CHECKING:
+    from ..engine.core import Finding
+    from ..report.formats import RunInfo
+    from ..run.runner import FixMode, RunResult
+
+#: The values of --output-format (``report.FORMATS`` has one renderer for each; a test checks).
+OUTPUT_FORMATS = ("github", "json", "sarif", "text")
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # exit 2 with one line, like every usage error
+        raise ConfigError(message)
+
+
+def _codes(value: str) -> list[str]:
+    codes = [c.strip().upper() for c in value.split(",") if c.strip()]
+    for code in codes:
+        if not (code.startswith("CLY") and code[3:].isdigit() and len(code) <= 6) and code != "CLY":
+            raise argparse.ArgumentTypeError(f"{code!r} is not a celery-lint code or prefix (e.g. CLY101, CLY1)")
+    return codes
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive number of processes")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="celery-lint",
+        description="Find Celery footguns: misnamed tasks, unknown options, retries that repeat side effects, "
+        "dispatches inside transactions, and more.",
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="files or directories to lint (default: .); - reads stdin")
+    parser.add_argument("--select", type=_codes, metavar="CODES", help="comma-separated codes or prefixes to enable; replaces the configured select, extend-select and ignore, and turns on off-by-default rules named more specifically than CLY")
+    parser.add_argument("--ignore", type=_codes, default=[], metavar="CODES", help="codes or prefixes to disable (added to the configured ignore list)")
+    parser.add_argument("--extend-select", type=_codes, default=[], metavar="CODES", help="codes or prefixes to enable on top of the selection")
+    parser.add_argument("--output-format", choices=OUTPUT_FORMATS, default="text", help="output format (default: text)")
+    parser.add_argument("--statistics", action="store_true", help="print the number of findings per code instead of the findings")
+    parser.add_argument("--fix", action="store_true", help="apply safe fixes in place; report what is left")
+    parser.add_argument("--unsafe-fixes", action="store_true", help="also apply (with --fix/--diff) and mark as fixable the unsafe fixes, which change behaviour toward the evident intent")
+    parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and write nothing (also with --fix, as in ruff); exit 1 when there is something to fix")
+    parser.add_argument("--show-fixes", action="store_true", help="with --fix, list the fixes applied, per file and code")
+    parser.add_argument("--add-noqa", action="store_true", help="append `# noqa: CODE` to every reported line (merging with existing noqa comments), then exit 0")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument("--config", type=Path, metavar="FILE", help="read settings from FILE instead of the nearest pyproject.toml")
+    parser.add_argument("--jobs", "-j", type=_positive, metavar="N", help="worker processes (default: all cores)")
+    parser.add_argument("--no-index", action="store_true", help="do not build the project index: only per-file knowledge, and the project rules (CLY103, CLY407, CLY408, CLY503, CLY701, CLY702) stay silent")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    parser.add_argument("--cache-dir", type=Path, metavar="DIR", help="where the result cache lives (default: .celery_lint_cache at the project root)")
+    parser.add_argument("--follow-symlinks", action="store_true", help="follow symlinked directories and files out of the given paths (cycles are still visited once)")
+    parser.add_argument("--stdin-filename", metavar="NAME", help="the file name to lint stdin (-) as")
+    parser.add_argument("--list-rules", action="store_true", help="print every rule with its default, scope and fix, then exit")
+    parser.add_argument("--explain", metavar="CODE", help="print a rule's documentation, then exit")
+    parser.add_argument("--daemon", action="store_true", help="run through a background server that keeps libcst and the rules imported (started on first use, exits after 15 idle minutes; not in CI or with CELERY_LINT_DAEMON=0): a one-file run, as in pre-commit, in a fraction of the time")
+    parser.add_argument("--version", action="version", version=f"celery-lint {__version__}")
+    return parser
+
+
+def settings_for(args: argparse.Namespace) -> Settings:
+    paths = [p for p in args.paths if p != "-"]
+    if args.stdin_filename and "-" in args.paths:
+        paths.append(args.stdin_filename)
+    start = Path(os.path.commonpath([os.path.abspath(p) for p in paths])) if paths else Path.cwd()
+    if not start.is_dir():
+        start = start.parent
+    settings = load_settings(start, args.config)
+    changes: dict[str, object] = {}
+    if args.select is not None:
+        # as in ruff, the command line is a later layer: its --select starts afresh,
+        # dropping the configured select/extend-select/ignore (its own --ignore applies)
+        changes["select"] = tuple(args.select)
+        changes["extend_select"] = ()
+        changes["ignore"] = tuple(args.ignore)
+    elif args.ignore:
+        changes["ignore"] = settings.ignore + tuple(args.ignore)
+    if getattr(args, "no_index", False):
+        changes["project_index"] = False
+    if args.extend_select:
+        changes["extend_select"] = tuple(changes.get("extend_select", settings.extend_select)) + tuple(args.extend_select)
+    return settings.replace(**changes) if changes else settings
+
+
+def list_rules(settings: Settings) -> str:
+    """Every code of the catalogue, with whether this release implements and runs it."""
+    from ..rules.catalogue import CATALOGUE
+    from ..engine.core import is_enabled
+    from ..rules import RULES_BY_CODE
+
+    rows = [("code", "name", "default", "scope", "fix", "status")]
+    for entry in CATALOGUE:
+        rule = RULES_BY_CODE.get(entry.code)
+        if rule is None:
+            status = "not in this release"
+        else:
+            status = "enabled" if is_enabled(rule, settings) else "disabled"
+        fix = entry.fix.split(" (")[0]
+        rows.append((entry.code, entry.name, entry.default, entry.scope, fix, status))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n" for row in rows)
+
+
+def explain(code: str) -> str:
+    from ..rules import RULES_BY_CODE
+
+    rule = RULES_BY_CODE.get(code.upper())
+    if rule is None:
+        raise ConfigError(f"unknown rule code {code!r}; see `celery-lint --list-rules`")
+    doc = "\n".join(line[4:] if line.startswith("    ") else line for line in (rule.__doc__ or "").splitlines())
+    return f"{rule.code} {rule.name}\n\n{doc.strip()}\n"
+
+
+def statistics(findings: Sequence[Finding], run: RunInfo) -> str:
+    from ..report.formats import summary
+
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.code] = counts.get(finding.code, 0) + 1
+    width = max((len(str(c)) for c in counts.values()), default=1)
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    lines = [f"{count:>{width}}  {code}  {_name(code)}" for code, count in rows]
+    return "".join(line + "\n" for line in lines) + summary(findings, run) + "\n"
+
+
+def _name(code: str) -> str:
+    from ..rules import RULES_BY_CODE
+
+    rule = RULES_BY_CODE.get(code)
+    return rule.name if rule else ""
+
+
+def _fix_mode(args: argparse.Namespace) -> FixMode | None:
+    from ..run.runner import FixMode
+
+    if not (args.fix or args.diff):
+        return None
+    return FixMode(unsafe=args.unsafe_fixes, write=not args.diff)
+
+
+def _lint(args: argparse.Namespace, settings: Settings) -> tuple[RunResult, str | None]:
+    """Findings (noqa applied, sorted), files checked, fixes, and a cache warning if any."""
+    from ..run.cache import CACHE_DIR_NAME, Cache, fingerprint
+    from ..engine.core import Engine
+    from ..run.files import discover
+    from ..run.project import project_index
+    from ..run.runner import RunResult, _shown, default_jobs, fix_source, lint_files
+
+    fix_mode = _fix_mode(args)
+    cache_dir = None if args.no_cache else (args.cache_dir or settings.project_root / CACHE_DIR_NAME)
+    paths: list[str] | None = None
+    if args.paths != ["-"]:
+        paths = list(discover(args.paths or ["."], settings, follow_symlinks=args.follow_symlinks))
+    # Linting the project root itself (the common `celery-lint .`): walk the tree once.
+    whole = paths is not None and [os.path.abspath(p) for p in (args.paths or ["."])] == [str(settings.project_root)]
+    index = project_index(settings, cache_dir, paths if whole else None)
+    if args.paths == ["-"]:
+        engine = Engine(settings, index=index)
+        name = args.stdin_filename or "<stdin>.py"
+        data = sys.stdin.buffer.read()
+        if fix_mode is None:
+            return RunResult(_shown(engine, engine.lint_bytes(data, name)), 1), None
+        new, linted = fix_source(engine, data, name, fix_mode)
+        if fix_mode.write:  # `--fix -`: the fixed source goes to stdout, as ruff does
+            sys.stdout.buffer.write(new if new is not None else data)
+            sys.stdout.flush()
+        return RunResult(linted.findings, 1, linted.fixed, [linted.diff] if linted.diff else []), None
+    cache = None
+    if cache_dir is not None:
+        key = fingerprint(settings, [r.code for r in Engine(settings).rules], index.digest() if index else "")
+        cache = Cache(cache_dir, key)
+    assert paths is not None
+    result = lint_files(paths, settings, jobs=args.jobs or default_jobs(), cache=cache, fix_mode=fix_mode, index=index)
+    warning = None
+    if cache is not None:
+        cache.save()
+        warning = cache.warning
+    return result, warning
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.explain:
+        sys.stdout.write(explain(args.explain))
+        return EXIT_CLEAN
+    settings = settings_for(args)
+    if args.list_rules:
+        sys.stdout.write(list_rules(settings))
+        return EXIT_CLEAN
+    if "-" in args.paths and len(args.paths) > 1:
+        raise ConfigError("`-` (stdin) cannot be combined with other paths")
+    if args.add_noqa and "-" in args.paths:
+        raise ConfigError("--add-noqa edits files; it cannot be used with stdin")
+    if args.add_noqa and (args.fix or args.diff):
+        raise ConfigError("--add-noqa cannot be combined with --fix or --diff")
+    if args.show_fixes and not (args.fix or args.diff):
+        raise ConfigError("--show-fixes lists the fixes --fix applies; use it with --fix or --diff")
+    if _nothing_to_lint(args, settings):
+        return _report_clean(args)
+    from ..report.formats import FORMATS, RunInfo
+
+    result, warning = _lint(args, settings)
+    findings, checked = result.findings, result.checked
+    if warning:
+        sys.stderr.write(f"celery-lint: warning: {warning}\n")
+    if args.add_noqa:
+        return _add_noqa(findings)
+    if args.show_fixes:
+        sys.stderr.write(_fixes_listing(result.fixed))
+    if args.diff:
+        return _report_diff(result)
+    stdin_fixed = args.fix and args.paths == ["-"]
+    out = sys.stderr if stdin_fixed else sys.stdout
+    run_info = RunInfo(
+        files_checked=checked,
+        color=use_color(out.isatty()),
+        unsafe_fixes=args.unsafe_fixes,
+        fixed=len(result.fixed) if args.fix else None,
+    )
+    if stdin_fixed:
+        if findings:
+            out.write(FORMATS["text"](findings, run_info))
+    elif args.statistics:
+        sys.stdout.write(statistics(findings, run_info))
+    else:
+        sys.stdout.write(FORMATS[args.output_format](findings, run_info))
+    if findings and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _nothing_to_lint(args: argparse.Namespace, settings: Settings) -> bool:
+    """True when every path is a plain file that no rule could report on.
+
+    The common pre-commit case: a commit touching no Celery code. Such files hold none
+    of the rules' needles, no ``noqa`` (CLY901), no NUL byte and decode as UTF-8, so the
+    full run would print exactly "All checks passed": answer without importing libcst.
+    Anything else (directories, exclusions, other formats) takes the full path.
+    """
+    if not args.paths or "-" in args.paths or settings.exclude or args.output_format == "sarif":
+        return False
+    needles = [n.encode() for n in (*ALL_NEEDLES, "noqa")]
+    for path in args.paths:
+        if not os.path.isfile(path) or os.path.islink(path):
+            return False
+        if settings.project_index and MODELS_PATH_PATTERN.search(Path(path).as_posix()):
+            return False  # CLY107 with the index: any module defining tasks counts
+        try:
+            if os.path.getsize(path) > MAX_FILE_BYTES:
+                return False
+            with open(path, "rb") as handle:
+                data = handle.read()
+            data.decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return False
+        if b"\x00" in data or any(needle in data for needle in needles):
+            return False
+    return True
+
+
+def _report_clean(args: argparse.Namespace) -> int:
+    line = summary_line(0, 0, len({os.path.normpath(p) for p in args.paths}))
+    if args.diff:
+        pass  # nothing to change: no diff
+    elif args.add_noqa:
+        sys.stdout.write("Added 0 noqa directives to 0 files.\n")
+    elif args.statistics:
+        sys.stdout.write(line + "\n")
+    elif args.output_format == "text":
+        sys.stdout.write(colored(line, use_color(sys.stdout.isatty())) + "\n")
+    elif args.output_format == "json":
+        sys.stdout.write("[]\n")
+    return EXIT_CLEAN
+
+
+def _report_diff(result: RunResult) -> int:
+    """``--diff``: the unified diffs on stdout, a count on stderr; exit 1 when any."""
+    from ..report.summary import plural
+
+    for diff in result.diffs:
+        sys.stdout.write(diff if diff.endswith("\n") else diff + "\n")
+    if result.fixed:
+        sys.stderr.write(f"Would fix {plural(len(result.fixed), 'finding')} in {plural(len(result.diffs), 'file')}.\n")
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _fixes_listing(fixed: Sequence[Finding]) -> str:
+    """``--show-fixes``: per file, how many findings of each code were fixed."""
+    if not fixed:
+        return "No fixes applied.\n"
+    from ..report.summary import plural
+
+    by_file: dict[str, dict[str, int]] = {}
+    for finding in fixed:
+        counts = by_file.setdefault(finding.filename, {})
+        counts[finding.code] = counts.get(finding.code, 0) + 1
+    lines = [f"Fixed {plural(len(fixed), 'finding')}:"]
+    for path in sorted(by_file):
+        lines.append(f"- {path}:")
+        for code, count in sorted(by_file[path].items()):
+            lines.append(f"    {count} \u00d7 {code} ({_name(code)})")
+    return "\n".join(lines) + "\n"
+
+
+def _add_noqa(findings: Sequence[Finding]) -> int:
+    from ..run.noqa import add_noqa
+
+    by_file: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_file.setdefault(finding.filename, []).append(finding)
+    lines = files = 0
+    for path, file_findings in by_file.items():
+        if path == "-" or not os.path.isfile(path):
+            continue
+        changed = add_noqa(path, file_findings)
+        if changed:
+            lines += changed
+            files += 1
+    sys.stdout.write(f"Added {lines} noqa directive{'s' if lines != 1 else ''} to {files} file{'s' if files != 1 else ''}.\n")
+    return EXIT_CLEAN
+
+
+def run_in_process(argv: Sequence[str] | None = None) -> int:
+    """One run in this process: exit status 0 clean, 1 findings, 2 usage or configuration error.
+
+    A reader that stops early (``celery-lint . | head``) ends the run with status 2 and
+    no traceback: the output was not delivered, so the run is neither clean nor a list
+    of findings. stdout is pointed at /dev/null so the interpreter's final flush is quiet.
+    """
+    try:
+        return run(argv)
+    except ConfigError as exc:
+        sys.stderr.write(f"celery-lint: error: {exc}\n")
+        return EXIT_ERROR
+    except BrokenPipeError:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_ERROR
+    except KeyboardInterrupt:  # pragma: no cover
+        return 130

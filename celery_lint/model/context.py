@@ -1,0 +1,834 @@
+"""Per-file facts every rule shares, gathered in the engine's single traversal.
+
+The context is updated *before* the rules see a node (and torn down after them), so a
+rule looking at a decorator or a call can ask "is this a Celery task?" or "what does this
+name import?" without any metadata provider. Python binds names before a decorator or a
+call runs, so one top-down pass sees everything those questions need.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Union
+
+import libcst as cst
+
+from .celery_api import (
+    APP_MODULE_NAMES,
+    DISPATCH_METHODS,
+    ON_COMMIT_DISPATCH_METHODS,
+    SIGNATURE_FUNCTIONS,
+    SIGNATURE_METHODS,
+)
+
+from .edits import SAFE, Fix, replace, requote
+from .project import IndexedTask, ProjectIndex, is_unknown
+from .source import module_name_for, resolve_relative
+from .values import (
+    _TIMEDELTA_FACTORS,
+    TIMEDELTA_UNITS,
+    UNKNOWN,
+    _is_number,
+    dotted_name,
+    has_star_kwargs,
+    keyword_args,
+    literal_value,
+    positional_args,
+    string_value,
+)
+
+if TYPE_CHECKING:
+    from ..config.settings import Settings
+    from .apps import AppLocator
+
+
+Scope = Union[cst.FunctionDef, cst.ClassDef, cst.Lambda]
+
+# ---------------------------------------------------------------------------
+# facts
+
+
+@dataclass
+class ClassInfo:
+    node: cst.ClassDef
+    name: str
+    bases: tuple[str, ...]
+    #: Literal attribute assignments in the class body (``acks_late = True``).
+    attributes: dict[str, cst.BaseExpression]
+
+
+@dataclass
+class TaskDef:
+    """One Celery task definition: ``@app.task``/``@shared_task`` on a def, or ``app.task(fn)``."""
+
+    name: str
+    """The function's ``__name__``."""
+    func: cst.FunctionDef | None
+    """The decorated function; None for the call form ``app.task(fn)``."""
+    decorator_expr: cst.BaseExpression
+    """The task decorator expression (``app.task`` or ``app.task(...)``) or the call form."""
+    call: cst.Call | None
+    """The call carrying the options, if any."""
+    kind: str
+    """``"shared_task"`` or ``"app.task"``."""
+    options: dict[str, cst.Arg]
+    generated_name: str | None
+    """The name Celery generates: ``<module>.<function>``; None when the module is unknown."""
+    module: str | None
+    nested: bool
+    decorator_index: int = 0
+    """Position of the task decorator in the decorator list (0 = outermost)."""
+    base: ClassInfo | None = None
+    opaque_options: bool = False
+    """True when options come through ``**kwargs`` we cannot see."""
+    alias: bool = False
+    """Decorated with a name bound to ``shared_task(...)`` (``retrying = shared_task(acks_late=True)``);
+    the options are the alias's. Fixes that add a keyword to the decorator do not apply."""
+
+    @property
+    def is_call_form(self) -> bool:
+        return self.func is None
+
+    @property
+    def explicit_name(self) -> str | None:
+        arg = self.options.get("name")
+        return string_value(arg.value) if arg is not None else None
+
+    @property
+    def registered_name(self) -> str | None:
+        """The name the task registers under, when it is known."""
+        if "name" in self.options:
+            return self.explicit_name
+        return self.generated_name
+
+    def option(self, name: str) -> Any:
+        """Literal value of an option set on the decorator or on a local ``base=`` class.
+
+        Returns None when the option is not set anywhere visible, UNKNOWN when it is set
+        to something that is not a literal.
+        """
+        arg = self.options.get(name)
+        if arg is not None:
+            return literal_value(arg.value)
+        if self.base is not None and name in self.base.attributes:
+            return literal_value(self.base.attributes[name])
+        if self.opaque_options:
+            return UNKNOWN
+        return None
+
+    def has_option(self, name: str) -> bool:
+        return name in self.options or (self.base is not None and name in self.base.attributes)
+
+    @property
+    def bound(self) -> bool:
+        return self.option("bind") is True
+
+    def bound_parameter(self) -> str | None:
+        """Name of the parameter the task instance arrives in (bind=True), if any."""
+        if not self.bound or self.func is None:
+            return None
+        params = [*self.func.params.posonly_params, *self.func.params.params]
+        return params[0].name.value if params else None
+
+
+@dataclass
+class Dispatch:
+    """A call that sends a task message: ``.delay``, ``.apply_async``, ``send_task``."""
+
+    call: cst.Call
+    method: str
+    task_expr: cst.BaseExpression | None
+    """The expression naming the task (``send_email`` in ``send_email.s(1).delay()``)."""
+    task: TaskDef | None
+    """The task, when it is defined in this file."""
+    task_ref: str | None
+    """The task's qualified name through imports (``shop.tasks.send_email``), if known."""
+    task_name: str | None
+    """The literal task name of ``send_task("name")``/``signature("name")``."""
+    keywords: dict[str, cst.Arg]
+    is_statement: bool
+    via_signature: bool = False
+
+    @property
+    def on_commit(self) -> bool:
+        return self.method in ON_COMMIT_DISPATCH_METHODS
+
+    def display(self) -> str:
+        """How messages name the call: ``send_email.apply_async(...)``, ``send_task('x')``."""
+        if self.method == "send_task":
+            return f"`send_task({self.task_name!r})`" if self.task_name else "`send_task(...)`"
+        name = cst.Module([]).code_for_node(self.task_expr) if self.task_expr is not None else "..."
+        if len(name) > 40:
+            name = name[:37] + "..."
+        return f"`{name}.{self.method}(...)`"
+
+    @property
+    def names_a_task(self) -> bool:
+        """The target is a task we can name: defined here, imported, or a literal task name.
+
+        A local variable (``sig = prepare(); sig.apply_async()``) or a canvas object is
+        unknown: it may carry options (queue, ignore_result) that cannot be seen here.
+        """
+        return self.task is not None or self.task_ref is not None or self.task_name is not None
+
+
+def retry_receiver(task: TaskDef) -> set[str]:
+    """Names through which a task's body reaches its own Task instance."""
+    names = {task.name}
+    bound = task.bound_parameter()
+    if bound:
+        names.add(bound)
+    elif task.func is not None:
+        params = [*task.func.params.posonly_params, *task.func.params.params]
+        if params and params[0].name.value == "self":
+            names.add("self")
+    return names
+
+
+# Old uppercase Django-style setting names -> Celery 4+ lowercase names.
+_OLD_SETTING_NAMES = {
+    "IGNORE_RESULT": "task_ignore_result",
+    "ACKS_LATE": "task_acks_late",
+    "ROUTES": "task_routes",
+    "QUEUES": "task_queues",
+    "DEFAULT_QUEUE": "task_default_queue",
+    "ALWAYS_EAGER": "task_always_eager",
+    "RESULT_BACKEND": "result_backend",
+    "BROKER_TRANSPORT_OPTIONS": "broker_transport_options",
+}
+_SETTING_PREFIXES = ("task_", "broker_", "result_", "worker_", "beat_")
+
+
+def setting_name(name: str) -> str | None:
+    """The Celery setting a module-level name sets (``CELERY_TASK_ACKS_LATE`` -> ``task_acks_late``)."""
+    if name.startswith(_SETTING_PREFIXES):
+        return name
+    if name == "CELERYBEAT_SCHEDULE":
+        return "beat_schedule"
+    if name.startswith("CELERY_"):
+        rest = name[len("CELERY_") :]
+        return _OLD_SETTING_NAMES.get(rest) or rest.lower()
+    return None
+
+
+EmitFn = Callable[[str, Any], None]
+_APP_LIKE_NAMES = frozenset({"app", "celery_app", "celery", "current_app", "capp"})
+
+
+class FileContext:
+    """The facts about one file that the rules share."""
+
+    def __init__(self, path: str, settings: Settings, apps: AppLocator | None = None) -> None:
+        self.path = path
+        self.settings = settings
+        self._app_locator = apps
+        self.module = module_name_for(path, settings.src_roots())
+        self.is_package = os.path.basename(path) == "__init__.py"
+        #: local name -> qualified name it was imported as.
+        self.imports: dict[str, str] = {}
+        #: local names bound to a Celery app instance.
+        self.apps: set[str] = set()
+        #: local class names that subclass ``celery.Celery``.
+        self.app_classes: set[str] = set()
+        self.classes: dict[str, ClassInfo] = {}
+        self.tasks: list[TaskDef] = []
+        self.tasks_by_function: dict[str, TaskDef] = {}
+        #: Module-level names bound to a configured task decorator: name -> (kind, call).
+        self.decorator_aliases: dict[str, tuple[str, cst.Call]] = {}
+        #: Names defined at module level other than by import (defs, classes, assignments).
+        self.module_names: set[str] = set()
+        #: Celery settings this file sets (``app.conf.x``, ``Celery(x=...)``, ``CELERY_X``).
+        self.file_config: dict[str, cst.BaseExpression] = {}
+        self.scopes: list[Scope] = []
+        #: Per function scope: names bound there -> what they import (None: a plain local).
+        self._locals: list[dict[str, str | None]] = []
+        self._dispatches: list[Dispatch] = []
+        self.task_stack: list[TaskDef] = []
+        self._task_by_node: dict[int, TaskDef] = {}
+        self._statement_calls: set[int] = set()
+        self._decorator_exprs: set[int] = set()
+        self._emit: EmitFn = lambda event, payload: None
+        #: Shared analyses requested by the active rules, by class.
+        self.analyses: dict[type, Any] = {}
+        #: The project index, when the run has one (see celery_lint.index).
+        self.index: ProjectIndex | None = None
+
+    # -- queries -------------------------------------------------------------
+
+    def qualname(self, node: cst.BaseExpression) -> str | None:
+        """What a Name/Attribute chain refers to through this file's imports.
+
+        Function scopes are honoured: a parameter or a local assignment hides a
+        module-level import of the same name, and a function-level import is seen only
+        inside that function.
+        """
+        if isinstance(node, cst.Name):
+            for scope in reversed(self._locals):
+                if node.value in scope:
+                    return scope[node.value]
+            return self.imports.get(node.value)
+        if isinstance(node, cst.Attribute):
+            base = self.qualname(node.value)
+            return f"{base}.{node.attr.value}" if base else None
+        return None
+
+    def is_app(self, node: cst.BaseExpression) -> bool:
+        """Is ``node`` a Celery app (made here, imported from an app module, or current_app)?"""
+        if isinstance(node, cst.Name) and node.value in self.apps:
+            return True
+        if isinstance(node, cst.Call) and self._is_app_constructor(node.func):
+            return True
+        qualified = self.qualname(node)
+        if qualified is None:
+            return False
+        if qualified == "celery.current_app":
+            return True
+        module, _, name = qualified.rpartition(".")
+        if not module or module == "celery" or module.startswith("celery."):
+            return False
+        if module.rpartition(".")[2] in APP_MODULE_NAMES:
+            return True
+        if self._app_locator is None or module.startswith("."):
+            return False
+        return self._app_locator.defines_app(module, name, self.path, self.module)
+
+    def sends_tasks(self, receiver: cst.BaseExpression) -> bool:
+        """Can ``receiver.send_task(...)`` be Celery's? An app, or something named like one.
+
+        Besides what :meth:`is_app` proves, an ``app``/``celery_app``/``celery`` name or an
+        ``.app`` attribute (``self.app`` in a bound task) counts; ``cache.send_task`` or
+        ``client.send_task`` do not.
+        """
+        if self.is_app(receiver):
+            return True
+        if isinstance(receiver, cst.Name):
+            return receiver.value in _APP_LIKE_NAMES
+        if isinstance(receiver, cst.Attribute):
+            return receiver.attr.value in _APP_LIKE_NAMES
+        return False
+
+    def _is_local(self, name: str) -> bool:
+        return any(name in scope for scope in self._locals)
+
+    def _is_app_constructor(self, func: cst.BaseExpression) -> bool:
+        if isinstance(func, cst.Name) and func.value in self.app_classes:
+            return True
+        return self.qualname(func) == "celery.Celery"
+
+    def task_decorator_kind(self, expr: cst.BaseExpression) -> str | None:
+        """``"shared_task"``/``"app.task"`` when ``expr`` (or the callee of it) is a task decorator."""
+        if isinstance(expr, cst.Name) and expr.value in self.decorator_aliases and not self._is_local(expr.value):
+            return self.decorator_aliases[expr.value][0]
+        func = expr.func if isinstance(expr, cst.Call) else expr
+        if self.qualname(func) == "celery.shared_task":
+            return "shared_task"
+        if isinstance(func, cst.Attribute) and func.attr.value == "task" and self.is_app(func.value):
+            return "app.task"
+        return None
+
+    @property
+    def current_task(self) -> TaskDef | None:
+        """The innermost task whose body encloses the current node."""
+        return self.task_stack[-1] if self.task_stack else None
+
+    @property
+    def current_function(self) -> cst.FunctionDef | cst.Lambda | None:
+        for scope in reversed(self.scopes):
+            if not isinstance(scope, cst.ClassDef):
+                return scope
+        return None
+
+    def in_task_body(self) -> TaskDef | None:
+        """The task whose own function body (not a nested def/lambda/class) holds the node."""
+        task = self.current_task
+        if task is not None and self.scopes and self.scopes[-1] is task.func:
+            return task
+        return None
+
+    def task_retried_by(self, call: cst.Call, *, body_only: bool = False) -> TaskDef | None:
+        """The current task, when ``call`` is ``self.retry(...)``/``<task>.retry(...)`` on it.
+
+        ``body_only`` requires the call to sit in the task's own body (not in a nested
+        function or class).
+        """
+        task = self.in_task_body() if body_only else self.current_task
+        func = call.func
+        if task is None or not isinstance(func, cst.Attribute) or func.attr.value != "retry":
+            return None
+        if isinstance(func.value, cst.Name) and func.value.value in retry_receiver(task):
+            return task
+        return None
+
+    def is_django_model(self, node: cst.ClassDef) -> bool:
+        """A class deriving from ``django.db.models.Model``, or, in a file that imports
+        Django, from a base whose name ends in ``Model`` (``TimeStampedModel``)."""
+        django_imported = any(q.startswith("django.") for q in self.imports.values())
+        for base in node.bases:
+            qualified = self.qualname(base.value)
+            if qualified == "django.db.models.Model":
+                return True
+            name = qualified or dotted_name(base.value) or ""
+            if django_imported and name.endswith("Model"):
+                return True
+        return False
+
+    def task_for_function(self, node: cst.FunctionDef) -> TaskDef | None:
+        return self._task_by_node.get(id(node))
+
+    def is_decorator(self, node: cst.BaseExpression) -> bool:
+        """Is ``node`` the expression of a decorator (``app.task(...)`` in ``@app.task(...)``)?"""
+        return id(node) in self._decorator_exprs
+
+    def is_statement_call(self, call: cst.Call) -> bool:
+        return id(call) in self._statement_calls
+
+    def timedelta_seconds(self, node: cst.BaseExpression | None) -> Any:
+        """Seconds in a literal ``datetime.timedelta(...)`` call, or UNKNOWN."""
+        if not isinstance(node, cst.Call) or self.qualname(node.func) != "datetime.timedelta":
+            return UNKNOWN
+        total = 0.0
+        for index, arg in enumerate(node.args):
+            if arg.star:
+                return UNKNOWN
+            if arg.keyword is not None:
+                unit = arg.keyword.value
+            elif index < len(TIMEDELTA_UNITS):
+                unit = TIMEDELTA_UNITS[index][0]
+            else:
+                return UNKNOWN
+            factor = _TIMEDELTA_FACTORS.get(unit)
+            value = literal_value(arg.value)
+            if factor is None or not _is_number(value):
+                return UNKNOWN
+            total += value * factor
+        return total
+
+    def seconds_value(self, node: cst.BaseExpression | None) -> Any:
+        """A duration in seconds the way Celery reads ``countdown``/``default_retry_delay``.
+
+        A number or constant arithmetic (``2 * 3600``), or ``timedelta(...).total_seconds()``;
+        UNKNOWN for anything else.
+        """
+        value = literal_value(node)
+        if _is_number(value):
+            return value
+        if (
+            isinstance(node, cst.Call)
+            and not node.args
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == "total_seconds"
+        ):
+            return self.timedelta_seconds(node.func.value)
+        return UNKNOWN
+
+    def eta_offset_seconds(self, node: cst.BaseExpression | None) -> Any:
+        """For ``eta=<now> + timedelta(...)`` (either order): the offset in seconds, or UNKNOWN."""
+        if not isinstance(node, cst.BinaryOperation) or not isinstance(node.operator, cst.Add):
+            return UNKNOWN
+        for offset in (node.right, node.left):
+            seconds = self.timedelta_seconds(offset)
+            if seconds is not UNKNOWN:
+                return seconds
+        return UNKNOWN
+
+    def setting(self, name: str) -> Any:
+        """Literal value of a Celery setting this file sets; None if unset, UNKNOWN if opaque."""
+        node = self.file_config.get(name)
+        return None if node is None else literal_value(node)
+
+    def project_setting(self, name: str) -> Any:
+        """The setting as the project sets it: this file first, then the index.
+
+        None when it is set nowhere visible, UNKNOWN when it is set to something opaque
+        (or differently in two places).
+        """
+        here = self.setting(name)
+        if here is not None or self.index is None:
+            return here
+        value = self.index.setting(name)
+        return UNKNOWN if is_unknown(value) else value
+
+    def task_ref(self, task: TaskDef) -> str | None:
+        """``module.function`` of a task defined in this file (the index's key)."""
+        return f"{self.module}.{task.name}" if self.module else None
+
+    def indexed_task(self, expr: cst.BaseExpression | None = None, name: str | None = None) -> IndexedTask | None:
+        """The project index's entry for the task ``expr`` names (a task defined here, or
+        imported), or for the literal task ``name`` (when exactly one task has it)."""
+        index = self.index
+        if index is None:
+            return None
+        if name is not None:
+            found = index.by_name.get(name, [])
+            return found[0] if len(found) == 1 else None
+        if expr is None:
+            return None
+        if isinstance(expr, cst.Name) and expr.value in self.tasks_by_function and not self._is_local(expr.value):
+            return index.task_for_ref(self.task_ref(self.tasks_by_function[expr.value]))
+        return index.task_for_ref(self.qualname(expr))
+
+    def unknown_task_literal(self, node: cst.BaseExpression | None) -> tuple[str, Fix | None] | None:
+        """For a string literal naming a task (``send_task("x")``, a beat entry's ``"task"``):
+        why no task has that name, and the safe fix when the string is the import path of
+        exactly one task (its registered name). None when the name is fine or unknowable."""
+        name = string_value(node)
+        if self.index is None or node is None or name is None:
+            return None
+        problem = self.index.unknown_name(name)
+        if problem is None:
+            return None
+        message, replacement = problem
+        fix = None
+        if replacement is not None and isinstance(node, cst.SimpleString):
+            fix = replace(node, requote(node, replacement), f"Use `{replacement}`", SAFE)
+        return message, fix
+
+    def dispatched_task(self, dispatch: Dispatch) -> IndexedTask | None:
+        """:meth:`indexed_task` for what a dispatch sends."""
+        if dispatch.task_name is not None:
+            return self.indexed_task(name=dispatch.task_name)
+        return self.indexed_task(dispatch.task_expr)
+
+    # -- the traversal -------------------------------------------------------
+
+    def read(self, module: cst.Module) -> None:
+        """Gather the facts of a whole module with no rule running (the project index's
+        fallback for syntax newer than this Python's ``ast``). A plain walk over
+        ``children``: the engine's walk is faster, and sits above the model."""
+        stack: list[tuple[cst.CSTNode, bool]] = [(module, False)]
+        while stack:
+            node, leaving = stack.pop()
+            if leaving:
+                self.leave(node)
+                continue
+            self.visit(node)
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(node.children))
+        self.finish()
+
+    def visit(self, node: cst.CSTNode) -> None:
+        handler = CONTEXT_VISIT.get(type(node))
+        if handler is not None:
+            handler(self, node)
+
+    def leave(self, node: cst.CSTNode) -> None:
+        handler = CONTEXT_LEAVE.get(type(node))
+        if handler is not None:
+            handler(self, node)
+
+    def _bind_import(self, local: str, qualified: str) -> None:
+        if self._locals:
+            self._locals[-1][local] = qualified
+        else:
+            self.imports[local] = qualified
+
+    def _visit_import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            name = dotted_name(alias.name)
+            if name is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self._bind_import(alias.asname.name.value, name)
+            else:
+                top = name.split(".")[0]
+                self._bind_import(top, top)
+
+    def _visit_import_from(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        module = dotted_name(node.module) if node.module is not None else ""
+        if module is None:
+            return
+        absolute = resolve_relative(module, len(node.relative), self.module, self.is_package)
+        for alias in node.names:
+            if not isinstance(alias.name, cst.Name):
+                continue
+            local = alias.name.value
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            self._bind_import(local, f"{absolute}.{alias.name.value}" if absolute else alias.name.value)
+
+    def _visit_assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._record_assignment(target.target, node.value)
+
+    def _visit_ann_assign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._record_assignment(node.target, node.value)
+
+    def _record_assignment(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if self._locals:
+            for name in _bound_names(target):
+                self._locals[-1][name] = None
+        if isinstance(target, (cst.Tuple, cst.List)) and not self.scopes:
+            for name in _bound_names(target):
+                self.imports.pop(name, None)
+                self.module_names.add(name)
+        if isinstance(target, cst.Name):
+            if isinstance(value, cst.Call) and self._is_app_constructor(value.func):
+                self.apps.add(target.value)
+                if not self.scopes:
+                    self.module_names.add(target.value)
+                for name, arg in keyword_args(value).items():
+                    self.file_config[name] = arg.value
+            elif not self.scopes:
+                self.module_names.add(target.value)
+                self.decorator_aliases.pop(target.value, None)
+                if isinstance(value, cst.Call) and not positional_args(value) and not has_star_kwargs(value):
+                    kind = self.task_decorator_kind(value)
+                    if kind is not None:  # `retrying = shared_task(acks_late=True, ...)`
+                        self.decorator_aliases[target.value] = (kind, value)
+                key = setting_name(target.value)
+                if key is not None:
+                    self.file_config[key] = value
+                self.apps.discard(target.value)
+                self.imports.pop(target.value, None)
+        elif isinstance(target, cst.Attribute) and self.is_app_conf(target.value):
+            self.file_config[target.attr.value] = value
+
+    def is_app_conf(self, node: cst.BaseExpression) -> bool:
+        return isinstance(node, cst.Attribute) and node.attr.value == "conf" and self.is_app(node.value)
+
+    def _visit_class(self, node: cst.ClassDef) -> None:
+        bases = tuple(q for q in (self.qualname(b.value) or dotted_name(b.value) for b in node.bases) if q)
+        if not self.scopes:
+            attributes: dict[str, cst.BaseExpression] = {}
+            body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+            for statement in body:
+                if not isinstance(statement, cst.SimpleStatementLine):
+                    continue
+                for small in statement.body:
+                    if isinstance(small, cst.Assign):
+                        for target in small.targets:
+                            if isinstance(target.target, cst.Name):
+                                attributes[target.target.value] = small.value
+                    elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value:
+                        attributes[small.target.value] = small.value
+            self.classes[node.name.value] = ClassInfo(node, node.name.value, bases, attributes)
+            self.module_names.add(node.name.value)
+            if "celery.Celery" in bases:
+                self.app_classes.add(node.name.value)
+        self.scopes.append(node)
+
+    def _leave_scope(self, node: cst.CSTNode) -> None:
+        if self.scopes and self.scopes[-1] is node:
+            self.scopes.pop()
+
+    def _visit_function(self, node: cst.FunctionDef) -> None:
+        if not self.scopes:
+            self.module_names.add(node.name.value)
+        task = None
+        for index, decorator in enumerate(node.decorators):
+            self._decorator_exprs.add(id(decorator.decorator))
+            if task is None:
+                kind = self.task_decorator_kind(decorator.decorator)
+                if kind is not None:
+                    expr = decorator.decorator
+                    alias = self.decorator_aliases.get(expr.value) if isinstance(expr, cst.Name) else None
+                    if alias is not None and not self._is_local(expr.value):
+                        task = self._make_task(node.name.value, node, expr, kind, index, call=alias[1])
+                        task.alias = True
+                    else:
+                        task = self._make_task(node.name.value, node, expr, kind, index)
+        self.scopes.append(node)
+        self._locals.append(dict.fromkeys(_parameter_names(node.params)))
+        if task is not None:
+            self._task_by_node[id(node)] = task
+            self.task_stack.append(task)
+            self._emit("task_enter", task)
+
+    def _leave_function(self, node: cst.FunctionDef) -> None:
+        task = self._task_by_node.get(id(node))
+        if task is not None and self.task_stack and self.task_stack[-1] is task:
+            self._emit("task_leave", task)
+            self.task_stack.pop()
+        self._leave_function_scope(node)
+
+    def _leave_function_scope(self, node: cst.FunctionDef | cst.Lambda) -> None:
+        if self.scopes and self.scopes[-1] is node:
+            self.scopes.pop()
+            self._locals.pop()
+
+    def _make_task(
+        self,
+        name: str,
+        func: cst.FunctionDef | None,
+        decorator_expr: cst.BaseExpression,
+        kind: str,
+        index: int,
+        call: cst.Call | None = None,
+    ) -> TaskDef:
+        if call is None and isinstance(decorator_expr, cst.Call):
+            call = decorator_expr
+        options = keyword_args(call) if call is not None else {}
+        base = None
+        if "base" in options:
+            base_expr = options["base"].value
+            if isinstance(base_expr, cst.Name):
+                base = self.classes.get(base_expr.value)
+        generated = f"{self.module}.{name}" if self.module else None
+        task = TaskDef(
+            name=name,
+            func=func,
+            decorator_expr=decorator_expr,
+            call=call,
+            kind=kind,
+            options=options,
+            generated_name=generated,
+            module=self.module,
+            nested=bool(self.scopes),
+            decorator_index=index,
+            base=base,
+            opaque_options=call is not None and has_star_kwargs(call),
+        )
+        self.tasks.append(task)
+        if not self.scopes:
+            self.tasks_by_function[name] = task
+        return task
+
+    def _visit_expr(self, node: cst.Expr) -> None:
+        if isinstance(node.value, cst.Call):
+            self._statement_calls.add(id(node.value))
+
+    def _visit_call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            if (method in DISPATCH_METHODS or method in ON_COMMIT_DISPATCH_METHODS) and (
+                method != "send_task" or self.sends_tasks(func.value)
+            ):
+                dispatch = self._make_dispatch(node, method, func.value)
+                self._dispatches.append(dispatch)
+                self._emit("dispatch", dispatch)
+                return
+            if method == "update" and self.is_app_conf(func.value):
+                for name, arg in keyword_args(node).items():
+                    self.file_config[name] = arg.value
+                return
+        if id(node) in self._decorator_exprs:
+            return
+        self._maybe_call_form_task(node)
+
+    def _maybe_call_form_task(self, node: cst.Call) -> None:
+        """``app.task(fn)``, ``shared_task(fn)``, ``app.task(name=...)(fn)``."""
+        positional = positional_args(node)
+        if not positional or not isinstance(positional[0].value, cst.Name):
+            return
+        function_name = positional[0].value.value
+        if isinstance(node.func, cst.Call) and self.task_decorator_kind(node.func) is not None:
+            kind = self.task_decorator_kind(node.func)
+            options_call = node.func
+        else:
+            kind = self.task_decorator_kind(node.func)
+            options_call = node
+        if kind is None or len(positional) != 1:
+            return
+        task = self._make_task(function_name, None, node, kind, 0, call=options_call)
+        self._emit("task_enter", task)
+        self._emit("task_leave", task)
+
+    def _make_dispatch(self, node: cst.Call, method: str, receiver: cst.BaseExpression) -> Dispatch:
+        keywords = keyword_args(node)
+        task_expr: cst.BaseExpression | None = receiver
+        task_name = None
+        via_signature = False
+        if method == "send_task":
+            task_expr = None
+            positional = positional_args(node)
+            name_arg = positional[0] if positional else keywords.get("name")
+            task_name = string_value(name_arg.value) if name_arg is not None else None
+        elif isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute):
+            if receiver.func.attr.value in SIGNATURE_METHODS:
+                via_signature = True
+                task_expr = receiver.func.value
+                if receiver.func.attr.value == "signature" and self.is_app(task_expr):
+                    positional = positional_args(receiver)
+                    task_name = string_value(positional[0].value) if positional else None
+                    task_expr = None
+        elif isinstance(receiver, cst.Call) and self.qualname(receiver.func) in SIGNATURE_FUNCTIONS:
+            positional = positional_args(receiver)
+            task_name = string_value(positional[0].value) if positional else None
+            task_expr, via_signature = None, True
+        task = None
+        task_ref = None
+        if isinstance(task_expr, cst.Name) and not any(task_expr.value in scope for scope in self._locals):
+            task = self.tasks_by_function.get(task_expr.value)
+        if task_expr is not None:
+            task_ref = self.qualname(task_expr)
+        if task is None and task_name is not None:
+            task = next((t for t in self.tasks if t.registered_name == task_name), None)
+        return Dispatch(
+            call=node,
+            method=method,
+            task_expr=task_expr,
+            task=task,
+            task_ref=task_ref,
+            task_name=task_name,
+            keywords=keywords,
+            is_statement=self.is_statement_call(node),
+            via_signature=via_signature,
+        )
+
+    def _visit_lambda(self, node: cst.Lambda) -> None:
+        self.scopes.append(node)
+        self._locals.append(dict.fromkeys(_parameter_names(node.params)))
+
+    def finish(self) -> None:
+        """At the end of the module: resolve dispatches of tasks defined further down."""
+        for dispatch in self._dispatches:
+            if dispatch.task is None and isinstance(dispatch.task_expr, cst.Name) and dispatch.task_ref is None:
+                dispatch.task = self.tasks_by_function.get(dispatch.task_expr.value)
+
+
+CONTEXT_VISIT: dict[type, Callable[[FileContext, Any], None]] = {
+    cst.Import: FileContext._visit_import,
+    cst.ImportFrom: FileContext._visit_import_from,
+    cst.Assign: FileContext._visit_assign,
+    cst.AnnAssign: FileContext._visit_ann_assign,
+    cst.ClassDef: FileContext._visit_class,
+    cst.FunctionDef: FileContext._visit_function,
+    cst.Lambda: FileContext._visit_lambda,
+    cst.Expr: FileContext._visit_expr,
+    cst.Call: FileContext._visit_call,
+}
+CONTEXT_LEAVE: dict[type, Callable[[FileContext, Any], None]] = {
+    cst.ClassDef: FileContext._leave_scope,
+    cst.FunctionDef: FileContext._leave_function,
+    cst.Lambda: FileContext._leave_function_scope,
+}
+
+
+def _parameter_names(params: cst.Parameters) -> list[str]:
+    names = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.append(star.name.value)
+    return names
+
+
+def _bound_names(target: cst.BaseExpression) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for element in target.elements for n in _bound_names(element.value)]
+    if isinstance(target, cst.StarredElement):
+        return _bound_names(target.value)
+    return []
+
+# Rules import these names from here; keep them re-exported.
+__all__ = [
+    "UNKNOWN",
+    "ClassInfo",
+    "Dispatch",
+    "FileContext",
+    "TaskDef",
+    "dotted_name",
+    "has_star_kwargs",
+    "keyword_args",
+    "literal_value",
+    "module_name_for",
+    "positional_args",
+    "setting_name",
+    "string_value",
+]

@@ -1,0 +1,256 @@
+"""Which functions of a file call non-idempotent APIs (for CLY306/CLY307).
+
+An *analysis*: it has the same hooks as a rule, runs in the engine's one traversal when
+an active rule ``requires`` it, and is shared by every rule that does. Calls are named
+through the file's imports and through simple local bindings, so that
+``msg = EmailMessage(...); msg.send()`` is ``django.core.mail.EmailMessage().send`` and
+``client = boto3.client("ses"); client.send_email(...)`` is ``boto3.client().send_email``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterator
+
+import libcst as cst
+
+if TYPE_CHECKING:
+    from ..config.settings import Settings
+    from .context import FileContext, TaskDef
+
+#: Glob patterns (``*`` spans dots) of calls whose repetition repeats a side effect.
+DEFAULT_NON_IDEMPOTENT_CALLS = (
+    # HTTP writes
+    "requests.post",
+    "requests.put",
+    "requests.patch",
+    "requests.delete",
+    "requests.*Session().post",
+    "requests.*Session().put",
+    "requests.*Session().patch",
+    "requests.*Session().delete",
+    "requests.session().post",
+    "requests.session().put",
+    "requests.session().patch",
+    "requests.session().delete",
+    "httpx.post",
+    "httpx.put",
+    "httpx.patch",
+    "httpx.delete",
+    "httpx.*Client().post",
+    "httpx.*Client().put",
+    "httpx.*Client().patch",
+    "httpx.*Client().delete",
+    # e-mail
+    "django.core.mail.send_mail",
+    "django.core.mail.send_mass_mail",
+    "django.core.mail.mail_admins",
+    "django.core.mail.mail_managers",
+    "django.core.mail.EmailMessage().send",
+    "django.core.mail.EmailMultiAlternatives().send",
+    "django.core.mail.message.EmailMessage().send",
+    "django.core.mail.message.EmailMultiAlternatives().send",
+    "smtplib.SMTP*().sendmail",
+    "smtplib.SMTP*().send_message",
+    # payments
+    "stripe.*.create",
+    "stripe.*.capture",
+    "stripe.*.confirm",
+    "braintree.*.sale",
+    "braintree.*.create",
+    "braintree.*.submit_for_settlement",
+    # AWS SNS / SES / SQS
+    "boto3.*client().publish",
+    "boto3.*client().publish_batch",
+    "boto3.*client().send_email",
+    "boto3.*client().send_raw_email",
+    "boto3.*client().send_templated_email",
+    "boto3.*client().send_bulk_templated_email",
+    "boto3.*client().send_message",
+    "boto3.*client().send_message_batch",
+    # messaging
+    "twilio.rest.Client().messages.create",
+    "twilio.rest.Client().calls.create",
+    "slack_sdk.*WebClient().chat_postMessage",
+    "slack.*WebClient().chat_postMessage",
+)
+
+_IDEMPOTENCY_KEY = re.compile(r"idempotency[-_]key", re.IGNORECASE)
+
+
+def compile_patterns(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
+
+
+@dataclass
+class FunctionFacts:
+    node: cst.FunctionDef
+    #: (call node, API name) for each non-idempotent call made directly in the body.
+    effects: list[tuple[cst.Call, str]] = field(default_factory=list)
+    #: (call node, function name) for each call of a plain name (a possible local helper).
+    helper_calls: list[tuple[cst.Call, str]] = field(default_factory=list)
+    #: (call node, ``module.function``) for calls of functions imported from elsewhere.
+    imported_calls: list[tuple[cst.Call, str]] = field(default_factory=list)
+    idempotency_key: bool = False
+    bindings: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A side effect reachable from a task: where in the task, and what it calls."""
+
+    site: cst.Call
+    api: str
+    via: str | None
+
+
+class SideEffects:
+    """Collects, per function, the non-idempotent calls it makes and the helpers it calls."""
+
+    _patterns: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+    def __init__(self, ctx: FileContext, settings: Settings) -> None:
+        self.ctx = ctx
+        patterns = DEFAULT_NON_IDEMPOTENT_CALLS + tuple(settings.non_idempotent_calls)
+        compiled = self._patterns.get(patterns)
+        if compiled is None:
+            compiled = self._patterns[patterns] = compile_patterns(patterns)
+        self.matcher = compiled
+        self.functions: dict[int, FunctionFacts] = {}
+        self.module_functions: dict[str, FunctionFacts] = {}
+        self._stack: list[FunctionFacts] = []
+
+    # -- hooks ------------------------------------------------------------------
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        facts = FunctionFacts(node)
+        self.functions[id(node)] = facts
+        if len(self.ctx.scopes) == 1:  # the context already pushed this function
+            self.module_functions[node.name.value] = facts
+        self._stack.append(facts)
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self._stack and self._stack[-1].node is node:
+            self._stack.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if not self._stack or not isinstance(node.value, cst.Call):
+            return
+        name = self.call_name(node.value)
+        for target in node.targets:
+            if name and isinstance(target.target, cst.Name):
+                self._stack[-1].bindings[target.target.value] = name
+
+    def visit_With(self, node: cst.With) -> None:
+        if not self._stack:
+            return
+        for item in node.items:
+            if isinstance(item.item, cst.Call) and item.asname and isinstance(item.asname.name, cst.Name):
+                name = self.call_name(item.item)
+                if name:
+                    self._stack[-1].bindings[item.asname.name.value] = name
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self._stack or self.ctx.is_decorator(node):
+            return
+        facts = self._stack[-1]
+        name = self.call_name(node.func)
+        if name and self.matcher.fullmatch(name):
+            facts.effects.append((node, name))
+        elif isinstance(node.func, cst.Name) and name is None:
+            facts.helper_calls.append((node, node.func.value))
+        elif name and "." in name and not name.endswith(")"):
+            facts.imported_calls.append((node, name))  # a helper in another module (file+)
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value == "idempotency_key":
+                facts.idempotency_key = True
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if self._stack and _IDEMPOTENCY_KEY.search(node.value):
+            self._stack[-1].idempotency_key = True
+
+    # -- queries ------------------------------------------------------------------
+
+    def call_name(self, node: cst.BaseExpression) -> str | None:
+        """Dotted name of a callee through imports and local bindings (calls become ``()``)."""
+        if isinstance(node, cst.Name):
+            for facts in reversed(self._stack):
+                if node.value in facts.bindings:
+                    return facts.bindings[node.value]
+            return self.ctx.imports.get(node.value)
+        if isinstance(node, cst.Attribute):
+            base = self.call_name(node.value)
+            return f"{base}.{node.attr.value}" if base else None
+        if isinstance(node, cst.Call):
+            base = self.call_name(node.func)
+            return f"{base}()" if base else None
+        return None
+
+    def effects_of(self, func: cst.FunctionDef) -> list[Effect]:
+        """Side effects the function causes, directly or through same-module helpers.
+
+        Empty when an idempotency key is visible anywhere on the way.
+        """
+        facts = self.functions.get(id(func))
+        if facts is None:
+            return []
+        found: list[Effect] = []
+        for call, api in facts.effects:
+            found.append(Effect(call, api, None))
+        for call, helper in facts.helper_calls:
+            reached = self._reachable(helper, {facts.node.name.value})
+            if reached is None:
+                return []
+            if reached:
+                found.append(Effect(call, reached, helper))
+        for call, qualified in facts.imported_calls:
+            reached = self._imported_effect(qualified)
+            if reached:
+                found.append(Effect(call, reached, qualified.rpartition(".")[2]))
+        if facts.idempotency_key:
+            return []
+        return sorted(found, key=lambda e: 0 if e.via is None else 1)
+
+    def _imported_effect(self, qualified: str) -> str | None:
+        """The first non-idempotent API a function of another project module calls directly."""
+        locator = self.ctx._app_locator
+        if locator is None:
+            return None
+        calls = locator.function_calls(qualified, self.ctx.path, self.ctx.module)
+        return next((c for c in calls or () if self.matcher.fullmatch(c)), None)
+
+    def _reachable(self, name: str, seen: set[str]) -> str | None:
+        """First API a module-level helper reaches; "" for none; None if it uses an idempotency key."""
+        if name in seen:
+            return ""
+        facts = self.module_functions.get(name)
+        if facts is None:
+            return ""
+        if facts.idempotency_key:
+            return None
+        seen = seen | {name}
+        if facts.effects:
+            return facts.effects[0][1]
+        for _, helper in facts.helper_calls:
+            reached = self._reachable(helper, seen)
+            if reached != "":
+                return reached
+        return ""
+
+
+    def first_effects(self, tasks: list[TaskDef]) -> Iterator[tuple[TaskDef, Effect]]:
+        """Each task with the first non-idempotent call it reaches, for those that reach one."""
+        for task in tasks:
+            if task.func is None:
+                continue
+            effects = self.effects_of(task.func)
+            if effects:
+                yield task, effects[0]
+
+
+def describe(effect: Effect) -> str:
+    if effect.via is None:
+        return f"calls non-idempotent `{effect.api}`"
+    return f"calls `{effect.via}()`, which calls non-idempotent `{effect.api}`"

@@ -1,0 +1,176 @@
+"""Values the linter can know without running anything: literals, durations, call arguments.
+
+:data:`UNKNOWN` stands for a value that is not a literal; rules stay silent on it. The
+project index stores values as JSON, where :data:`UNKNOWN_VALUE` plays that part.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from typing import Any
+
+import libcst as cst
+
+
+class _Unknown:
+    """A value that is not a literal the linter can evaluate. Rules stay silent on it."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNKNOWN: Any = _Unknown()
+
+
+
+_BINARY = {
+    cst.Add: operator.add,
+    cst.Subtract: operator.sub,
+    cst.Multiply: operator.mul,
+    cst.Divide: operator.truediv,
+    cst.FloorDivide: operator.floordiv,
+    cst.Modulo: operator.mod,
+    cst.Power: operator.pow,
+}
+
+
+def literal_value(node: cst.BaseExpression | None, depth: int = 0) -> Any:
+    """Evaluate a literal the way Python would, or return UNKNOWN.
+
+    Handles constants, strings (implicit concatenation too), ``None``/``True``/``False``,
+    unary minus, simple arithmetic on numbers (``2 * 24 * 3600``) and tuples, lists,
+    sets and dicts of literals. Never executes anything.
+    """
+    if node is None or depth > 50:
+        return UNKNOWN
+    if isinstance(node, cst.Integer):
+        return node.evaluated_value
+    if isinstance(node, cst.Float):
+        return node.evaluated_value
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        return UNKNOWN if value is None else value
+    if isinstance(node, cst.Name):
+        return {"True": True, "False": False, "None": None}.get(node.value, UNKNOWN)
+    if isinstance(node, cst.UnaryOperation):
+        inner = literal_value(node.expression, depth + 1)
+        if isinstance(node.operator, cst.Minus) and _is_number(inner):
+            return -inner
+        if isinstance(node.operator, cst.Plus) and _is_number(inner):
+            return inner
+        if isinstance(node.operator, cst.Not) and inner is not UNKNOWN:
+            return not inner
+        return UNKNOWN
+    if isinstance(node, cst.BinaryOperation):
+        op = _BINARY.get(type(node.operator))
+        left = literal_value(node.left, depth + 1)
+        right = literal_value(node.right, depth + 1)
+        if op is None or not (_is_number(left) and _is_number(right)):
+            return UNKNOWN
+        if op is operator.pow and abs(right) > 64:
+            return UNKNOWN
+        try:
+            return op(left, right)
+        except (ArithmeticError, ValueError):
+            return UNKNOWN
+    if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
+        items = []
+        for element in node.elements:
+            if not isinstance(element, cst.Element):
+                return UNKNOWN
+            value = literal_value(element.value, depth + 1)
+            if value is UNKNOWN:
+                return UNKNOWN
+            items.append(value)
+        return tuple(items) if not isinstance(node, cst.Set) else frozenset(items)
+    return UNKNOWN
+
+
+#: ``datetime.timedelta``'s parameters in positional order, with their length in seconds.
+TIMEDELTA_UNITS = (
+    ("days", 86400.0),
+    ("seconds", 1.0),
+    ("microseconds", 1e-6),
+    ("milliseconds", 1e-3),
+    ("minutes", 60.0),
+    ("hours", 3600.0),
+    ("weeks", 604800.0),
+)
+_TIMEDELTA_FACTORS = dict(TIMEDELTA_UNITS)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def string_value(node: cst.BaseExpression | None) -> str | None:
+    value = literal_value(node)
+    return value if isinstance(value, str) else None
+
+
+def keyword_args(call: cst.Call) -> dict[str, cst.Arg]:
+    return {arg.keyword.value: arg for arg in call.args if arg.keyword is not None}
+
+
+def positional_args(call: cst.Call) -> list[cst.Arg]:
+    return [arg for arg in call.args if arg.keyword is None and not arg.star]
+
+
+def has_star_kwargs(call: cst.Call) -> bool:
+    return any(arg.star == "**" for arg in call.args)
+
+
+def dotted_name(node: cst.BaseExpression) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain, None for anything else."""
+    parts: list[str] = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if not isinstance(node, cst.Name):
+        return None
+    parts.append(node.value)
+    return ".".join(reversed(parts))
+
+
+#: JSON stand-in for a value that is not a literal (the project index's :data:`UNKNOWN`).
+UNKNOWN_VALUE = {"__unknown__": True}
+
+
+def is_unknown(value: Any) -> bool:
+    """Is ``value`` the index's JSON stand-in for a non-literal?"""
+    return isinstance(value, dict) and value.get("__unknown__") is True
+
+
+def ast_literal(node: ast.AST | None) -> Any:
+    """An ``ast`` node's literal value as JSON (:data:`UNKNOWN_VALUE` when not a literal)."""
+    if node is None:
+        return None
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return UNKNOWN_VALUE
+    return jsonable(value)
+
+
+def jsonable(value: Any) -> Any:
+    """A literal as JSON: sequences become lists, anything else opaque :data:`UNKNOWN_VALUE`."""
+    if isinstance(value, (tuple, list, set, frozenset)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            return UNKNOWN_VALUE
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return UNKNOWN_VALUE

@@ -1,0 +1,172 @@
+"""Output formats: text, json, sarif, github. Each renders findings plus run facts."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from .. import __version__
+from ..engine import Finding
+from ..rules import ALL_RULES, RULES_BY_CODE, Rule
+from .docs import rule_doc
+from .summary import colored, plural, summary_line, use_color
+
+__all__ = ["FORMATS", "RunInfo", "summary", "use_color"]
+
+INFORMATION_URI = "https://docs.celeryq.dev/"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    files_checked: int = 0
+    color: bool = False
+    #: ``--unsafe-fixes``: unsafe fixes count as available.
+    unsafe_fixes: bool = False
+    #: ``--fix``: how many findings the fixes resolved (None: not a fix run).
+    fixed: int | None = None
+
+
+def fixable(finding: Finding, run: RunInfo) -> bool:
+    return finding.fix is not None and (run.unsafe_fixes or finding.fix["applicability"] == "safe")
+
+
+def summary(findings: Sequence[Finding], run: RunInfo) -> str:
+    line = summary_line(len(findings), len({f.filename for f in findings}), run.files_checked)
+    if run.fixed:
+        line += f" Fixed {plural(run.fixed, 'finding')}."
+    return line
+
+
+def fix_hint(findings: Sequence[Finding], run: RunInfo) -> str | None:
+    """ruff's hint under the text output: what ``--fix`` (and ``--unsafe-fixes``) would do."""
+    available = sum(1 for f in findings if fixable(f, run))
+    hidden = sum(1 for f in findings if f.fix is not None and not fixable(f, run))
+    parts = []
+    if available:
+        parts.append(f"[*] {available} fixable with the `--fix` option.")
+    if hidden:
+        parts.append(f"({hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the `--unsafe-fixes` option.)")
+    return " ".join(parts) if parts else None
+
+
+def text(findings: Sequence[Finding], run: RunInfo) -> str:
+    if run.color:
+        bold, red, dim, reset = "\033[1m", "\033[1;31m", "\033[2m", "\033[0m"
+    else:
+        bold = red = dim = reset = ""
+    lines = [
+        f"{bold}{f.filename}{reset}{dim}:{reset}{f.line}{dim}:{reset}{f.column}{dim}:{reset} "
+        f"{red}{f.code}{reset} {'[*] ' if fixable(f, run) else ''}{f.message}"
+        for f in findings
+    ]
+    lines.append(colored(summary(findings, run), run.color))
+    hint = fix_hint(findings, run)
+    if hint:
+        lines.append(hint)
+    return "\n".join(lines) + "\n"
+
+
+def json_format(findings: Sequence[Finding], run: RunInfo) -> str:
+    return json.dumps([f.as_dict() for f in findings], indent=2) + "\n"
+
+
+def _escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(findings: Sequence[Finding], run: RunInfo) -> str:
+    """GitHub Actions workflow commands: one ``::error`` annotation per finding."""
+    lines = []
+    for f in findings:
+        props = (
+            f"file={_escape_property(f.filename)},line={f.line},col={f.column},"
+            f"endLine={f.end_line},endColumn={f.end_column},title={_escape_property(f.code)}"
+        )
+        lines.append(f"::error {props}::{_escape_data(f'{f.code} {f.message}')}")
+    return "".join(line + "\n" for line in lines)
+
+
+def _rule_descriptor(rule: type[Rule]) -> dict[str, object]:
+    full = rule_doc(rule)
+    what = full.split("## What it does", 1)[-1].split("\n## ", 1)[0].strip()
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary()},
+        "fullDescription": {"text": what},
+        "help": {"text": full, "markdown": full},
+        "helpUri": f"https://github.com/celery-lint/celery-lint/blob/main/docs/rules.md#{rule.code.lower()}-{rule.name}",
+        "defaultConfiguration": {"level": "error" if rule.code == "CLY000" else "warning", "enabled": rule.default_enabled},
+        "properties": {"tags": ["celery", rule.scope], "precision": "high"},
+    }
+
+
+def sarif(findings: Sequence[Finding], run: RunInfo) -> str:
+    """SARIF 2.1.0, with every rule's metadata so GitHub code scanning can show its help."""
+    index = {rule.code: i for i, rule in enumerate(ALL_RULES)}
+    results = []
+    for f in findings:
+        rule = RULES_BY_CODE.get(f.code)
+        results.append(
+            {
+                "ruleId": f.code,
+                "ruleIndex": index[f.code],
+                "level": "error" if f.code == "CLY000" else "warning",
+                "message": {"text": f.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": _uri(f.filename), "uriBaseId": "%SRCROOT%"},
+                            "region": {
+                                "startLine": f.line,
+                                "startColumn": f.column,
+                                "endLine": f.end_line,
+                                "endColumn": f.end_column,
+                            },
+                        }
+                    }
+                ],
+                "properties": {"name": rule.name if rule else f.name},
+            }
+        )
+    document = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "celery-lint",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [_rule_descriptor(rule) for rule in ALL_RULES],
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _uri(path: str) -> str:
+    path = path.replace(os.sep, "/")
+    while path.startswith("./"):
+        path = path[2:]
+    return path
+
+
+FORMATS: dict[str, Callable[[Sequence[Finding], RunInfo], str]] = {
+    "text": text,
+    "json": json_format,
+    "sarif": sarif,
+    "github": github,
+}

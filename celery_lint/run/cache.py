@@ -1,0 +1,150 @@
+"""The result cache: a warm run reads and parses nothing that did not change.
+
+One JSON file per (celery-lint version, settings, enabled rules) fingerprint under
+``.celery_lint_cache/`` at the project root. An entry is reused when the file's stat
+(mtime, size) is unchanged, or else when its content hash is; and only when every other
+file its findings depended on (app modules read to resolve ``from x import app``) is
+unchanged too. A corrupt or unwritable cache is ignored: the run just lints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any, Sequence
+
+from .. import __version__
+from ..config.stamp import code_stamp
+from ..config.settings import Settings
+from ..engine.core import Finding
+
+CACHE_DIR_NAME = ".celery_lint_cache"
+_FORMAT = 1
+
+
+def fingerprint(settings: Settings, enabled: Sequence[str], index_digest: str = "") -> str:
+    relevant = {
+        f.name: repr(getattr(settings, f.name))
+        for f in fields(settings)
+        if f.name not in ("config_file",)
+    }
+    if settings.task_name_pattern is not None:
+        relevant["task_name_pattern"] = settings.task_name_pattern.pattern
+    payload = json.dumps([_FORMAT, __version__, code_stamp(), relevant, sorted(enabled), index_digest], sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def _stat(path: str) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size]
+
+
+def prepare_directory(directory: Path) -> None:
+    """Create a cache directory, with a ``.gitignore`` that keeps it out of version control."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ignore = directory / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# created by celery-lint\n*\n")
+
+
+def deps_stats(deps: Sequence[str]) -> dict[str, list[int] | None]:
+    """The stat of each file findings depended on, as an entry stores it."""
+    return {dep: _stat(dep) for dep in deps}
+
+
+def deps_unchanged(stored: Any) -> bool:
+    """Every file an entry's findings depended on has the stat stored (False for a
+    malformed entry: the file is linted again)."""
+    return isinstance(stored, dict) and all(_stat(dep) == stat for dep, stat in stored.items())
+
+
+def dump_findings(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+    """Findings as an entry stores them (the file name is the entry's)."""
+    return [{k: v for k, v in asdict(f).items() if k != "filename"} for f in findings]
+
+
+def load_findings(items: Any, path: str) -> list[Finding] | None:
+    """``dump_findings`` read back for ``path``; None when the entry is malformed."""
+    try:
+        return [Finding(filename=path, **item) for item in items]
+    except (TypeError, KeyError):
+        return None
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class Cache:
+    def __init__(self, directory: Path, key: str) -> None:
+        self.directory = directory
+        self.file = directory / f"{key}.json"
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.dirty = False
+        self.warning: str | None = None
+        try:
+            with open(self.file, encoding="utf-8") as handle:
+                data = json.load(handle)
+            if isinstance(data, dict) and data.get("format") == _FORMAT and isinstance(data.get("files"), dict):
+                self.entries = data["files"]
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError):
+            self.entries = {}  # corrupt: start afresh, it will be rewritten
+
+    @staticmethod
+    def _key(path: str) -> str:
+        return os.path.abspath(path)
+
+    def _deps_unchanged(self, entry: dict[str, Any]) -> bool:
+        return deps_unchanged(entry.get("deps", {}))
+
+    def by_stat(self, path: str) -> list[Finding] | None:
+        entry = self.entries.get(self._key(path))
+        if entry is None or entry.get("stat") != _stat(path) or not self._deps_unchanged(entry):
+            return None
+        return self._findings(entry, path)
+
+    def has(self, path: str) -> bool:
+        return self._key(path) in self.entries
+
+    def by_content(self, path: str, digest: str) -> list[Finding] | None:
+        entry = self.entries.get(self._key(path))
+        if entry is None or entry.get("hash") != digest or not self._deps_unchanged(entry):
+            return None
+        entry["stat"] = _stat(path)
+        self.dirty = True
+        return self._findings(entry, path)
+
+    def store(self, path: str, digest: str, findings: Sequence[Finding], deps: Sequence[str]) -> None:
+        self.entries[self._key(path)] = {
+            "stat": _stat(path),
+            "hash": digest,
+            "deps": deps_stats(deps),
+            "findings": dump_findings(findings),
+        }
+        self.dirty = True
+
+    @staticmethod
+    def _findings(entry: dict[str, Any], path: str) -> list[Finding] | None:
+        return load_findings(entry.get("findings"), path)
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        try:
+            prepare_directory(self.directory)
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                # json.dumps, not json.dump: only the one-shot form uses the C encoder (~10x).
+                handle.write(json.dumps({"format": _FORMAT, "version": __version__, "files": self.entries}))
+            os.replace(tmp, self.file)
+        except OSError as exc:
+            self.warning = f"cache not written ({self.directory}): {exc.strerror or exc}"

@@ -1,0 +1,115 @@
+"""Finding the files to lint, and linting them: shared by the CLI and the public API."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from typing import Iterable, Iterator
+
+from ..config.settings import DEFAULT_EXCLUDE, Settings, relative_posix
+from ..engine.core import Engine, FileResult, SourceError
+
+
+def is_excluded(path: str, settings: Settings) -> bool:
+    """True when ``path`` matches an ``exclude`` glob (the relative path or any component)."""
+    if not settings.exclude:
+        return False
+    rel = relative_posix(path, settings.project_root)
+    parts = rel.split("/")
+    for pattern in settings.exclude:
+        pattern = pattern.rstrip("/")
+        if fnmatch.fnmatchcase(rel, pattern) or any(fnmatch.fnmatchcase(p, pattern) for p in parts):
+            return True
+    return False
+
+
+def _skip_directory(directory: str, name: str, settings: Settings) -> bool:
+    if name in DEFAULT_EXCLUDE or os.path.exists(os.path.join(directory, name, "pyvenv.cfg")):
+        return True
+    return is_excluded(os.path.join(directory, name), settings)
+
+
+def discover(paths: Iterable[str], settings: Settings, follow_symlinks: bool = False) -> Iterator[str]:
+    """Python files under ``paths``, in a stable order, each once.
+
+    By default directories are walked without following symlinked directories (no
+    loops, no leaving the tree), and a symlinked file is linted only when its target
+    lies inside the directory given. With ``follow_symlinks`` both are followed, each
+    real directory visited once, so cycles still end. Explicit file paths are linted
+    whatever their suffix, unless excluded. Paths that do not exist are yielded as
+    given, so they get CLY000.
+    """
+    seen: set[str] = set()
+    for given in paths:
+        if os.path.isdir(given) and not follow_symlinks:
+            candidates = sorted(_walk(given, os.path.realpath(given), settings))
+        elif os.path.isdir(given):
+            found: list[str] = []
+            visited: set[str] = set()
+            for directory, dirnames, filenames in os.walk(given, followlinks=True):
+                real = os.path.realpath(directory)
+                if real in visited:
+                    dirnames[:] = []
+                    continue
+                visited.add(real)
+                dirnames[:] = sorted(d for d in dirnames if not _skip_directory(directory, d, settings))
+                for filename in filenames:
+                    if not filename.endswith(".py"):
+                        continue
+                    path = os.path.join(directory, filename)
+                    if not is_excluded(path, settings):
+                        found.append(path)
+            candidates = sorted(found)
+        else:
+            candidates = [] if is_excluded(given, settings) else [given]
+        for path in candidates:
+            key = os.path.normpath(path)
+            if key not in seen:
+                seen.add(key)
+                yield path
+
+
+def _walk(top: str, root_real: str, settings: Settings) -> Iterator[str]:
+    """``discover``'s walk without following symlinked directories: one ``scandir`` per
+    directory and no ``stat`` per file (this runs over the whole project on every run)."""
+    pending = [top]
+    while pending:
+        directory = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue  # unreadable directories are skipped, as os.walk does
+        for entry in entries:
+            name = entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if not _skip_directory(directory, name, settings):
+                        pending.append(entry.path)
+                    continue
+                if not name.endswith(".py"):
+                    continue
+                # A symlink to a file (or a dangling one: CLY000 later) counts when its
+                # target is inside the tree; one to a directory is not followed.
+                if entry.is_symlink() and (entry.is_dir() or not _inside(os.path.realpath(entry.path), root_real)):
+                    continue
+            except OSError:
+                continue
+            if not is_excluded(entry.path, settings):
+                yield entry.path
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def not_a_file(engine: Engine, path: str) -> FileResult | None:
+    """CLY000 for a path that is a directory or does not exist; None for a file."""
+    if os.path.isdir(path):
+        return engine._unparsed(path, SourceError("is a directory, not a Python file"), [])
+    if not os.path.lexists(path):
+        return engine._unparsed(path, SourceError("no such file or directory"), [])
+    return None
+
+
+def lint_file(engine: Engine, path: str) -> FileResult:
+    return not_a_file(engine, path) or engine.lint_path(path)

@@ -1,0 +1,21 @@
+"""The project index for a run: every Python file under the project root, indexed once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import Settings
+from ..model.index import build_index
+from ..model.project import ProjectIndex
+from .files import discover
+
+
+def project_index(settings: Settings, cache_dir: Path | None, project_files: list[str] | None = None) -> ProjectIndex | None:
+    """The index of the whole project (not just the given paths), or None when switched off.
+
+    ``project_files``: the project's files when the caller has already walked the root.
+    """
+    if not settings.project_index:
+        return None
+    files = project_files if project_files is not None else discover([str(settings.project_root)], settings)
+    return build_index(settings, files, cache_dir)
