@@ -16,10 +16,10 @@ if TYPE_CHECKING:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    from . import daemon
+    from . import daemon  # lazy: start-up time
 
     if daemon.wanted(args):
         return daemon.client_main(args)
-    from .cli import run_in_process
+    from .cli import run_in_process  # lazy: start-up time
 
     return run_in_process(args)
