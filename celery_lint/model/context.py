@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Callable, Union
 import libcst as cst
 
 from .celery_api import (
-    APP_MODULE_NAMES,
     DISPATCH_METHODS,
     ON_COMMIT_DISPATCH_METHODS,
     SIGNATURE_FUNCTIONS,
@@ -24,6 +23,7 @@ from .celery_api import (
 
 from .edits import SAFE, Fix, replace, requote
 from .project import IndexedTask, ProjectIndex, is_unknown
+from .recognise import decorator_kind, generated_task_name, is_app_class, is_app_name, setting_name
 from .source import module_name_for, resolve_relative
 from .values import (
     _TIMEDELTA_FACTORS,
@@ -186,32 +186,6 @@ def retry_receiver(task: TaskDef) -> set[str]:
     return names
 
 
-# Old uppercase Django-style setting names -> Celery 4+ lowercase names.
-_OLD_SETTING_NAMES = {
-    "IGNORE_RESULT": "task_ignore_result",
-    "ACKS_LATE": "task_acks_late",
-    "ROUTES": "task_routes",
-    "QUEUES": "task_queues",
-    "DEFAULT_QUEUE": "task_default_queue",
-    "ALWAYS_EAGER": "task_always_eager",
-    "RESULT_BACKEND": "result_backend",
-    "BROKER_TRANSPORT_OPTIONS": "broker_transport_options",
-}
-_SETTING_PREFIXES = ("task_", "broker_", "result_", "worker_", "beat_")
-
-
-def setting_name(name: str) -> str | None:
-    """The Celery setting a module-level name sets (``CELERY_TASK_ACKS_LATE`` -> ``task_acks_late``)."""
-    if name.startswith(_SETTING_PREFIXES):
-        return name
-    if name == "CELERYBEAT_SCHEDULE":
-        return "beat_schedule"
-    if name.startswith("CELERY_"):
-        rest = name[len("CELERY_") :]
-        return _OLD_SETTING_NAMES.get(rest) or rest.lower()
-    return None
-
-
 EmitFn = Callable[[str, Any], None]
 _APP_LIKE_NAMES = frozenset({"app", "celery_app", "celery", "current_app", "capp"})
 
@@ -279,19 +253,7 @@ class FileContext:
             return True
         if isinstance(node, cst.Call) and self._is_app_constructor(node.func):
             return True
-        qualified = self.qualname(node)
-        if qualified is None:
-            return False
-        if qualified == "celery.current_app":
-            return True
-        module, _, name = qualified.rpartition(".")
-        if not module or module == "celery" or module.startswith("celery."):
-            return False
-        if module.rpartition(".")[2] in APP_MODULE_NAMES:
-            return True
-        if self._app_locator is None or module.startswith("."):
-            return False
-        return self._app_locator.defines_app(module, name, self.path, self.module)
+        return is_app_name(self.qualname(node), self._app_locator, self.path, self.module)
 
     def sends_tasks(self, receiver: cst.BaseExpression) -> bool:
         """Can ``receiver.send_task(...)`` be Celery's? An app, or something named like one.
@@ -312,20 +274,17 @@ class FileContext:
         return any(name in scope for scope in self._locals)
 
     def _is_app_constructor(self, func: cst.BaseExpression) -> bool:
-        if isinstance(func, cst.Name) and func.value in self.app_classes:
-            return True
-        return self.qualname(func) == "celery.Celery"
+        local = func.value if isinstance(func, cst.Name) else None
+        return is_app_class(self.qualname(func), local, self.app_classes)
 
     def task_decorator_kind(self, expr: cst.BaseExpression) -> str | None:
         """``"shared_task"``/``"app.task"`` when ``expr`` (or the callee of it) is a task decorator."""
         if isinstance(expr, cst.Name) and expr.value in self.decorator_aliases and not self._is_local(expr.value):
             return self.decorator_aliases[expr.value][0]
         func = expr.func if isinstance(expr, cst.Call) else expr
-        if self.qualname(func) == "celery.shared_task":
-            return "shared_task"
-        if isinstance(func, cst.Attribute) and func.attr.value == "task" and self.is_app(func.value):
-            return "app.task"
-        return None
+        if isinstance(func, cst.Attribute):
+            return decorator_kind(self.qualname(func), func.attr.value, func.attr.value == "task" and self.is_app(func.value))
+        return decorator_kind(self.qualname(func), None, False)
 
     @property
     def current_task(self) -> TaskDef | None:
@@ -607,7 +566,7 @@ class FileContext:
                         attributes[small.target.value] = small.value
             self.classes[node.name.value] = ClassInfo(node, node.name.value, bases, attributes)
             self.module_names.add(node.name.value)
-            if "celery.Celery" in bases:
+            if any(is_app_class(b) for b in bases):
                 self.app_classes.add(node.name.value)
         self.scopes.append(node)
 
@@ -667,7 +626,7 @@ class FileContext:
             base_expr = options["base"].value
             if isinstance(base_expr, cst.Name):
                 base = self.classes.get(base_expr.value)
-        generated = f"{self.module}.{name}" if self.module else None
+        generated = generated_task_name(self.module, name)
         task = TaskDef(
             name=name,
             func=func,

@@ -28,11 +28,29 @@ from .. import __version__
 from ..config.settings import Settings, relative_posix
 from ..config.stamp import code_stamp
 from .apps import AppLocator
-from .celery_api import APP_MODULE_NAMES
 from .context import FileContext
 from .needles import TASK_DEFINITION_NEEDLES, TASK_DEFINITION_PATTERN
 from .project import IndexedTask, ModuleFacts, ProjectIndex, has_facts, is_unknown
-from .source import SourceError, decode_source, may_be_pathological, module_name_for, parse_file, parse_module, quiet_ast_parse
+from .recognise import (
+    INDEXED_SETTINGS,
+    TASK_BASE_CLASSES,
+    decorator_kind,
+    generated_task_name,
+    is_app_class,
+    is_app_name,
+    project_setting,
+    setting_name,
+)
+from .source import (
+    SourceError,
+    decode_source,
+    may_be_pathological,
+    module_name_for,
+    parse_file,
+    parse_module,
+    quiet_ast_parse,
+    resolve_relative,
+)
 from .values import UNKNOWN, UNKNOWN_VALUE, ast_literal, jsonable, literal_value
 
 #: Bytes a file must contain to be read for the index: the per-file engine's task
@@ -52,34 +70,6 @@ _DISPATCH_WORD = re.compile(rb"(?<!\w)(?:delay|apply_async|send_task)(?!\w)")
 #: Line ends as CPython's tokenizer counts them (``ast`` line numbers).
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 _FORMAT = 2
-#: Settings the index keeps (the project-aware rules read these).
-INDEXED_SETTINGS = frozenset(
-    {
-        "task_ignore_result",
-        "task_acks_late",
-        "task_routes",
-        "task_queues",
-        "task_default_queue",
-        "broker_transport_options",
-        "broker_url",
-        "result_backend",
-        "task_always_eager",
-    }
-)
-_OLD_NAMES = {
-    "CELERY_IGNORE_RESULT": "task_ignore_result",
-    "CELERY_ACKS_LATE": "task_acks_late",
-    "CELERY_ROUTES": "task_routes",
-    "CELERY_QUEUES": "task_queues",
-    "CELERY_DEFAULT_QUEUE": "task_default_queue",
-    "BROKER_TRANSPORT_OPTIONS": "broker_transport_options",
-    "BROKER_URL": "broker_url",
-    "CELERY_RESULT_BACKEND": "result_backend",
-}
-# ---------------------------------------------------------------------------
-# building
-
-
 @dataclass
 class CollectedFacts:
     """The per-file half of an index: each file's facts, before they are merged."""
@@ -286,8 +276,8 @@ def _config_module_facts(path: str) -> dict[str, list[Any]]:
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name):
-                    key = target.id if target.id in INDEXED_SETTINGS else _setting_key(target.id)
-                    if key is not None:
+                    key = setting_name(target.id)
+                    if key in INDEXED_SETTINGS:
                         found[key] = [ast_literal(node.value), node.lineno]
     return found
 
@@ -432,15 +422,6 @@ def _dotted(node: ast.AST) -> str | None:
     return None
 
 
-def _setting_key(name: str) -> str | None:
-    if name in _OLD_NAMES:
-        return _OLD_NAMES[name]
-    if name.startswith("CELERY_"):
-        key = name[len("CELERY_") :].lower()
-        return key if key in INDEXED_SETTINGS else None
-    return None
-
-
 class _Extractor:
     def __init__(self, path: str, module: str | None, rel: str, locator: AppLocator) -> None:
         self.locator = locator
@@ -449,15 +430,13 @@ class _Extractor:
         self.rel = rel
         self.imports: dict[str, str] = {}
         self.apps: set[str] = set()
+        #: Local classes deriving from ``celery.Celery``.
+        self.app_classes: set[str] = set()
         #: Names bound to dict displays (for ``**options`` on task decorators).
         self.dicts: dict[str, Any] = {}
         #: Module-level names bound to ``shared_task(...)``/``app.task(...)``: their call.
         self.aliases: dict[str, ast.Call] = {}
         self.facts = ModuleFacts()
-        self.is_settings = bool(re.search(r"(^|/)(settings|config|conf)(/|\.py$|_)", rel)) or rel.endswith(
-            ("celeryconfig.py", "celery_config.py")
-        )
-        self.is_config_module = rel.rsplit("/", 1)[-1] in ("celeryconfig.py", "celery_config.py")
 
     def run(self, tree: ast.Module) -> ModuleFacts:
         # Statements only (expressions are never descended into): everything the index
@@ -466,7 +445,9 @@ class _Extractor:
         statements = list(_statements(tree.body))
         self._collect_imports(statements)
         for node in statements:
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and self._is_app_constructor(node.value.func):
+            if isinstance(node, ast.ClassDef) and any(is_app_class(self._imported(b)) for b in node.bases):
+                self.app_classes.add(node.name)
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and self._is_app_constructor(node.value.func):
                 self.apps.update(t.id for t in node.targets if isinstance(t, ast.Name))
             elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
                 for target in node.targets:
@@ -628,13 +609,7 @@ class _Extractor:
     # -- names --------------------------------------------------------------------
 
     def _import_from(self, node: ast.ImportFrom) -> None:
-        source = node.module or ""
-        if node.level and self.module:
-            parts = self.module.split(".")
-            is_package = self.path.endswith("__init__.py")
-            base = parts if is_package else parts[:-1]
-            base = base[: len(base) - (node.level - 1)] if node.level - 1 <= len(base) else []
-            source = ".".join([*base, node.module] if node.module else base)
+        source = resolve_relative(node.module or "", node.level, self.module, self.path.endswith("__init__.py"))
         for alias in node.names:
             self.imports[alias.asname or alias.name] = f"{source}.{alias.name}" if source else alias.name
 
@@ -647,30 +622,29 @@ class _Extractor:
             return f"{self.imports[head]}.{rest}" if rest else self.imports[head]
         return dotted
 
+    def _imported(self, node: ast.AST) -> str | None:
+        """What a name refers to through the imports (None: not imported), as
+        ``FileContext.qualname`` answers for module-level names."""
+        dotted = _dotted(node)
+        head = dotted.partition(".")[0] if dotted else None
+        return self._qualname(node) if head in self.imports else None
+
     def _is_app_constructor(self, func: ast.AST) -> bool:
-        return self._qualname(func) == "celery.Celery"
+        local = func.id if isinstance(func, ast.Name) else None
+        return is_app_class(self._imported(func), local, self.app_classes)
 
     def _is_app(self, node: ast.AST) -> bool:
-        """The same test as the per-file engine's (``FileContext.is_app``), on ``ast``."""
         if isinstance(node, ast.Name) and node.id in self.apps:
             return True
-        qualified = self._qualname(node)
-        if qualified is None or "." not in qualified:
-            return False
-        if qualified == "celery.current_app":
+        if isinstance(node, ast.Call) and self._is_app_constructor(node.func):
             return True
-        module, _, name = qualified.rpartition(".")
-        if module == "celery" or module.startswith("celery."):
-            return False
-        if module.rpartition(".")[2] in APP_MODULE_NAMES:
-            return True
-        return self.locator.defines_app(module, name, self.path, self.module)
+        return is_app_name(self._imported(node), self.locator, self.path, self.module)
 
     def _decorator_kind(self, expr: ast.AST) -> bool:
         func = expr.func if isinstance(expr, ast.Call) else expr
-        if self._qualname(func) in ("celery.shared_task", "celery.app.shared_task"):
-            return True
-        return isinstance(func, ast.Attribute) and func.attr == "task" and self._is_app(func.value)
+        attribute = func.attr if isinstance(func, ast.Attribute) else None
+        receiver_is_app = attribute == "task" and self._is_app(func.value)  # type: ignore[attr-defined]
+        return decorator_kind(self._imported(func), attribute, receiver_is_app) is not None
 
     # -- facts ----------------------------------------------------------------------
 
@@ -714,10 +688,8 @@ class _Extractor:
     def _assign(self, target: ast.AST, value: ast.AST, line: int) -> None:
         if isinstance(target, ast.Attribute) and _is_conf(target.value) and target.attr in INDEXED_SETTINGS:
             self.facts.settings[target.attr] = [ast_literal(value), line]
-        elif isinstance(target, ast.Name) and self.is_settings:
-            key = _setting_key(target.id)
-            if key is None and self.is_config_module and target.id in INDEXED_SETTINGS:
-                key = target.id
+        elif isinstance(target, ast.Name):
+            key = project_setting(target.id, self.rel)
             if key is not None:
                 self.facts.settings[key] = [ast_literal(value), line]
 
@@ -731,7 +703,7 @@ class _Extractor:
         ]
         # Only direct Task subclasses: a class deriving from another custom class would
         # inherit attributes this does not see (CLY201 then stays cautious).
-        if node.bases and all(self._qualname(b) in _TASK_CLASSES for b in node.bases):
+        if node.bases and all(self._qualname(b) in TASK_BASE_CLASSES for b in node.bases):
             self.facts.classes[node.name] = attrs
 
     def _task(self, function: str, node: ast.FunctionDef | ast.AsyncFunctionDef | None, call: ast.Call | None, line: int, skip_first: bool = False) -> None:
@@ -752,7 +724,7 @@ class _Extractor:
             name = options["name"] if isinstance(options["name"], str) else None
         else:
             # As the per-file engine: `**options` we cannot see is assumed not to carry `name`.
-            name = f"{self.module}.{function}" if self.module and self.module != "__main__" else None
+            name = generated_task_name(self.module, function)
         self.facts.tasks.append(
             IndexedTask(
                 function=function,
@@ -771,7 +743,6 @@ class _Extractor:
 
 
 _BODIES = ("body", "orelse", "finalbody")
-_TASK_CLASSES = frozenset({"celery.Task", "celery.app.task.Task", "celery.task.Task"})
 
 
 def _line_starts(data: bytes) -> list[int]:

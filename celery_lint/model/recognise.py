@@ -1,0 +1,150 @@
+"""The one recogniser: what a Celery app, task decorator, task name and setting are.
+
+Two readers use these decisions. The per-file context (``context.py``) reads libcst
+trees, for rules that need positions and fixes; the project index (``index.py``) reads
+CPython's ``ast``, about 8x cheaper, for every file of the project. Each turns a node
+into names (``app.task``, ``celery.shared_task``) through its file's imports and asks
+here; nothing here knows either tree. ``tests/test_recogniser.py`` runs both readers on
+every fixture and rule example and requires the same tasks, names and options;
+``bench/agreement.py`` does the same on real trees.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from .celery_api import APP_MODULE_NAMES
+
+if TYPE_CHECKING:
+    from .apps import AppLocator
+
+#: Functions whose call (or bare use) decorates a task: ``@shared_task``, ``@shared_task(...)``.
+SHARED_TASK_FUNCTIONS = frozenset({"celery.shared_task", "celery.app.shared_task"})
+#: Classes whose call makes a Celery app (a subclass defined in the file counts too).
+APP_CLASSES = frozenset({"celery.Celery"})
+#: The proxy to the app in use; ``current_app.task`` decorates a task like ``app.task``.
+CURRENT_APP = "celery.current_app"
+#: Task base classes; a class deriving directly from one sets task options as attributes.
+TASK_BASE_CLASSES = frozenset({"celery.Task", "celery.app.task.Task", "celery.task.Task"})
+
+SHARED_TASK = "shared_task"
+APP_TASK = "app.task"
+
+#: Settings the project index keeps (the project-aware rules read these).
+INDEXED_SETTINGS = frozenset(
+    {
+        "task_ignore_result",
+        "task_acks_late",
+        "task_routes",
+        "task_queues",
+        "task_default_queue",
+        "broker_transport_options",
+        "broker_url",
+        "result_backend",
+        "task_always_eager",
+    }
+)
+
+# Old uppercase setting names (Django's ``CELERY_`` namespace, Celery 3) -> Celery 4+ names.
+_OLD_SETTING_NAMES = {
+    "IGNORE_RESULT": "task_ignore_result",
+    "ACKS_LATE": "task_acks_late",
+    "ROUTES": "task_routes",
+    "QUEUES": "task_queues",
+    "DEFAULT_QUEUE": "task_default_queue",
+    "ALWAYS_EAGER": "task_always_eager",
+    "RESULT_BACKEND": "result_backend",
+    "BROKER_TRANSPORT_OPTIONS": "broker_transport_options",
+}
+#: Celery 3 names read without the ``CELERY_`` prefix.
+_BARE_OLD_NAMES = {"BROKER_URL": "broker_url", "BROKER_TRANSPORT_OPTIONS": "broker_transport_options"}
+_SETTING_PREFIXES = ("task_", "broker_", "result_", "worker_", "beat_")
+_SETTINGS_PATH = re.compile(r"(^|/)(settings|config|conf)(/|\.py$|_)")
+_CONFIG_MODULES = ("celeryconfig.py", "celery_config.py")
+
+
+def is_app_class(qualified: str | None, local_name: str | None = None, app_classes: frozenset[str] | set[str] = frozenset()) -> bool:
+    """Does calling this make an app? ``qualified``: the callee through the file's imports;
+    ``local_name``: the callee when it is a bare name (a ``Celery`` subclass defined here)."""
+    return qualified in APP_CLASSES or (local_name is not None and local_name in app_classes)
+
+
+def is_app_name(qualified: str | None, locator: AppLocator | None, path: str, module: str | None) -> bool:
+    """Is a name an app, given what it refers to through the file's imports?
+
+    ``celery.current_app``; a name from a module called ``celery``/``celery_app``/
+    ``worker`` (trusted by its name); or a name that the project module it comes from
+    defines as an app (read from disk by ``locator``, never imported). Names bound to an
+    app in the file itself are the caller's to know.
+    """
+    if qualified is None:
+        return False
+    if qualified == CURRENT_APP:
+        return True
+    source, _, name = qualified.rpartition(".")
+    if not source or source == "celery" or source.startswith("celery."):
+        return False
+    if source.rpartition(".")[2] in APP_MODULE_NAMES:
+        return True
+    if locator is None or source.startswith("."):
+        return False
+    return locator.defines_app(source, name, path, module)
+
+
+def decorator_kind(callee: str | None, attribute: str | None, receiver_is_app: bool) -> str | None:
+    """:data:`SHARED_TASK` or :data:`APP_TASK` when a decorator (or the callee of a decorator
+    call) makes a task. ``callee``: its name through the imports; ``attribute``: the last
+    part when it is an attribute (``task`` in ``app.task``); ``receiver_is_app``: whether
+    what stands before that attribute is an app."""
+    if callee in SHARED_TASK_FUNCTIONS:
+        return SHARED_TASK
+    if attribute == "task" and receiver_is_app:
+        return APP_TASK
+    return None
+
+
+def generated_task_name(module: str | None, function: str) -> str | None:
+    """The name Celery generates for a task without ``name=``: ``<module>.<function>``.
+
+    None when the module is unknown, or is ``__main__`` (Celery then uses the app's
+    ``main`` name, which the linter does not know).
+    """
+    if not module or module == "__main__":
+        return None
+    return f"{module}.{function}"
+
+
+def setting_name(name: str) -> str | None:
+    """The Celery setting a module-level name sets (``CELERY_TASK_ACKS_LATE`` ->
+    ``task_acks_late``); None for a name that sets none."""
+    if name.startswith(_SETTING_PREFIXES):
+        return name
+    if name == "CELERYBEAT_SCHEDULE":
+        return "beat_schedule"
+    if name in _BARE_OLD_NAMES:
+        return _BARE_OLD_NAMES[name]
+    if name.startswith("CELERY_"):
+        rest = name[len("CELERY_") :]
+        return _OLD_SETTING_NAMES.get(rest) or rest.lower()
+    return None
+
+
+def is_settings_module(rel: str) -> bool:
+    """Does a file describe the project's configuration (its module-level setting names
+    count project-wide)? Django settings, ``config``/``conf`` modules, Celery config modules."""
+    return bool(_SETTINGS_PATH.search(rel)) or rel.endswith(_CONFIG_MODULES)
+
+
+def project_setting(name: str, rel: str) -> str | None:
+    """The indexed setting a module-level assignment to ``name`` in file ``rel`` sets for the
+    whole project: uppercase names in settings modules, lowercase ones in Celery config
+    modules (``celeryconfig.py``)."""
+    if not is_settings_module(rel):
+        return None
+    key = setting_name(name)
+    if key is None or key not in INDEXED_SETTINGS:
+        return None
+    if name == key and not rel.endswith(_CONFIG_MODULES):
+        return None  # a lowercase name in Django settings is not a Celery setting
+    return key
