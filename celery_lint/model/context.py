@@ -9,7 +9,7 @@ call runs, so one top-down pass sees everything those questions need.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Union
 
 import libcst as cst
@@ -23,7 +23,7 @@ from .celery_api import (
 
 from .edits import SAFE, Fix, replace, requote
 from .project import IndexedTask, ProjectIndex, is_unknown
-from .recognise import decorator_kind, generated_task_name, is_app_class, is_app_name, setting_name
+from .recognise import decorator_kind, generated_task_name, is_app_class, is_app_name, setting_name, spread_options
 from .source import module_name_for, resolve_relative
 from .values import (
     _TIMEDELTA_FACTORS,
@@ -82,6 +82,9 @@ class TaskDef:
     base: ClassInfo | None = None
     opaque_options: bool = False
     """True when options come through ``**kwargs`` we cannot see."""
+    spread: dict[str, Any] = field(default_factory=dict)
+    """Options passed as ``**NAME`` with ``NAME = {...}`` at module level: their values
+    (:data:`UNKNOWN` for one that is not a literal). See ``recognise.spread_options``."""
     alias: bool = False
     """Decorated with a name bound to ``shared_task(...)`` (``retrying = shared_task(acks_late=True)``);
     the options are the alias's. Fixes that add a keyword to the decorator do not apply."""
@@ -93,12 +96,15 @@ class TaskDef:
     @property
     def explicit_name(self) -> str | None:
         arg = self.options.get("name")
-        return string_value(arg.value) if arg is not None else None
+        if arg is not None:
+            return string_value(arg.value)
+        spread = self.spread.get("name")
+        return spread if isinstance(spread, str) else None
 
     @property
     def registered_name(self) -> str | None:
         """The name the task registers under, when it is known."""
-        if "name" in self.options:
+        if "name" in self.options or "name" in self.spread:
             return self.explicit_name
         return self.generated_name
 
@@ -111,6 +117,8 @@ class TaskDef:
         arg = self.options.get(name)
         if arg is not None:
             return literal_value(arg.value)
+        if name in self.spread:
+            return self.spread[name]
         if self.base is not None and name in self.base.attributes:
             return literal_value(self.base.attributes[name])
         if self.opaque_options:
@@ -118,7 +126,7 @@ class TaskDef:
         return None
 
     def has_option(self, name: str) -> bool:
-        return name in self.options or (self.base is not None and name in self.base.attributes)
+        return name in self.options or name in self.spread or (self.base is not None and name in self.base.attributes)
 
     @property
     def bound(self) -> bool:
@@ -210,6 +218,9 @@ class FileContext:
         self.tasks_by_function: dict[str, TaskDef] = {}
         #: Module-level names bound to a configured task decorator: name -> (kind, call).
         self.decorator_aliases: dict[str, tuple[str, cst.Call]] = {}
+        #: Module-level names bound to dict displays: their entries as task options
+        #: (``recognise.spread_options``; None: not usable as options).
+        self.dicts: dict[str, dict[str, Any] | None] = {}
         #: Names defined at module level other than by import (defs, classes, assignments).
         self.module_names: set[str] = set()
         #: Celery settings this file sets (``app.conf.x``, ``Celery(x=...)``, ``CELERY_X``).
@@ -534,6 +545,12 @@ class FileContext:
             elif not self.scopes:
                 self.module_names.add(target.value)
                 self.decorator_aliases.pop(target.value, None)
+                self.dicts.pop(target.value, None)
+                if isinstance(value, cst.Dict):
+                    self.dicts[target.value] = spread_options(
+                        (literal_value(e.key), literal_value(e.value)) if isinstance(e, cst.DictElement) else (None, UNKNOWN)
+                        for e in value.elements
+                    )
                 if isinstance(value, cst.Call) and not positional_args(value) and not has_star_kwargs(value):
                     kind = self.task_decorator_kind(value)
                     if kind is not None:  # `retrying = shared_task(acks_late=True, ...)`
@@ -621,6 +638,16 @@ class FileContext:
         if call is None and isinstance(decorator_expr, cst.Call):
             call = decorator_expr
         options = keyword_args(call) if call is not None else {}
+        spread: dict[str, Any] = {}
+        opaque = False
+        for arg in call.args if call is not None else ():
+            if arg.star != "**":
+                continue
+            known = self.dicts.get(arg.value.value) if isinstance(arg.value, cst.Name) and not self._is_local(arg.value.value) else None
+            if known is None:
+                opaque = True
+            else:
+                spread.update(known)
         base = None
         if "base" in options:
             base_expr = options["base"].value
@@ -639,7 +666,8 @@ class FileContext:
             nested=bool(self.scopes),
             decorator_index=index,
             base=base,
-            opaque_options=call is not None and has_star_kwargs(call),
+            spread=spread,
+            opaque_options=opaque,
         )
         self.tasks.append(task)
         if not self.scopes:

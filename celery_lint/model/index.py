@@ -40,6 +40,7 @@ from .recognise import (
     is_app_name,
     project_setting,
     setting_name,
+    spread_options,
 )
 from .source import (
     SourceError,
@@ -433,7 +434,7 @@ class _Extractor:
         #: Local classes deriving from ``celery.Celery``.
         self.app_classes: set[str] = set()
         #: Names bound to dict displays (for ``**options`` on task decorators).
-        self.dicts: dict[str, Any] = {}
+        self.dicts: dict[str, dict[str, Any] | None] = {}
         #: Module-level names bound to ``shared_task(...)``/``app.task(...)``: their call.
         self.aliases: dict[str, ast.Call] = {}
         self.facts = ModuleFacts()
@@ -443,16 +444,19 @@ class _Extractor:
         # reads is a statement or sits directly on one, and this is ~10x cheaper than
         # ast.walk on large modules.
         statements = list(_statements(tree.body))
+        module_level = {id(node) for node in tree.body}  # `**NAME` options resolve to module-level dicts
         self._collect_imports(statements)
         for node in statements:
             if isinstance(node, ast.ClassDef) and any(is_app_class(self._imported(b)) for b in node.bases):
                 self.app_classes.add(node.name)
             elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and self._is_app_constructor(node.value.func):
                 self.apps.update(t.id for t in node.targets if isinstance(t, ast.Name))
-            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict) and id(node) in module_level:
                 for target in node.targets:
                     if isinstance(target, ast.Name):
-                        self.dicts[target.id] = ast_literal(node.value)
+                        self.dicts[target.id] = spread_options(
+                            (ast_literal(k) if k is not None else None, ast_literal(v)) for k, v in zip(node.value.keys, node.value.values)
+                        )
         for node in tree.body:  # `retrying = shared_task(acks_late=True)`: a decorator alias
             if (
                 isinstance(node, ast.Assign)
@@ -715,7 +719,7 @@ class _Extractor:
                     options[keyword.arg] = ast_literal(keyword.value)
                     continue
                 spread = self.dicts.get(keyword.value.id) if isinstance(keyword.value, ast.Name) else None
-                if isinstance(spread, dict) and not is_unknown(spread):
+                if spread is not None:
                     options.update(spread)  # `**_LIMITS` with `_LIMITS = {...}` in this module
                 else:
                     opaque = True

@@ -12,7 +12,7 @@ every fixture and rule example and requires the same tasks, names and options;
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable, TypeVar
 
 from .celery_api import APP_MODULE_NAMES
 
@@ -27,6 +27,8 @@ APP_CLASSES = frozenset({"celery.Celery"})
 CURRENT_APP = "celery.current_app"
 #: Task base classes; a class deriving directly from one sets task options as attributes.
 TASK_BASE_CLASSES = frozenset({"celery.Task", "celery.app.task.Task", "celery.task.Task"})
+
+V = TypeVar("V")
 
 SHARED_TASK = "shared_task"
 APP_TASK = "app.task"
@@ -102,6 +104,20 @@ def decorator_kind(callee: str | None, attribute: str | None, receiver_is_app: b
     if attribute == "task" and receiver_is_app:
         return APP_TASK
     return None
+
+
+def spread_options(entries: Iterable[tuple[object, V]]) -> dict[str, V] | None:
+    """The options a ``**NAME`` spread on a task decorator passes, when ``NAME`` is bound at
+    module level to a dict display: its ``(key, value)`` entries (a key ``None`` for a
+    ``**other`` inside it). Known when every key is a string literal; the values are the
+    reader's (a value that is not a literal is unknown on its own, it does not hide the
+    other options). None: the spread is opaque."""
+    options: dict[str, V] = {}
+    for key, value in entries:
+        if not isinstance(key, str):
+            return None
+        options[key] = value
+    return options
 
 
 def generated_task_name(module: str | None, function: str) -> str | None:

@@ -116,7 +116,7 @@ def cleanup():
     ]
 
     def task_enter(self, task: TaskDef) -> None:
-        if "name" in task.options or task.opaque_options:
+        if "name" in task.options or "name" in task.spread or task.opaque_options:
             return
         generated = f" (Celery generates `{task.generated_name}`)" if task.generated_name else ""
         fix = None

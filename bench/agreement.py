@@ -1,0 +1,87 @@
+"""Do the two readers of the one recogniser agree? The per-file context (libcst) and the
+project index (``ast``) on every Python file of a tree.
+
+    python bench/agreement.py TREE [TREE ...]
+
+For each file that either reader finds a task in, compares the tasks both find: function,
+registered name, whether the name is explicit, the option names, and whether options
+come through ``**kwargs`` neither can see. Prints each disagreement; exit 1 on any.
+``tests/test_recogniser.py`` runs the same comparison on every fixture and rule example.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from celery_lint.config import Settings, load_settings, relative_posix
+from celery_lint.model.apps import AppLocator
+from celery_lint.model.context import FileContext
+from celery_lint.model.index import extract
+from celery_lint.model.source import SourceError, decode_source, parse_module
+from celery_lint.run.files import discover
+
+Task = tuple[str, Any, bool, tuple[str, ...], bool]
+
+
+def context_tasks(path: str, settings: Settings) -> list[Task] | None:
+    try:
+        text = decode_source(Path(path).read_bytes())
+        module = parse_module(text)
+    except (OSError, SourceError, Exception):  # noqa: BLE001 - a file libcst cannot read: no comparison
+        return None
+    ctx = FileContext(path, settings, AppLocator(settings.src_roots()))
+    ctx.read(module)
+    return sorted(
+        (
+            t.name,
+            t.registered_name,
+            "name" in t.options or "name" in t.spread,
+            tuple(sorted({*t.options, *t.spread} - {"name"})),
+            t.opaque_options,
+        )
+        for t in ctx.tasks
+    )
+
+
+def index_tasks(path: str, settings: Settings) -> list[Task] | None:
+    facts = extract(path, settings, AppLocator(settings.src_roots()))
+    if facts is None:
+        return None
+    return sorted((t.function, t.name, t.explicit, tuple(sorted(t.options)), t.opaque) for t in facts.tasks)
+
+
+def disagreements(path: str, settings: Settings) -> list[str]:
+    """What the two readers see differently in one file (empty: they agree)."""
+    here = context_tasks(path, settings)
+    there = index_tasks(path, settings)
+    if here is None or there is None or here == there:
+        return []
+    rel = relative_posix(path, settings.project_root)
+    return [f"{rel}: context {here} != index {there}"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("trees", type=Path, nargs="+")
+    args = parser.parse_args()
+    differ = 0
+    for tree in args.trees:
+        settings = load_settings(tree.resolve())
+        files = tasks = 0
+        for path in discover([str(tree.resolve())], settings):
+            found = disagreements(path, settings)
+            index = index_tasks(path, settings) or []
+            files += 1
+            tasks += len(index)
+            for line in found:
+                print(line)
+            differ += len(found)
+        print(f"{tree.name}: {files} files, {tasks} tasks in the index, {differ} files disagree")
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
