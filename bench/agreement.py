@@ -19,7 +19,7 @@ from typing import Any
 from celery_lint.config import Settings, load_settings, relative_posix
 from celery_lint.model.apps import AppLocator
 from celery_lint.model.context import FileContext
-from celery_lint.model.index import extract
+from celery_lint.model.extract import extract
 from celery_lint.model.source import SourceError, decode_source, parse_module
 from celery_lint.run.files import discover
 

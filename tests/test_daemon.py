@@ -18,7 +18,7 @@ from typing import Iterator
 
 import pytest
 
-from celery_lint.doors import daemon
+from celery_lint.doors import daemon, server
 from celery_lint.config import stamp
 
 from tests.conftest import run_with_reader_gone
@@ -87,7 +87,7 @@ def test_unusable_settings_fall_back_with_a_reason(tmp_path: Path, monkeypatch: 
         daemon.socket_path()
     for value, seconds in (("abc", daemon.DEFAULT_IDLE_SECONDS), ("0", 1.0), ("30", 30.0)):
         monkeypatch.setenv(daemon.ENV_IDLE, value)
-        assert daemon._idle_from_env() == seconds
+        assert server._idle_from_env() == seconds
 
 
 def test_server_key_follows_the_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -230,7 +230,7 @@ def test_stop_and_idle_exit(project: Path, sockets: Path) -> None:
     # a server with one idle second exits by itself and removes its socket
     path = daemon.socket_path(str(sockets), "idle-test")
     server = subprocess.Popen(
-        [sys.executable, "-m", "celery_lint.doors.daemon", "--serve", path], env=_env(sockets, **{daemon.ENV_IDLE: "1"})
+        [sys.executable, "-m", "celery_lint.doors.server", path], env=_env(sockets, **{daemon.ENV_IDLE: "1"})
     )
     assert _wait_for(lambda: os.path.exists(path), 20)
     assert server.wait(timeout=30) == 0

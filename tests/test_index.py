@@ -15,7 +15,8 @@ from celery_lint.config.settings import Settings, load_settings
 from celery_lint.model.context import FileContext
 from celery_lint.engine.core import Engine
 from celery_lint.run.files import discover
-from celery_lint.model.index import UNKNOWN_VALUE, build_index
+from celery_lint.model.index import build_index
+from celery_lint.model.values import UNKNOWN_VALUE
 
 from tests.conftest import FIXTURES
 
@@ -138,7 +139,7 @@ def test_newer_syntax_falls_back_to_libcst(tmp_path: Path) -> None:
 def test_unparenthesized_except_is_read_with_ast(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``except A, B:`` (Python 3.14) is the one newer syntax readthedocs.org uses: read
     with ``ast`` after parenthesizing, not with libcst, with the same line numbers."""
-    import celery_lint.model.index as index_module
+    import celery_lint.model.extract as index_module
 
     settings = make(
         tmp_path,
@@ -176,7 +177,7 @@ def test_unparenthesized_except_is_read_with_ast(tmp_path: Path, monkeypatch: py
 def test_newer_syntax_without_index_facts_is_not_parsed_with_libcst(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A file read only for awaited results (a dispatch and a wait, no task) that ``ast``
     cannot read: the libcst fallback extracts no awaited results, so it is not run."""
-    import celery_lint.model.index as index_module
+    import celery_lint.model.extract as index_module
 
     settings = make(
         tmp_path,
@@ -364,7 +365,7 @@ def test_index_cache_is_keyed_on_source_roots(tmp_path: Path) -> None:
 
 
 def test_an_extractor_error_in_one_file_does_not_stop_the_index(tmp_path: Path, monkeypatch) -> None:
-    from celery_lint.model import index as index_module
+    from celery_lint.model import extract as index_module
 
     settings = make(
         tmp_path,
@@ -389,7 +390,7 @@ def _awaited_reference(extractor, tree):  # type: ignore[no-untyped-def]
     """The first implementation of ``_Extractor.awaited``: one ``ast.walk`` per scope."""
     import ast
 
-    from celery_lint.model.index import _WAITS, _statements
+    from celery_lint.model.extract import _WAITS, _statements
 
     found = set()
     scopes = [tree, *(n for n in _statements(tree.body) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]
@@ -447,7 +448,7 @@ def test_awaited_single_walk_matches_the_walk_per_scope() -> None:
     import ast
 
     from celery_lint.model.apps import AppLocator
-    from celery_lint.model.index import _Extractor
+    from celery_lint.model.extract import _Extractor
 
     sources = list(_AWAITED_SOURCES)
     sources += [p.read_text() for p in sorted(FIXTURES.rglob("*.py"))]
@@ -468,7 +469,7 @@ def test_awaited_skips_statements_without_a_dispatch(monkeypatch) -> None:  # ty
     """With the file's bytes, only the statements that dispatch are walked node by node."""
     import ast
 
-    from celery_lint.model import index as index_module
+    from celery_lint.model import extract as index_module
     from celery_lint.model.apps import AppLocator
 
     filler = "".join(f"def helper{i}(x):\n    return {{'k': [x, x + 1]}}.get('k')\n" for i in range(50))
@@ -493,7 +494,7 @@ def test_awaited_skips_statements_without_a_dispatch(monkeypatch) -> None:  # ty
 
 def test_preloaded_index_cache_is_used_only_while_the_file_is_unchanged(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The daemon's server preloads index cache files; a run never sees a stale copy."""
-    from celery_lint.model import index as index_module
+    from celery_lint.model import facts_cache as index_module
 
     root = tmp_path / "proj"
     (root / "shop").mkdir(parents=True)

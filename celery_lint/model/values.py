@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import operator
-from typing import Any
+from typing import Any, Callable
 
 import libcst as cst
 
@@ -174,3 +174,59 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return UNKNOWN_VALUE
+
+
+# ---------------------------------------------------------------------------
+# durations (``qualname``: what a name refers to through the file's imports)
+
+
+def timedelta_seconds(node: cst.BaseExpression | None, qualname: Callable[[cst.BaseExpression], str | None]) -> Any:
+    """Seconds in a literal ``datetime.timedelta(...)`` call, or UNKNOWN."""
+    if not isinstance(node, cst.Call) or qualname(node.func) != "datetime.timedelta":
+        return UNKNOWN
+    total = 0.0
+    for index, arg in enumerate(node.args):
+        if arg.star:
+            return UNKNOWN
+        if arg.keyword is not None:
+            unit = arg.keyword.value
+        elif index < len(TIMEDELTA_UNITS):
+            unit = TIMEDELTA_UNITS[index][0]
+        else:
+            return UNKNOWN
+        factor = _TIMEDELTA_FACTORS.get(unit)
+        value = literal_value(arg.value)
+        if factor is None or not _is_number(value):
+            return UNKNOWN
+        total += value * factor
+    return total
+
+
+def seconds_value(node: cst.BaseExpression | None, qualname: Callable[[cst.BaseExpression], str | None]) -> Any:
+    """A duration in seconds the way Celery reads ``countdown``/``default_retry_delay``.
+
+    A number or constant arithmetic (``2 * 3600``), or ``timedelta(...).total_seconds()``;
+    UNKNOWN for anything else.
+    """
+    value = literal_value(node)
+    if _is_number(value):
+        return value
+    if (
+        isinstance(node, cst.Call)
+        and not node.args
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "total_seconds"
+    ):
+        return timedelta_seconds(node.func.value, qualname)
+    return UNKNOWN
+
+
+def eta_offset_seconds(node: cst.BaseExpression | None, qualname: Callable[[cst.BaseExpression], str | None]) -> Any:
+    """For ``eta=<now> + timedelta(...)`` (either order): the offset in seconds, or UNKNOWN."""
+    if not isinstance(node, cst.BinaryOperation) or not isinstance(node.operator, cst.Add):
+        return UNKNOWN
+    for offset in (node.right, node.left):
+        seconds = timedelta_seconds(offset, qualname)
+        if seconds is not UNKNOWN:
+            return seconds
+    return UNKNOWN

@@ -8,7 +8,7 @@ import re
 import libcst as cst
 
 from ..model.context import UNKNOWN, Dispatch, TaskDef, has_star_kwargs, keyword_args, literal_value
-from ..model.index import is_unknown
+from ..model.values import is_unknown
 from .base import DISPATCH_NEEDLES, Example, Rule
 
 _ROUTING_KEYWORDS = ("queue", "routing_key", "exchange")

@@ -5,7 +5,7 @@ from typing import Any
 import libcst as cst
 
 from ..model.context import Dispatch, keyword_args, positional_args, string_value
-from ..model.index import IndexedTask
+from ..model.project import IndexedTask
 from .base import DISPATCH_NEEDLES, Example, Rule
 
 

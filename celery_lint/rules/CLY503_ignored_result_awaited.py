@@ -3,7 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..model.context import Dispatch, positional_args
-from ..model.index import IndexedTask
+from ..model.project import IndexedTask
 from .base import DISPATCH_NEEDLES, Example, Rule
 
 _WAIT_METHODS = frozenset({"get", "wait", "ready", "successful", "failed", "join"})

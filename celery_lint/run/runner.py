@@ -18,7 +18,7 @@ from .cache import Cache, content_hash
 from ..config.settings import Settings
 from ..engine.core import Engine, FileResult, Finding, SourceError, decode_source
 from .files import not_a_file
-from ..model.index import ProjectIndex
+from ..model.project import ProjectIndex
 from .noqa import UNUSED_NOQA, stale_noqa, unused_noqa, visible, without_codes
 
 #: Below this many files to lint, worker start-up costs more than it saves.
