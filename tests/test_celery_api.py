@@ -201,7 +201,7 @@ def test_crontab_fields_match_celery() -> None:
 def test_timedelta_units_match_the_standard_library() -> None:
     import datetime
 
-    from celery_lint.model.context import TIMEDELTA_UNITS
+    from celery_lint.model.values import TIMEDELTA_UNITS
 
     for index, (unit, seconds) in enumerate(TIMEDELTA_UNITS):
         positional = [0] * index + [1]
