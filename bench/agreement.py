@@ -3,9 +3,9 @@ project index (``ast``) on every Python file of a tree.
 
     python bench/agreement.py TREE [TREE ...]
 
-For each file that either reader finds a task in, compares the tasks both find: function,
-registered name, whether the name is explicit, the option names, and whether options
-come through ``**kwargs`` neither can see. Prints each disagreement; exit 1 on any.
+For each file, compares the tasks both find (function, registered name, whether the name
+is explicit, the option names, and whether options come through ``**kwargs`` neither can
+see) and the settings the file sets for the whole project. Prints each disagreement; exit 1 on any.
 ``tests/test_recogniser.py`` runs the same comparison on every fixture and rule example.
 """
 
@@ -19,6 +19,7 @@ from typing import Any
 from celery_lint.config import Settings, load_settings, relative_posix
 from celery_lint.model.apps import AppLocator
 from celery_lint.model.context import FileContext
+from celery_lint.model.recognise import INDEXED_SETTINGS, project_setting
 from celery_lint.model.extract import extract
 from celery_lint.model.source import SourceError, decode_source, parse_module
 from celery_lint.run.files import discover
@@ -26,15 +27,29 @@ from celery_lint.run.files import discover
 Task = tuple[str, Any, bool, tuple[str, ...], bool]
 
 
-def context_tasks(path: str, settings: Settings) -> list[Task] | None:
+def context_settings(ctx: FileContext, rel: str) -> list[str]:
+    """The indexed settings the context's facts say this file sets for the whole project:
+    ``app.conf``/``Celery(...)`` ones, and module-level names in settings modules."""
+    keys = set()
+    for key in ctx.file_config:
+        name = ctx.setting_names.get(key)
+        if name is None and key in INDEXED_SETTINGS:
+            keys.add(key)
+        elif name is not None and project_setting(name, rel) is not None:
+            keys.add(key)
+    return sorted(keys)
+
+
+def context_facts(path: str, settings: Settings) -> dict[str, list[Any]] | None:
+    """Tasks and settings as the per-file context (libcst) sees them; None: libcst cannot read it."""
     try:
         text = decode_source(Path(path).read_bytes())
         module = parse_module(text)
-    except (OSError, SourceError, Exception):  # noqa: BLE001 - a file libcst cannot read: no comparison
+    except Exception:  # noqa: BLE001 - a file libcst cannot read: nothing to compare
         return None
     ctx = FileContext(path, settings, AppLocator(settings.src_roots()))
     ctx.read(module)
-    return sorted(
+    tasks = sorted(
         (
             t.name,
             t.registered_name,
@@ -44,23 +59,26 @@ def context_tasks(path: str, settings: Settings) -> list[Task] | None:
         )
         for t in ctx.tasks
     )
+    return {"tasks": tasks, "settings": context_settings(ctx, relative_posix(path, settings.project_root))}
 
 
-def index_tasks(path: str, settings: Settings) -> list[Task] | None:
+def index_facts(path: str, settings: Settings) -> dict[str, list[Any]] | None:
+    """Tasks and settings as the project index (``ast``) sees them; None: unreadable."""
     facts = extract(path, settings, AppLocator(settings.src_roots()))
     if facts is None:
         return None
-    return sorted((t.function, t.name, t.explicit, tuple(sorted(t.options)), t.opaque) for t in facts.tasks)
+    tasks = sorted((t.function, t.name, t.explicit, tuple(sorted(t.options)), t.opaque) for t in facts.tasks)
+    return {"tasks": tasks, "settings": sorted(facts.settings)}
 
 
 def disagreements(path: str, settings: Settings) -> list[str]:
     """What the two readers see differently in one file (empty: they agree)."""
-    here = context_tasks(path, settings)
-    there = index_tasks(path, settings)
-    if here is None or there is None or here == there:
+    here = context_facts(path, settings)
+    there = index_facts(path, settings)
+    if here is None or there is None:
         return []
     rel = relative_posix(path, settings.project_root)
-    return [f"{rel}: context {here} != index {there}"]
+    return [f"{rel}: {kind}: context {here[kind]} != index {there[kind]}" for kind in here if here[kind] != there[kind]]
 
 
 def main() -> int:
@@ -73,9 +91,9 @@ def main() -> int:
         files = tasks = 0
         for path in discover([str(tree.resolve())], settings):
             found = disagreements(path, settings)
-            index = index_tasks(path, settings) or []
+            index = index_facts(path, settings)
             files += 1
-            tasks += len(index)
+            tasks += len(index["tasks"]) if index else 0
             for line in found:
                 print(line)
             differ += len(found)

@@ -1,4 +1,4 @@
-"""Check on a real tree that slimming (``celery_lint/slim.py``) changes no finding.
+"""Check on a real tree that slimming (``celery_lint/engine/slim.py``) changes no finding.
 
     python bench/slim_check.py /path/to/tree
 

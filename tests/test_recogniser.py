@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import textwrap
 from pathlib import Path
 
@@ -25,7 +26,7 @@ def test_readers_agree_on_every_fixture() -> None:
     settings = load_settings(REPO / "fixtures")
     files = list(discover([str(REPO / "fixtures")], settings))
     assert len(files) > 20
-    tasks = sum(len(agreement.index_tasks(path, settings) or []) for path in files)
+    tasks = sum(len((agreement.index_facts(path, settings) or {"tasks": []})["tasks"]) for path in files)
     assert tasks > 50  # the comparison had something to compare
     assert [d for path in files for d in agreement.disagreements(path, settings)] == []
 
@@ -57,7 +58,7 @@ def test_a_disagreement_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     (tmp_path / "tasks.py").write_text("from celery import shared_task\n\n@shared_task\ndef ping():\n    pass\n")
     settings = Settings(project_root=tmp_path)
     assert agreement.disagreements(str(tmp_path / "tasks.py"), settings) == []
-    monkeypatch.setattr(agreement, "index_tasks", lambda path, settings: [])
+    monkeypatch.setattr(agreement, "index_facts", lambda path, settings: {"tasks": [], "settings": []})
     assert agreement.disagreements(str(tmp_path / "tasks.py"), settings) != []
 
 
@@ -74,3 +75,16 @@ def test_spread_options_from_a_module_level_dict() -> None:
     )
     cly101 = sorted(f.line for f in lint_source(code, "proj/tasks.py") if f.code == "CLY101")
     assert cly101 == [4]  # a: the spread is visible and names nothing; b: named; c: opaque
+
+
+_TREES = [Path(p) for p in os.environ.get("CELERY_LINT_TREES", "").split(os.pathsep) if p]
+
+
+@pytest.mark.skipif(not _TREES, reason="set CELERY_LINT_TREES to checkouts of saleor, readthedocs.org, paperless-ngx, kitsune")
+@pytest.mark.parametrize("tree", _TREES, ids=[t.name for t in _TREES])
+def test_readers_agree_on_development_trees(tree: Path) -> None:
+    """The four development trees (not in the repository: CI has none; run with
+    ``CELERY_LINT_TREES=saleor:readthedocs.org:paperless-ngx:kitsune``)."""
+    settings = load_settings(tree.resolve())
+    files = discover([str(tree.resolve())], settings)
+    assert [d for path in files for d in agreement.disagreements(path, settings)] == []

@@ -1,4 +1,4 @@
-"""Slimming (celery_lint/slim.py): what is blanked, what is kept, and that no finding changes."""
+"""Slimming (celery_lint/engine/slim.py): what is blanked, what is kept, and that no finding changes."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Union
 
 import libcst as cst
 
+from ..config.settings import relative_posix
 from .celery_api import (
     DISPATCH_METHODS,
     ON_COMMIT_DISPATCH_METHODS,
@@ -26,7 +27,16 @@ from .celery_api import (
 from .definitions import ClassInfo, Dispatch, TaskDef, retry_receiver
 from .edits import SAFE, Fix, replace, requote
 from .project import IndexedTask, ProjectIndex, is_unknown
-from .recognise import decorator_kind, generated_task_name, is_app_class, is_app_name, setting_name, spread_options
+from .recognise import (
+    decorator_kind,
+    generated_task_name,
+    is_app_class,
+    is_app_name,
+    is_settings_module,
+    sends_tasks,
+    setting_name,
+    spread_options,
+)
 from .source import module_name_for, resolve_relative
 from .values import (
     UNKNOWN,
@@ -49,7 +59,6 @@ if TYPE_CHECKING:
 Scope = Union[cst.FunctionDef, cst.ClassDef, cst.Lambda]
 
 EmitFn = Callable[[str, Any], None]
-_APP_LIKE_NAMES = frozenset({"app", "celery_app", "celery", "current_app", "capp"})
 
 
 class FileContext:
@@ -61,6 +70,8 @@ class FileContext:
         self._app_locator = apps
         self.module = module_name_for(path, settings.src_roots())
         self.is_package = os.path.basename(path) == "__init__.py"
+        #: A settings module: its class bodies set Celery settings too (``recognise.project_setting``).
+        self.in_settings_module = is_settings_module(relative_posix(path, settings.project_root))
         #: local name -> qualified name it was imported as.
         self.imports: dict[str, str] = {}
         #: local names bound to a Celery app instance.
@@ -78,7 +89,9 @@ class FileContext:
         #: Names defined at module level other than by import (defs, classes, assignments).
         self.module_names: set[str] = set()
         #: Celery settings this file sets (``app.conf.x``, ``Celery(x=...)``, ``CELERY_X``).
+        #: ``setting_names``: the module-level name that set each one set that way.
         self.file_config: dict[str, cst.BaseExpression] = {}
+        self.setting_names: dict[str, str] = {}
         self.scopes: list[Scope] = []
         #: Per function scope: names bound there -> what they import (None: a plain local).
         self._locals: list[dict[str, str | None]] = []
@@ -90,7 +103,7 @@ class FileContext:
         self._emit: EmitFn = lambda event, payload: None
         #: Shared analyses requested by the active rules, by class.
         self.analyses: dict[type, Any] = {}
-        #: The project index, when the run has one (see celery_lint.index).
+        #: The project index, when the run has one (see celery_lint.model.index).
         self.index: ProjectIndex | None = None
 
     # -- queries -------------------------------------------------------------
@@ -127,13 +140,8 @@ class FileContext:
         ``.app`` attribute (``self.app`` in a bound task) counts; ``cache.send_task`` or
         ``client.send_task`` do not.
         """
-        if self.is_app(receiver):
-            return True
-        if isinstance(receiver, cst.Name):
-            return receiver.value in _APP_LIKE_NAMES
-        if isinstance(receiver, cst.Attribute):
-            return receiver.attr.value in _APP_LIKE_NAMES
-        return False
+        name = receiver.value if isinstance(receiver, cst.Name) else receiver.attr.value if isinstance(receiver, cst.Attribute) else None
+        return sends_tasks(self.is_app(receiver), name)
 
     def _is_local(self, name: str) -> bool:
         return any(name in scope for scope in self._locals)
@@ -360,7 +368,11 @@ class FileContext:
                     self.module_names.add(target.value)
                 for name, arg in keyword_args(value).items():
                     self.file_config[name] = arg.value
-            elif not self.scopes:
+                    self.setting_names.pop(name, None)
+            elif self.scopes:
+                if self.in_settings_module and not self.current_function:  # class-based settings
+                    self._record_setting_name(target.value, value)
+            else:
                 self.module_names.add(target.value)
                 self.decorator_aliases.pop(target.value, None)
                 self.dicts.pop(target.value, None)
@@ -373,13 +385,18 @@ class FileContext:
                     kind = self.task_decorator_kind(value)
                     if kind is not None:  # `retrying = shared_task(acks_late=True, ...)`
                         self.decorator_aliases[target.value] = (kind, value)
-                key = setting_name(target.value)
-                if key is not None:
-                    self.file_config[key] = value
+                self._record_setting_name(target.value, value)
                 self.apps.discard(target.value)
                 self.imports.pop(target.value, None)
         elif isinstance(target, cst.Attribute) and self.is_app_conf(target.value):
             self.file_config[target.attr.value] = value
+            self.setting_names.pop(target.attr.value, None)
+
+    def _record_setting_name(self, name: str, value: cst.BaseExpression) -> None:
+        key = setting_name(name)
+        if key is not None:
+            self.file_config[key] = value
+            self.setting_names[key] = name
 
     def is_app_conf(self, node: cst.BaseExpression) -> bool:
         return isinstance(node, cst.Attribute) and node.attr.value == "conf" and self.is_app(node.value)
@@ -510,6 +527,7 @@ class FileContext:
             if method == "update" and self.is_app_conf(func.value):
                 for name, arg in keyword_args(node).items():
                     self.file_config[name] = arg.value
+                    self.setting_names.pop(name, None)
                 return
         if id(node) in self._decorator_exprs:
             return

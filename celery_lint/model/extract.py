@@ -25,7 +25,9 @@ from .recognise import (
     generated_task_name,
     is_app_class,
     is_app_name,
+    is_config_module,
     project_setting,
+    sends_tasks,
     spread_options,
 )
 from .source import (
@@ -67,7 +69,7 @@ def extract(path: str, settings: Settings, locator: AppLocator | None = None) ->
         return None
     if b"\x00" in data:
         return ModuleFacts()
-    indexable = any(needle in data for needle in INDEX_NEEDLES) and _INDEX_PATTERN.search(data) is not None
+    indexable = is_config_module(path) or (any(needle in data for needle in INDEX_NEEDLES) and _INDEX_PATTERN.search(data) is not None)
     waits = _DISPATCH_PATTERN.search(data) is not None and _WAIT_PATTERN.search(data) is not None
     if not indexable and not waits:
         return ModuleFacts()
@@ -204,7 +206,8 @@ class _Extractor:
         # reads is a statement or sits directly on one, and this is ~10x cheaper than
         # ast.walk on large modules.
         statements = list(_statements(tree.body))
-        module_level = {id(node) for node in tree.body}  # `**NAME` options resolve to module-level dicts
+        module_level = {id(node) for node in _statements(tree.body, skip=_DEFINITIONS)}
+        outside_functions = {id(node) for node in _statements(tree.body, skip=_FUNCTIONS)}
         self._collect_imports(statements)
         for node in statements:
             if isinstance(node, ast.ClassDef) and any(is_app_class(self._imported(b)) for b in node.bases):
@@ -236,10 +239,12 @@ class _Extractor:
             elif isinstance(node, ast.Assign):
                 if isinstance(node.value, ast.Call):
                     self._call(node.value)
+                    if self._is_app_constructor(node.value.func) and any(isinstance(t, ast.Name) for t in node.targets):
+                        self._settings_given(node.value, node.lineno)  # `app = Celery(..., broker_url=...)`
                 for target in node.targets:
-                    self._assign(target, node.value, node.lineno)
+                    self._assign(target, node.value, node.lineno, id(node) in outside_functions)
             elif isinstance(node, ast.AnnAssign) and node.value is not None:
-                self._assign(node.target, node.value, node.lineno)
+                self._assign(node.target, node.value, node.lineno, id(node) in outside_functions)
         return self.facts
 
     def run_imports(self, tree: ast.Module) -> ModuleFacts:
@@ -361,6 +366,10 @@ class _Extractor:
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             return None
         if node.func.attr == "send_task":
+            receiver = node.func.value
+            name = receiver.id if isinstance(receiver, ast.Name) else receiver.attr if isinstance(receiver, ast.Attribute) else None
+            if not sends_tasks(self._is_app(receiver), name):
+                return None
             first = node.args[0] if node.args else None
             return first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
         if node.func.attr in ("delay", "apply_async"):
@@ -440,19 +449,21 @@ class _Extractor:
             elif isinstance(target, ast.Name) and target.id in self.imports:
                 self.facts.config_modules.append(self.imports[target.id])  # `import celeryconfig`
             return
-        if isinstance(func, ast.Attribute) and func.attr == "update" and _is_conf(func.value):
-            for keyword in node.keywords:
-                if keyword.arg in INDEXED_SETTINGS:
-                    self.facts.settings[keyword.arg] = [ast_literal(keyword.value), node.lineno]
-        elif self._is_app_constructor(func):
-            for keyword in node.keywords:
-                if keyword.arg in INDEXED_SETTINGS:
-                    self.facts.settings[keyword.arg] = [ast_literal(keyword.value), node.lineno]
+        if isinstance(func, ast.Attribute) and func.attr == "update" and self._is_app_conf(func.value):
+            self._settings_given(node, node.lineno)
 
-    def _assign(self, target: ast.AST, value: ast.AST, line: int) -> None:
-        if isinstance(target, ast.Attribute) and _is_conf(target.value) and target.attr in INDEXED_SETTINGS:
+    def _settings_given(self, call: ast.Call, line: int) -> None:
+        for keyword in call.keywords:
+            if keyword.arg in INDEXED_SETTINGS:
+                self.facts.settings[keyword.arg] = [ast_literal(keyword.value), line]
+
+    def _is_app_conf(self, node: ast.AST) -> bool:
+        return isinstance(node, ast.Attribute) and node.attr == "conf" and self._is_app(node.value)
+
+    def _assign(self, target: ast.AST, value: ast.AST, line: int, outside_functions: bool) -> None:
+        if isinstance(target, ast.Attribute) and target.attr in INDEXED_SETTINGS and self._is_app_conf(target.value):
             self.facts.settings[target.attr] = [ast_literal(value), line]
-        elif isinstance(target, ast.Name):
+        elif isinstance(target, ast.Name) and outside_functions:
             key = project_setting(target.id, self.rel)
             if key is not None:
                 self.facts.settings[key] = [ast_literal(value), line]
@@ -524,12 +535,20 @@ def _span(starts: list[int], node: ast.stmt) -> tuple[int, int]:
     return starts[min(first - 1, last)], starts[min(end_line, last)]
 
 
-def _statements(body: list[ast.stmt]) -> Iterable[ast.stmt]:
-    """Every statement, nested bodies included (functions, classes, if/try/with/for/match)."""
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _statements(body: list[ast.stmt], *, skip: tuple[type, ...] = ()) -> Iterable[ast.stmt]:
+    """Every statement, nested bodies included (functions, classes, if/try/with/for/match),
+    except the bodies of the ``skip`` statement types: with :data:`_DEFINITIONS`, the
+    statements of Python's module scope (the bodies of ``if``, ``try``, ``with``, ``for``)."""
     stack = list(reversed(body))
     while stack:
         node = stack.pop()
         yield node
+        if isinstance(node, skip):
+            continue
         children: list[ast.stmt] = []
         for name in _BODIES:
             block = getattr(node, name, None)
@@ -540,10 +559,6 @@ def _statements(body: list[ast.stmt]) -> Iterable[ast.stmt]:
         for case in getattr(node, "cases", ()):
             children.extend(case.body)
         stack.extend(reversed(children))
-
-
-def _is_conf(node: ast.AST) -> bool:
-    return isinstance(node, ast.Attribute) and node.attr == "conf"
 
 
 def _params(args: ast.arguments) -> dict[str, Any]:

@@ -120,6 +120,18 @@ def spread_options(entries: Iterable[tuple[object, V]]) -> dict[str, V] | None:
     return options
 
 
+#: What a ``send_task`` receiver may be called when nothing proves it is an app: a name
+#: (``app.send_task``) or the last attribute (``self.app.send_task`` in a bound task).
+APP_LIKE_NAMES = frozenset({"app", "celery_app", "celery", "current_app", "capp"})
+
+
+def sends_tasks(receiver_is_app: bool, receiver_name: str | None) -> bool:
+    """Can ``receiver.send_task(...)`` be Celery's? An app, or something named like one
+    (``receiver_name``: the receiver's name or last attribute); ``cache.send_task`` or
+    ``client.send_task`` are not."""
+    return receiver_is_app or receiver_name in APP_LIKE_NAMES
+
+
 def generated_task_name(module: str | None, function: str) -> str | None:
     """The name Celery generates for a task without ``name=``: ``<module>.<function>``.
 
@@ -146,21 +158,29 @@ def setting_name(name: str) -> str | None:
     return None
 
 
+def is_config_module(rel: str) -> bool:
+    """A Celery config module by its conventional name (``celeryconfig.py``): lowercase
+    setting names in it are settings, whatever words the file holds."""
+    return rel.endswith(_CONFIG_MODULES)
+
+
 def is_settings_module(rel: str) -> bool:
     """Does a file describe the project's configuration (its module-level setting names
     count project-wide)? Django settings, ``config``/``conf`` modules, Celery config modules."""
-    return bool(_SETTINGS_PATH.search(rel)) or rel.endswith(_CONFIG_MODULES)
+    return bool(_SETTINGS_PATH.search(rel)) or is_config_module(rel)
 
 
 def project_setting(name: str, rel: str) -> str | None:
-    """The indexed setting a module-level assignment to ``name`` in file ``rel`` sets for the
-    whole project: uppercase names in settings modules, lowercase ones in Celery config
-    modules (``celeryconfig.py``)."""
+    """The indexed setting an assignment to ``name`` in file ``rel`` sets for the whole
+    project: uppercase names in settings modules, lowercase ones in Celery config modules
+    (``celeryconfig.py``). The assignment counts outside functions: at module level, or in
+    a class body of a settings module (class-based settings, as readthedocs.org's and
+    django-configurations' ``class Base: CELERY_TASK_ACKS_LATE = True``)."""
     if not is_settings_module(rel):
         return None
     key = setting_name(name)
     if key is None or key not in INDEXED_SETTINGS:
         return None
-    if name == key and not rel.endswith(_CONFIG_MODULES):
+    if name == key and not is_config_module(rel):
         return None  # a lowercase name in Django settings is not a Celery setting
     return key

@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 from ..config.settings import relative_posix
+from ..model.values import is_unknown
 from .base import Example, Rule
 
 _TEST_MODULE = re.compile(r"(^|[._/])(tests?|testing|conftest)([._/]|$)|test_|_tests?\.py$")
@@ -17,7 +18,12 @@ class EagerModeInSettings(Rule):
     `task_always_eager` in a config module, `app.conf.task_always_eager = True`,
     `app.conf.update(task_always_eager=True)` and `Celery(..., task_always_eager=True)`.
     Modules whose path below the project root names tests (`tests/`, `test_*.py`,
-    `settings/test.py`, `conftest.py`) are exempt.
+    `settings/test.py`, `conftest.py`) are exempt. In a settings module, class bodies count
+    too (class-based settings: `class Base: CELERY_TASK_ALWAYS_EAGER = True`). With the
+    project index, the finding is left out when another non-test module of the project sets
+    the setting to something else: a base settings module whose deployments override it
+    (readthedocs.org's `base.py` sets `True`, its `docker_compose.py` `False`) is a
+    development default, not production in eager mode.
 
     ## Why is this bad?
     In eager mode `.delay()` runs the task inline, in the web process, and never touches
@@ -56,6 +62,11 @@ class EagerModeInSettings(Rule):
         Example("CELERY_TASK_ALWAYS_EAGER = True\n", path="proj/settings/test.py"),
         Example("CELERY_TASK_ALWAYS_EAGER = False\nEAGER = True\n", path="proj/settings/production.py"),
         Example("task_always_eager = True\n", path="tests/celeryconfig.py"),
+        Example(
+            "class Base:\n    CELERY_TASK_ALWAYS_EAGER = True\n",
+            path="proj/settings/base.py",
+            files={"proj/settings/production.py": "from .base import Base\n\nclass Production(Base):\n    CELERY_TASK_ALWAYS_EAGER = False\n"},
+        ),
     ]
     INVALID = [
         Example("import os\n\nCELERY_TASK_ALWAYS_EAGER = True  # error\n", path="proj/settings/production.py"),
@@ -68,11 +79,16 @@ app.conf.task_always_eager = True  # error
 """,
             path="proj/celery.py",
         ),
+        Example("class Base:\n    CELERY_TASK_ALWAYS_EAGER = True  # error\n", path="proj/settings/base.py"),
     ]
 
     def module_leave(self) -> None:
         if _TEST_MODULE.search(relative_posix(self.ctx.path, self.settings.project_root)):
             return
         node = self.ctx.file_config.get("task_always_eager")
-        if node is not None and self.ctx.setting("task_always_eager") is True:
-            self.report(node, "`task_always_eager = True` outside test settings: `.delay()` runs tasks inline, without a broker")
+        if node is None or self.ctx.setting("task_always_eager") is not True:
+            return
+        project = self.ctx.index.setting("task_always_eager") if self.ctx.index is not None else None
+        if project is False or is_unknown(project):
+            return  # overridden in another settings module
+        self.report(node, "`task_always_eager = True` outside test settings: `.delay()` runs tasks inline, without a broker")
