@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -27,24 +26,10 @@ from .recognise import INDEXED_SETTINGS, setting_name
 from .source import parse_file
 from .values import ast_literal
 
-_FORMAT = 2
-@dataclass
-class CollectedFacts:
-    """The per-file half of an index: each file's facts, before they are merged."""
-
-    #: Files with facts, by path relative to the project root.
-    modules: dict[str, ModuleFacts]
-    #: Top-level packages and modules (``shop``, ``manage``).
-    packages: set[str]
-
 
 def build_index(settings: Settings, paths: Iterable[str], cache_dir: Path | None) -> ProjectIndex:
-    """Index ``paths`` (every Python file of the project), reusing cached facts."""
-    return assemble_index(settings, collect_facts(settings, paths, cache_dir))
-
-
-def collect_facts(settings: Settings, paths: Iterable[str], cache_dir: Path | None) -> CollectedFacts:
-    """Each file's facts: from the cache when its stat matches, else read with ``ast``."""
+    """Index ``paths`` (every Python file of the project): each file's facts from the cache
+    when its stat matches, else read with ``ast``; then merged."""
     cache = FactsCache(cache_dir, settings)
     locator = AppLocator(settings.src_roots())
     modules: dict[str, ModuleFacts] = {}
@@ -58,7 +43,7 @@ def collect_facts(settings: Settings, paths: Iterable[str], cache_dir: Path | No
         if has_facts(facts):
             modules[rel] = facts  # type: ignore[assignment]
     cache.save()
-    return CollectedFacts(modules, packages)
+    return _merge(settings, modules, packages)
 
 
 def _facts_of(cache: FactsCache, path: str, rel: str, settings: Settings, locator: AppLocator) -> ModuleFacts | None:
@@ -72,9 +57,8 @@ def _facts_of(cache: FactsCache, path: str, rel: str, settings: Settings, locato
     return facts
 
 
-def assemble_index(settings: Settings, collected: CollectedFacts) -> ProjectIndex:
-    """Merge collected facts into the project index (``collected`` is left unchanged)."""
-    modules = dict(collected.modules)
+def _merge(settings: Settings, modules: dict[str, ModuleFacts], packages: set[str]) -> ProjectIndex:
+    """The project index of every file's facts, with the settings of config modules."""
     # Plain config modules named by `config_from_object("proj.celeryconfig")`: their
     # lowercase setting names (they need not mention Celery, so the needles miss them).
     loaded = {m for facts in modules.values() for m in facts.config_modules}
@@ -88,7 +72,7 @@ def assemble_index(settings: Settings, collected: CollectedFacts) -> ProjectInde
             known = modules.get(rel) or ModuleFacts(module=module)
             modules[rel] = dataclasses.replace(known, settings={**known.settings, **config})
     # A project under `src/` without a `src` setting: its packages sit one level down.
-    packages = collected.packages | {rel.split("/")[1] for rel in modules if rel.startswith("src/") and rel.count("/") >= 2}
+    packages = packages | {rel.split("/")[1] for rel in modules if rel.startswith("src/") and rel.count("/") >= 2}
     return ProjectIndex(settings.project_root, modules, settings.external_tasks, packages)
 
 
