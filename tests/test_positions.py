@@ -44,6 +44,21 @@ def test_fast_and_public_positions_agree_on_the_fixtures() -> None:
         assert fast == {node: public[node] for node in wanted}, path
 
 
+def test_a_fast_path_that_breaks_falls_back_to_the_public_api(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    module = cst.parse_module("def f():\n    return app.send_task('a')\n")
+    nodes: list[cst.CSTNode] = []
+    module.visit(positions._Collect(nodes))
+    expected = positions.public_positions(module, set(nodes))
+
+    def changed(*args: object) -> None:
+        raise AttributeError("'PositionProvidingCodegenState' object has no attribute '_stack'")
+
+    monkeypatch.setattr(positions, "_FAST_PATH", [True])
+    monkeypatch.setattr(positions, "_positions_in_module", changed)
+    assert positions.positions_of(module, nodes) == expected
+    assert positions._FAST_PATH == [False]
+
+
 def test_without_the_fast_path_positions_come_from_the_public_api(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     module = cst.parse_module("x = 1\n\n\ndef f():\n    return app.send_task('a')\n")
     nodes: list[cst.CSTNode] = []
