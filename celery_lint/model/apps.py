@@ -11,19 +11,24 @@ from __future__ import annotations
 import ast
 import os
 from pathlib import Path
+from typing import Iterator, NamedTuple
 
 from .celery_api import APP_MODULE_NAMES
+from .recognise import alias_of, is_app_class
 from .source import parse_file
 
 _MAX_HOPS = 3
 
 
 class AppLocator:
-    """Answers "does project module M define (or re-export) a Celery app named N?"."""
+    """Answers "does project module M define (or re-export) a Celery app named N?" and "is
+    M.N something whose call makes an app?" (a ``Celery`` subclass, a factory function)."""
 
     def __init__(self, src_roots: tuple[Path, ...] = ()) -> None:
         self.src_roots = src_roots
-        self._apps: dict[str, frozenset[str]] = {}
+        self._summaries: dict[str, _Summary] = {}
+        #: (module, importer's directory, importer's module) -> its file (None: not in the project)
+        self._files: dict[tuple[str, str, str | None], str | None] = {}
         self._deps: dict[str, frozenset[str]] = {}
         self._calls: dict[tuple[str, str], list[str] | None] = {}
         #: Files read (directly or through re-exports) for the file being linted: its
@@ -57,6 +62,12 @@ class AppLocator:
         return self._calls[key]
 
     def _module_file(self, module: str, importer: str, importer_module: str | None) -> str | None:
+        key = (module, os.path.dirname(os.path.abspath(importer)), importer_module)
+        if key not in self._files:
+            self._files[key] = self._find_module_file(module, importer, importer_module)
+        return self._files[key]
+
+    def _find_module_file(self, module: str, importer: str, importer_module: str | None) -> str | None:
         bases: list[Path] = list(self.src_roots)
         if importer_module:
             # the directory holding the importer's top-level package
@@ -68,46 +79,148 @@ class AppLocator:
                     return str(candidate)
         return None
 
+    def makes_app(self, module: str, name: str, importer: str, importer_module: str | None) -> bool:
+        """Does project module M define ``name`` as something whose call makes an app: a
+        subclass of ``Celery`` or a factory function returning one (Flask's ``make_celery``)?"""
+        path = self._module_file(module, importer, importer_module)
+        if path is None:
+            return False
+        summary = self._summary(path, module, 0)
+        self.touched.update(self._deps.get(path, (path,)))
+        return name in summary.makers
+
+    def makes_app_here(self, path: str, module: str | None, name: str) -> bool:
+        """The same question for a top-level name of the file ``path`` itself."""
+        summary = self._summary(os.path.abspath(path), module or "", 0)
+        self.touched.update(self._deps.get(os.path.abspath(path), ()))
+        return name in summary.makers
+
     def _app_names(self, path: str, module: str, hops: int) -> frozenset[str]:
-        cached = self._apps.get(path)
+        return self._summary(path, module, hops).apps
+
+    def _summary(self, path: str, module: str, hops: int) -> _Summary:
+        cached = self._summaries.get(path)
         if cached is not None:
             return cached
-        self._apps[path] = frozenset()  # cycles resolve to "no app"
-        names: set[str] = set()
-        deps: set[str] = {path}
+        self._summaries[path] = _Summary(frozenset(), frozenset())  # cycles resolve to "no app"
         try:
             tree = parse_file(path)
         except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-            return frozenset()
-        for node in tree.body:
-            if isinstance(node, (ast.Assign, ast.AnnAssign)) and _makes_app(node.value):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                names.update(t.id for t in targets if isinstance(t, ast.Name))
-            elif isinstance(node, ast.ImportFrom) and hops < _MAX_HOPS:
-                source = _absolute(node, module, path.endswith("__init__.py"))
-                for alias in node.names:
-                    if source.rpartition(".")[2] in APP_MODULE_NAMES and source != "celery":
-                        names.add(alias.asname or alias.name)
-                    else:
-                        sub = self._module_file(source, path, module)
-                        if sub is None:
-                            continue
-                        if alias.name in self._app_names(sub, source, hops + 1):
-                            names.add(alias.asname or alias.name)
-                        deps.update(self._deps.get(sub, (sub,)))
-        result = frozenset(names)
-        self._apps[path] = result
+            return self._summaries[path]
+        deps: set[str] = {path}
+        reader = _ModuleReader(self, path, module, hops, deps)
+        summary = reader.read(tree)
+        self._summaries[path] = summary
         self._deps[path] = frozenset(deps)
-        return result
+        return summary
 
 
-def _makes_app(value: ast.expr | None) -> bool:
-    if not isinstance(value, ast.Call):
+class _Summary(NamedTuple):
+    #: Module-level names bound to an app (made here, or imported from where one is made).
+    apps: frozenset[str]
+    #: Top-level names whose call makes an app: ``Celery`` subclasses and factory functions.
+    makers: frozenset[str]
+
+
+class _ModuleReader:
+    """One project module's apps and app makers, read with ``ast`` in source order, with the
+    decisions of ``recognise.py`` (the per-file context and the index make the same ones)."""
+
+    def __init__(self, locator: AppLocator, path: str, module: str, hops: int, deps: set[str]) -> None:
+        self.locator = locator
+        self.path = path
+        self.module = module
+        self.hops = hops
+        self.deps = deps
+        self.imports: dict[str, str] = {}
+        self.apps: set[str] = set()
+        self.makers: set[str] = set()
+
+    def read(self, tree: ast.Module) -> _Summary:
+        statements = list(_module_scope(tree.body))
+        for node in statements:  # module-level imports count wherever they stand
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    top = alias.name.split(".")[0]
+                    self.imports[alias.asname or top] = alias.name if alias.asname else top
+            elif isinstance(node, ast.ImportFrom):
+                self._import_from(node)
+        for node in statements:
+            if isinstance(node, ast.ClassDef) and any(self._is_maker(base) for base in node.bases):
+                self.makers.add(node.name)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and self._returns_app(node):
+                self.makers.add(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names = [t.id for t in targets if isinstance(t, ast.Name)]
+                if isinstance(node.value, ast.Call) and self._is_maker(node.value.func):
+                    self.apps.update(names)
+                elif alias_of(self._qualname(node.value)) is not None:  # `Celery = celery.Celery`
+                    self.imports.update(dict.fromkeys(names, self._qualname(node.value)))
+        return _Summary(frozenset(self.apps), frozenset(self.makers))
+
+    def _import_from(self, node: ast.ImportFrom) -> None:
+        source = _absolute(node, self.module, self.path.endswith("__init__.py"))
+        for alias in node.names:
+            local = alias.asname or alias.name
+            self.imports[local] = f"{source}.{alias.name}" if source else alias.name
+            if self.hops >= _MAX_HOPS or source == "celery" or source.startswith("celery."):
+                continue
+            if source.rpartition(".")[2] in APP_MODULE_NAMES:
+                self.apps.add(local)  # trusted by the module's name (RULES.md)
+                continue
+            sub = self.locator._module_file(source, self.path, self.module)
+            if sub is None:
+                continue
+            summary = self.locator._summary(sub, source, self.hops + 1)
+            if alias.name in summary.apps:
+                self.apps.add(local)  # a re-export
+            if alias.name in summary.makers:
+                self.makers.add(local)
+            self.deps.update(self.locator._deps.get(sub, (sub,)))
+
+    def _qualname(self, node: ast.AST) -> str | None:
+        dotted = _dotted(node, self.imports)
+        return dotted if dotted and not dotted.endswith("()") else None
+
+    def _is_maker(self, func: ast.AST) -> bool:
+        local = func.id if isinstance(func, ast.Name) else None
+        return is_app_class(self._qualname(func)) or (local is not None and local in self.makers)
+
+    def _returns_app(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        made: set[str] = set()
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and self._is_maker(node.value.func):
+                made.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        for node in ast.walk(function):
+            if isinstance(node, ast.Return) and node.value is not None:
+                value = node.value
+                if isinstance(value, ast.Call) and self._is_maker(value.func):
+                    return True
+                if isinstance(value, ast.Name) and value.id in made:
+                    return True
         return False
-    func = value.func
-    return (isinstance(func, ast.Name) and func.id == "Celery") or (
-        isinstance(func, ast.Attribute) and func.attr == "Celery"
-    )
+
+
+def _module_scope(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements of a module's own scope: its body and the bodies of ``if``, ``try``,
+    ``with`` and ``for`` in it, not those of functions and classes."""
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        children: list[ast.stmt] = []
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(node, name, None)
+            if isinstance(block, list):
+                children.extend(block)
+        for handler in getattr(node, "handlers", ()):
+            children.extend(handler.body)
+        for case in getattr(node, "cases", ()):
+            children.extend(case.body)
+        stack.extend(reversed(children))
 
 
 def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:

@@ -13,7 +13,7 @@ scopes, apps, tasks in progress); what needs no such state lives beside it
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Callable, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, Union
 
 import libcst as cst
 
@@ -28,11 +28,13 @@ from .definitions import ClassInfo, Dispatch, TaskDef, retry_receiver
 from .edits import SAFE, Fix, replace, requote
 from .project import IndexedTask, ProjectIndex, is_unknown
 from .recognise import (
+    alias_of,
     decorator_kind,
     generated_task_name,
     is_app_class,
     is_app_name,
     is_settings_module,
+    makes_app,
     sends_tasks,
     setting_name,
     spread_options,
@@ -149,6 +151,14 @@ class FileContext:
     def _is_app_constructor(self, func: cst.BaseExpression) -> bool:
         local = func.value if isinstance(func, cst.Name) else None
         return is_app_class(self.qualname(func), local, self.app_classes)
+
+    def _makes_app(self, func: cst.BaseExpression) -> bool:
+        """``Celery(...)``, or a project factory or subclass (``recognise.makes_app``)."""
+        local = func.value if isinstance(func, cst.Name) and not self._is_local(func.value) else None
+        qualified = self.qualname(func)
+        if qualified is None and (local is None or local not in self.module_names):
+            return False  # nothing this module defines or imports: nothing to read
+        return makes_app(qualified, local, self.app_classes, self._app_locator, self.path, self.module)
 
     def task_decorator_kind(self, expr: cst.BaseExpression) -> str | None:
         """``"shared_task"``/``"app.task"`` when ``expr`` (or the callee of it) is a task decorator."""
@@ -319,6 +329,17 @@ class FileContext:
         else:
             self.imports[local] = qualified
 
+    def _visit_module(self, node: cst.Module) -> None:
+        """Module-level imports count wherever they stand (RULES.md): Python binds them before
+        any function body runs, so ``from django.db import transaction`` placed below the
+        functions that use it (to break an import cycle) still names ``transaction`` there.
+        They are bound first; the walk binds each again where it stands."""
+        for statement in _module_scope(node.body):
+            if isinstance(statement, cst.Import):
+                self._visit_import(statement)
+            elif isinstance(statement, cst.ImportFrom):
+                self._visit_import_from(statement)
+
     def _visit_import(self, node: cst.Import) -> None:
         for alias in node.names:
             name = dotted_name(alias.name)
@@ -369,6 +390,10 @@ class FileContext:
                 for name, arg in keyword_args(value).items():
                     self.file_config[name] = arg.value
                     self.setting_names.pop(name, None)
+            elif not self.scopes and isinstance(value, cst.Call) and self._makes_app(value.func):
+                self.apps.add(target.value)  # `celery = make_celery(app)`, at module level where apps are made
+                self.module_names.add(target.value)
+                self.imports.pop(target.value, None)
             elif self.scopes:
                 if self.in_settings_module and not self.current_function:  # class-based settings
                     self._record_setting_name(target.value, value)
@@ -388,6 +413,10 @@ class FileContext:
                 self._record_setting_name(target.value, value)
                 self.apps.discard(target.value)
                 self.imports.pop(target.value, None)
+                alias = alias_of(self.qualname(value)) if isinstance(value, (cst.Name, cst.Attribute)) else None
+                if alias is not None:  # `Celery = celery.Celery`
+                    self.imports[target.value] = alias
+                    self.module_names.discard(target.value)
         elif isinstance(target, cst.Attribute) and self.is_app_conf(target.value):
             self.file_config[target.attr.value] = value
             self.setting_names.pop(target.attr.value, None)
@@ -605,6 +634,7 @@ class FileContext:
 
 
 CONTEXT_VISIT: dict[type, Callable[[FileContext, Any], None]] = {
+    cst.Module: FileContext._visit_module,
     cst.Import: FileContext._visit_import,
     cst.ImportFrom: FileContext._visit_import_from,
     cst.Assign: FileContext._visit_assign,
@@ -620,6 +650,29 @@ CONTEXT_LEAVE: dict[type, Callable[[FileContext, Any], None]] = {
     cst.FunctionDef: FileContext._leave_function,
     cst.Lambda: FileContext._leave_function_scope,
 }
+
+
+def _module_scope(body: Sequence[cst.BaseStatement]) -> Iterator[cst.CSTNode]:
+    """The small statements of a module's own scope: its body and the bodies of ``if``,
+    ``try``, ``with``, ``for`` and ``while`` in it, not those of functions and classes."""
+    stack: list[cst.CSTNode] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.SimpleStatementLine):
+            yield from node.body
+            continue
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        children: list[cst.CSTNode] = []
+        for name in ("body", "handlers", "orelse", "finalbody"):  # source order
+            block = getattr(node, name, None)
+            if isinstance(block, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+                children.extend(block.body)
+            elif isinstance(block, (cst.If, cst.Else, cst.Finally)):
+                children.append(block)
+            elif isinstance(block, (list, tuple)):
+                children.extend(block)
+        stack.extend(reversed(children))
 
 
 def _parameter_names(params: cst.Parameters) -> list[str]:

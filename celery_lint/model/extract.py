@@ -24,8 +24,10 @@ from .recognise import (
     decorator_kind,
     generated_task_name,
     is_app_class,
+    alias_of,
     is_app_name,
     is_config_module,
+    makes_app,
     project_setting,
     sends_tasks,
     spread_options,
@@ -195,6 +197,8 @@ class _Extractor:
         self.apps: set[str] = set()
         #: Local classes deriving from ``celery.Celery``.
         self.app_classes: set[str] = set()
+        #: Module-level functions and classes (a call of one may make an app: a factory).
+        self.defined: set[str] = set()
         #: Names bound to dict displays (for ``**options`` on task decorators).
         self.dicts: dict[str, dict[str, Any] | None] = {}
         #: Module-level names bound to ``shared_task(...)``/``app.task(...)``: their call.
@@ -210,10 +214,17 @@ class _Extractor:
         outside_functions = {id(node) for node in _statements(tree.body, skip=_FUNCTIONS)}
         self._collect_imports(statements)
         for node in statements:
+            if id(node) in module_level and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                self.defined.add(node.name)
+        for node in statements:
             if isinstance(node, ast.ClassDef) and any(is_app_class(self._imported(b)) for b in node.bases):
                 self.app_classes.add(node.name)
-            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and self._is_app_constructor(node.value.func):
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and self._assigns_app(node.value.func, id(node) in module_level):
                 self.apps.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            elif isinstance(node, ast.Assign) and id(node) in module_level and isinstance(node.value, (ast.Name, ast.Attribute)):
+                alias = alias_of(self._imported(node.value))
+                if alias is not None:  # `Celery = celery.Celery`
+                    self.imports.update({t.id: alias for t in node.targets if isinstance(t, ast.Name)})
             elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict) and id(node) in module_level:
                 for target in node.targets:
                     if isinstance(target, ast.Name):
@@ -405,6 +416,17 @@ class _Extractor:
     def _is_app_constructor(self, func: ast.AST) -> bool:
         local = func.id if isinstance(func, ast.Name) else None
         return is_app_class(self._imported(func), local, self.app_classes)
+
+    def _assigns_app(self, func: ast.AST, module_level: bool) -> bool:
+        """``x = Celery(...)`` anywhere; ``x = make_celery(...)`` (a project factory or
+        subclass, ``recognise.makes_app``) at module level, where apps are made."""
+        if not module_level:
+            return self._is_app_constructor(func)
+        local = func.id if isinstance(func, ast.Name) else None
+        qualified = self._imported(func)
+        if qualified is None and (local is None or local not in self.defined):
+            return False  # nothing this module defines or imports: nothing to read
+        return makes_app(qualified, local, self.app_classes, self.locator, self.path, self.module)
 
     def _is_app(self, node: ast.AST) -> bool:
         if isinstance(node, ast.Name) and node.id in self.apps:

@@ -12,12 +12,20 @@ every fixture and rule example and requires the same tasks, names and options;
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Iterable, TypeVar
+from typing import Iterable, Protocol, TypeVar
 
 from .celery_api import APP_MODULE_NAMES
 
-if TYPE_CHECKING:
-    from .apps import AppLocator
+
+class AppFinder(Protocol):
+    """What the recogniser asks of the project's modules (``apps.AppLocator`` answers,
+    reading them with ``ast``, never importing them)."""
+
+    def defines_app(self, module: str, name: str, importer: str, importer_module: str | None) -> bool: ...
+
+    def makes_app(self, module: str, name: str, importer: str, importer_module: str | None) -> bool: ...
+
+    def makes_app_here(self, path: str, module: str | None, name: str) -> bool: ...
 
 #: Functions whose call (or bare use) decorates a task: ``@shared_task``, ``@shared_task(...)``.
 SHARED_TASK_FUNCTIONS = frozenset({"celery.shared_task", "celery.app.shared_task"})
@@ -72,7 +80,37 @@ def is_app_class(qualified: str | None, local_name: str | None = None, app_class
     return qualified in APP_CLASSES or (local_name is not None and local_name in app_classes)
 
 
-def is_app_name(qualified: str | None, locator: AppLocator | None, path: str, module: str | None) -> bool:
+def alias_of(qualified: str | None) -> str | None:
+    """What ``X = <expression>`` binds ``X`` to as an alias: the expression's name through the
+    file's imports (``Celery = celery.Celery`` makes ``Celery`` mean ``celery.Celery``), or
+    None when the expression is not a name reached through an import (a plain value)."""
+    return qualified
+
+
+def makes_app(
+    qualified: str | None,
+    local_name: str | None,
+    app_classes: frozenset[str] | set[str],
+    locator: AppFinder | None,
+    path: str,
+    module: str | None,
+) -> bool:
+    """Does calling this make an app? ``Celery`` (any alias) or a subclass defined here
+    (:func:`is_app_class`), or a project function or class that makes one: a factory such
+    as Flask's ``make_celery(app)``, defined here (``local_name``) or imported."""
+    if is_app_class(qualified, local_name, app_classes):
+        return True
+    if locator is None:
+        return False
+    if qualified is None:
+        return local_name is not None and locator.makes_app_here(path, module, local_name)
+    source, _, name = qualified.rpartition(".")
+    if not source or source == "celery" or source.startswith("celery.") or source.startswith("."):
+        return False
+    return locator.makes_app(source, name, path, module)
+
+
+def is_app_name(qualified: str | None, locator: AppFinder | None, path: str, module: str | None) -> bool:
     """Is a name an app, given what it refers to through the file's imports?
 
     ``celery.current_app``; a name from a module called ``celery``/``celery_app``/
