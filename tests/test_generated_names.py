@@ -7,9 +7,11 @@ import re
 import subprocess
 import sys
 
+import libcst as cst
 import pytest
 
 from celery_lint.config.settings import Settings
+from celery_lint.model.apps import AppLocator
 from celery_lint.model.context import FileContext
 from celery_lint.engine.core import Engine
 
@@ -77,3 +79,39 @@ def test_cly101_messages_name_what_celery_generates() -> None:
             if finding.code == "CLY101":
                 generated.append(re.search(r"Celery generates `([^`]+)`", finding.message).group(1))
     assert generated and set(generated) <= registered
+
+
+FACTORY_MODULES = ["common.factory", "common.tasks", "common.jobs"]
+
+FACTORY_SCRIPT = """
+import json, sys, types
+sys.path.insert(0, sys.argv[1])
+django = types.ModuleType("django"); django.db = types.ModuleType("django.db")
+django.db.transaction = types.SimpleNamespace(atomic=None)
+sys.modules.update({"django": django, "django.db": django.db})  # common.jobs imports it
+import importlib
+for name in sys.argv[2:]:
+    importlib.import_module(name)
+from common.factory import celery_app
+celery_app.finalize(auto=True)
+print(json.dumps(sorted(n for n in celery_app.tasks if not n.startswith("celery."))))
+"""
+
+
+def test_names_of_a_factory_made_app_match_celery() -> None:
+    """An app made by a project function through an alias (``fixtures/factory_app``): the
+    tasks celery-lint sees on it and the names it computes are Celery's own."""
+    root = FIXTURES / "factory_app"
+    proc = subprocess.run(
+        [sys.executable, "-c", FACTORY_SCRIPT, str(root), *FACTORY_MODULES], capture_output=True, text=True, check=True
+    )
+    registered = set(json.loads(proc.stdout))
+    settings = Settings(project_root=FIXTURES)
+    names: set[str] = set()
+    for module in FACTORY_MODULES:
+        path = root / (module.replace(".", "/") + ".py")
+        ctx = FileContext(str(path), settings, AppLocator())
+        ctx.read(cst.parse_module(path.read_text()))
+        names.update(t.registered_name for t in ctx.tasks if t.registered_name)
+    assert registered == {"common.tasks.resize", "common.tasks.crop", "common.jobs.archive"}
+    assert names == registered

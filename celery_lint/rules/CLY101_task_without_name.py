@@ -80,6 +80,20 @@ scheduler = Scheduler()
 def job():
     pass
 """,
+        # A project factory that makes something else: its `.task` is not Celery's.
+        Example(
+            """
+from proj.factory import scheduler
+
+@scheduler.task
+def job():
+    pass
+""",
+            files={
+                "proj/__init__.py": "",
+                "proj/factory.py": "class Scheduler:\n    def task(self, fn):\n        return fn\n\ndef make_scheduler():\n    return Scheduler()\n\nscheduler = make_scheduler()\n",
+            },
+        ),
     ]
     INVALID = [
         """
@@ -112,6 +126,31 @@ def cleanup():
     pass
 """,
             path="proj/orders/tasks.py",
+        ),
+        # An app made through an alias of the class, in the same file.
+        """
+import celery
+
+Celery = celery.Celery
+app = Celery("proj")
+
+@app.task  # error
+def ping():
+    return "pong"
+""",
+        # An app made by a project factory (Flask's `make_celery`), imported from elsewhere.
+        Example(
+            """
+from proj.factory import celery_app
+
+@celery_app.task  # error
+def resize(image_id):
+    return image_id
+""",
+            files={
+                "proj/__init__.py": "",
+                "proj/factory.py": "from celery import Celery\n\ndef make_celery(name):\n    app = Celery(name)\n    return app\n\ncelery_app = make_celery('proj')\n",
+            },
         ),
     ]
 

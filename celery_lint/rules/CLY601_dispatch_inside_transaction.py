@@ -151,6 +151,17 @@ def view(order):
     with transaction.atomic():
         audit.delay(order.pk)  # error
 """,
+        # A module-level import below the function that uses it (placed there to break an
+        # import cycle) still binds `transaction` there.
+        """
+from proj.tasks import notify
+
+def create(order):
+    with transaction.atomic():
+        notify.delay(order.pk)  # error
+
+from django.db import transaction
+""",
     ]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
