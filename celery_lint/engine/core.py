@@ -413,10 +413,13 @@ class Engine:
                 hook(payload)
 
         ctx._emit = emit
-        walk.run_module(module)
-        ctx.finish()
-        for hook in events.get("module_leave", ()):
-            hook()
+        try:
+            walk.run_module(module)
+            ctx.finish()
+            for hook in events.get("module_leave", ()):
+                hook()
+        finally:
+            ctx.close()  # names fold against this file's constants only while it is walked
         located = (walk.tops, statements, source) if statements is not None and source is not None else None
         findings = self._findings(module, path, reports, capture, located)
         if capture is not None:

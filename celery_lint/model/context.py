@@ -41,6 +41,7 @@ from .recognise import (
 )
 from .source import module_name_for, resolve_relative
 from .values import (
+    CONSTANTS,
     UNKNOWN,
     dotted_name,
     eta_offset_seconds,
@@ -85,6 +86,9 @@ class FileContext:
         self.tasks_by_function: dict[str, TaskDef] = {}
         #: Module-level names bound to a configured task decorator: name -> (kind, call).
         self.decorator_aliases: dict[str, tuple[str, cst.Call]] = {}
+        #: Module-level names -> the expression bound to them (None: bound otherwise, by an
+        #: import, a def, unpacking), for folding constants (``values.CONSTANTS``).
+        self.constants: dict[str, cst.BaseExpression | None] = {}
         #: Module-level names bound to dict displays: their entries as task options
         #: (``recognise.spread_options``; None: not usable as options).
         self.dicts: dict[str, dict[str, Any] | None] = {}
@@ -312,6 +316,7 @@ class FileContext:
             stack.append((node, True))
             stack.extend((child, False) for child in reversed(node.children))
         self.finish()
+        self.close()
 
     def visit(self, node: cst.CSTNode) -> None:
         handler = CONTEXT_VISIT.get(type(node))
@@ -328,12 +333,26 @@ class FileContext:
             self._locals[-1][local] = qualified
         else:
             self.imports[local] = qualified
+            self.constants[local] = None
+
+    def constant(self, name: str) -> cst.BaseExpression | None:
+        """The expression a module constant is bound to where the traversal stands; None
+        when the name is not one, or a function being read binds it itself."""
+        if self._is_local(name):
+            return None
+        return self.constants.get(name)
+
+    def close(self) -> None:
+        """The traversal is over: names no longer fold against this file's constants."""
+        if CONSTANTS.get() is self:
+            CONSTANTS.set(None)
 
     def _visit_module(self, node: cst.Module) -> None:
         """Module-level imports count wherever they stand (RULES.md): Python binds them before
         any function body runs, so ``from django.db import transaction`` placed below the
         functions that use it (to break an import cycle) still names ``transaction`` there.
         They are bound first; the walk binds each again where it stands."""
+        CONSTANTS.set(self)
         for statement in _module_scope(node.body):
             if isinstance(statement, cst.Import):
                 self._visit_import(statement)
@@ -370,6 +389,10 @@ class FileContext:
         for target in node.targets:
             self._record_assignment(target.target, node.value)
 
+    def _visit_aug_assign(self, node: cst.AugAssign) -> None:
+        if not self.scopes and isinstance(node.target, cst.Name):
+            self.constants[node.target.value] = None  # `LIMIT += 1`: not a constant
+
     def _visit_ann_assign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
             self._record_assignment(node.target, node.value)
@@ -382,6 +405,9 @@ class FileContext:
             for name in _bound_names(target):
                 self.imports.pop(name, None)
                 self.module_names.add(name)
+                self.constants[name] = None
+        if isinstance(target, cst.Name) and not self.scopes:
+            self.constants[target.value] = value
         if isinstance(target, cst.Name):
             if isinstance(value, cst.Call) and self._is_app_constructor(value.func):
                 self.apps.add(target.value)
@@ -431,6 +457,8 @@ class FileContext:
         return isinstance(node, cst.Attribute) and node.attr.value == "conf" and self.is_app(node.value)
 
     def _visit_class(self, node: cst.ClassDef) -> None:
+        if not self.scopes:
+            self.constants[node.name.value] = None
         bases = tuple(q for q in (self.qualname(b.value) or dotted_name(b.value) for b in node.bases) if q)
         if not self.scopes:
             attributes: dict[str, cst.BaseExpression] = {}
@@ -456,6 +484,8 @@ class FileContext:
             self.scopes.pop()
 
     def _visit_function(self, node: cst.FunctionDef) -> None:
+        if not self.scopes:
+            self.constants[node.name.value] = None
         if not self.scopes:
             self.module_names.add(node.name.value)
         task = None
@@ -639,6 +669,7 @@ CONTEXT_VISIT: dict[type, Callable[[FileContext, Any], None]] = {
     cst.ImportFrom: FileContext._visit_import_from,
     cst.Assign: FileContext._visit_assign,
     cst.AnnAssign: FileContext._visit_ann_assign,
+    cst.AugAssign: FileContext._visit_aug_assign,
     cst.ClassDef: FileContext._visit_class,
     cst.FunctionDef: FileContext._visit_function,
     cst.Lambda: FileContext._visit_lambda,

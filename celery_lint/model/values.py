@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import ast
 import operator
-from typing import Any, Callable
+from contextvars import ContextVar
+from typing import Any, Callable, Protocol
 
 import libcst as cst
 
@@ -45,12 +46,30 @@ _BINARY = {
 }
 
 
+class Constants(Protocol):
+    """What a name is bound to where it is read (``FileContext.constant`` answers)."""
+
+    def constant(self, name: str) -> cst.BaseExpression | None: ...
+
+
+#: The names of the file being read: set by the per-file context for its traversal, so that
+#: every rule folds module constants the same way (``SOFT = HARD = 300`` then
+#: ``soft_time_limit=SOFT``) without each passing them along.
+CONSTANTS: ContextVar[Constants | None] = ContextVar("celery_lint_constants", default=None)
+
+
+_KEYWORD_VALUES = {"True": True, "False": False, "None": None}
+
+
 def literal_value(node: cst.BaseExpression | None, depth: int = 0) -> Any:
     """Evaluate a literal the way Python would, or return UNKNOWN.
 
     Handles constants, strings (implicit concatenation too), ``None``/``True``/``False``,
     unary minus, simple arithmetic on numbers (``2 * 24 * 3600``) and tuples, lists,
-    sets and dicts of literals. Never executes anything.
+    sets and dicts of literals, and, while a file is read, the names of its module
+    constants (:data:`CONSTANTS`): a name bound at module level to such a value (the
+    binding in force where it is read, as Python runs the module top-down), unless the
+    function reading it binds the name itself. Never executes anything.
     """
     if node is None or depth > 50:
         return UNKNOWN
@@ -62,7 +81,11 @@ def literal_value(node: cst.BaseExpression | None, depth: int = 0) -> Any:
         value = node.evaluated_value
         return UNKNOWN if value is None else value
     if isinstance(node, cst.Name):
-        return {"True": True, "False": False, "None": None}.get(node.value, UNKNOWN)
+        if node.value in _KEYWORD_VALUES:
+            return _KEYWORD_VALUES[node.value]
+        names = CONSTANTS.get()
+        bound = names.constant(node.value) if names is not None else None
+        return UNKNOWN if bound is None else literal_value(bound, depth + 1)
     if isinstance(node, cst.UnaryOperation):
         inner = literal_value(node.expression, depth + 1)
         if isinstance(node.operator, cst.Minus) and _is_number(inner):

@@ -20,7 +20,8 @@ class SoftTimeLimitNotBelowHard(Rule):
 
     ## What it does
     Reports literal `soft_time_limit` and `time_limit` (constant arithmetic such as
-    `10 * 60` is understood) where the soft limit is not below the hard one, on a task
+    `10 * 60` is understood, and so are the module's constants: `SOFT = HARD = 300` then
+    `soft_time_limit=SOFT`) where the soft limit is not below the hard one, on a task
     decorator or in an `apply_async(...)`/`send_task(...)` call.
 
     ## Why is this bad?
@@ -63,6 +64,19 @@ def export():
 def view(limit):
     export.apply_async(soft_time_limit=limit, time_limit=60)
 """,
+        # A parameter of the same name as a module constant is not the constant.
+        """
+from celery import shared_task
+
+SOFT = 600
+
+@shared_task(name="proj.export")
+def export():
+    return 1
+
+def view(SOFT):
+    export.apply_async(soft_time_limit=SOFT, time_limit=60)
+""",
     ]
     INVALID = [
         """
@@ -74,6 +88,16 @@ def export():
 
 def view():
     export.apply_async(soft_time_limit=120, time_limit=60)  # error
+""",
+        # Module constants are folded, chained assignments too.
+        """
+from celery import shared_task
+
+SOFT = HARD = 300
+
+@shared_task(name="proj.render", soft_time_limit=SOFT, time_limit=HARD)  # error
+def render():
+    return 1
 """,
     ]
 
