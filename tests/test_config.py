@@ -61,7 +61,7 @@ project-index = false
     assert settings.project_index is False
     assert settings.task_name_pattern is not None and settings.task_name_pattern.search("shop.x")
     assert settings.ignored_codes_for(tmp_path / "tests" / "test_a.py") == ("CLY101",)
-    assert len(CONFIG_KEYS) == 17
+    assert len(CONFIG_KEYS) == 18
 
 
 @pytest.mark.parametrize(

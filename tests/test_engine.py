@@ -282,7 +282,7 @@ def b():
 def c():
     pass
 """
-    found = sorted((f.line, f.code) for f in lint(code))
+    found = sorted((f.line, f.code) for f in lint(code, result_backend="configured"))
     assert found == [(3, "CLY101"), (11, "CLY502")]
 
 

@@ -485,6 +485,7 @@ def test_fix_flag_misuse_is_a_usage_error(tmp_path: Path, args: list[str], messa
 
 
 def test_cly901_fix_removes_only_the_stale_codes(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.celery-lint]\nresult-backend = "configured"\n')  # CLY502 applies
     (tmp_path / "tasks.py").write_text(
         "from celery import shared_task\n\n@shared_task  # noqa: CLY101, CLY502  # ok\ndef ping():\n    print(1)\n"
     )

@@ -26,7 +26,8 @@ def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    # results are stored (a backend set in the environment): CLY502 applies
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n\n[tool.celery-lint]\nresult-backend = \"configured\"\n")
     (tmp_path / "tasks.py").write_text(TASK)
     return tmp_path
 

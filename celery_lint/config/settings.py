@@ -68,6 +68,7 @@ DEFAULT_EXCLUDE = (
 
 REQUIRE_QUEUE_MODES = ("auto", "always", "off")
 IGNORE_RESULT_MODES = ("no-return", "strict", "off")
+RESULT_BACKEND_MODES = ("auto", "configured", "none")
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ class Settings:
     task_name_pattern: re.Pattern[str] | None = None
     require_queue: str = "auto"
     ignore_result_mode: str = "no-return"
+    #: Whether the project stores task results (CLY402, CLY502): ``auto`` reads its code.
+    result_backend: str = "auto"
     bind_parameter_names: tuple[str, ...] = ("self",)
     extra_task_options: tuple[str, ...] = ()
     non_idempotent_calls: tuple[str, ...] = ()
@@ -231,6 +234,7 @@ _KEYS: dict[str, tuple[str, Any]] = {
     "task-name-pattern": ("task_name_pattern", _pattern),
     "require-queue": ("require_queue", _choice(REQUIRE_QUEUE_MODES)),
     "ignore-result-mode": ("ignore_result_mode", _choice(IGNORE_RESULT_MODES)),
+    "result-backend": ("result_backend", _choice(RESULT_BACKEND_MODES)),
     "bind-parameter-names": ("bind_parameter_names", _str_list),
     "extra-task-options": ("extra_task_options", _str_list),
     "non-idempotent-calls": ("non_idempotent_calls", _str_list),
@@ -255,6 +259,14 @@ CONFIG_DOCS: dict[str, tuple[str, str, str]] = {
     "task-name-pattern": ("regex", "none", "Task names must match this (`re.search`); replaces the prefix test (CLY102)."),
     "require-queue": ("`auto` \\| `always` \\| `off`", "`auto`", "When a dispatch without `queue=` is reported (CLY401)."),
     "ignore-result-mode": ("`no-return` \\| `strict` \\| `off`", "`no-return`", "Which tasks need an explicit `ignore_result=` (CLY502)."),
+    "result-backend": (
+        "`auto` \\| `configured` \\| `none`",
+        "`auto`",
+        "Whether task results are stored (CLY402, CLY502 are silent when not): `auto` reads the code "
+        "(no backend set anywhere, `None`, `\"disabled\"`, or an environment lookup without default: "
+        "not stored); `configured` when the backend comes from outside the code (the "
+        "`CELERY_RESULT_BACKEND` environment variable); `none` when it never does.",
+    ),
     "bind-parameter-names": ("list of strings", "`[\"self\"]`", "Names accepted for a bound task's first parameter (CLY106)."),
     "extra-task-options": ("list of strings", "`[]`", "Task decorator keywords your own Task classes read (CLY201)."),
     "non-idempotent-calls": ("list of globs", "`[]`", "More dotted call names that repeat a side effect, e.g. `myapp.sms.send`, `vendor.*Client().submit` (CLY306, CLY307)."),

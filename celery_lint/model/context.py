@@ -28,13 +28,16 @@ from .definitions import ClassInfo, Dispatch, TaskDef, retry_receiver
 from .edits import SAFE, Fix, replace, requote
 from .project import IndexedTask, ProjectIndex, is_unknown
 from .recognise import (
+    ENVIRONMENT_SETTINGS,
     alias_of,
+    environment_value,
     decorator_kind,
     generated_task_name,
     is_app_class,
     is_app_name,
     is_settings_module,
     makes_app,
+    results_stored,
     sends_tasks,
     setting_name,
     spread_options,
@@ -243,9 +246,36 @@ class FileContext:
         return eta_offset_seconds(node, self.qualname)
 
     def setting(self, name: str) -> Any:
-        """Literal value of a Celery setting this file sets; None if unset, UNKNOWN if opaque."""
+        """Literal value of a Celery setting this file sets; None if unset, UNKNOWN if opaque,
+        ``recognise.FROM_ENVIRONMENT`` when read from the environment without a default."""
         node = self.file_config.get(name)
-        return None if node is None else literal_value(node)
+        if node is None:
+            return None
+        if name in ENVIRONMENT_SETTINGS and isinstance(node, cst.Call):
+            from_environment = environment_value(
+                self.qualname(node.func),
+                [literal_value(a.value) for a in positional_args(node)],
+                {k: literal_value(a.value) for k, a in keyword_args(node).items()},
+            )
+            if from_environment is not None:
+                return from_environment
+        return literal_value(node)
+
+    def results_stored(self) -> bool:
+        """Does the project store task results? (``recognise.results_stored``: this file's
+        settings first, then the project index's; config ``result-backend``.)"""
+        backend_set = "result_backend" in self.file_config
+        backend = self.setting("result_backend")
+        if not backend_set and self.index is not None:
+            backend_set = "result_backend" in self.index.config
+            backend = self.index.setting("result_backend")
+        return results_stored(
+            backend,
+            backend_set=backend_set,
+            ignore_result=self.project_setting("task_ignore_result"),
+            mode=self.settings.result_backend,
+            whole_project=self.index is not None,
+        )
 
     def project_setting(self, name: str) -> Any:
         """The setting as the project sets it: this file first, then the index.

@@ -24,7 +24,9 @@ from .recognise import (
     decorator_kind,
     generated_task_name,
     is_app_class,
+    ENVIRONMENT_SETTINGS,
     alias_of,
+    environment_value,
     is_app_name,
     is_config_module,
     makes_app,
@@ -477,18 +479,31 @@ class _Extractor:
     def _settings_given(self, call: ast.Call, line: int) -> None:
         for keyword in call.keywords:
             if keyword.arg in INDEXED_SETTINGS:
-                self.facts.settings[keyword.arg] = [ast_literal(keyword.value), line]
+                self.facts.settings[keyword.arg] = [self._setting_value(keyword.arg, keyword.value), line]
+
+    def _setting_value(self, key: str, node: ast.AST) -> Any:
+        """A setting's value as JSON; ``recognise.FROM_ENVIRONMENT`` for an environment lookup
+        without a default (as the per-file context reads it)."""
+        if key in ENVIRONMENT_SETTINGS and isinstance(node, ast.Call):
+            from_environment = environment_value(
+                self._imported(node.func),
+                [ast_literal(a) for a in node.args],
+                {k.arg: ast_literal(k.value) for k in node.keywords if k.arg is not None},
+            )
+            if from_environment is not None:
+                return from_environment
+        return ast_literal(node)
 
     def _is_app_conf(self, node: ast.AST) -> bool:
         return isinstance(node, ast.Attribute) and node.attr == "conf" and self._is_app(node.value)
 
     def _assign(self, target: ast.AST, value: ast.AST, line: int, outside_functions: bool) -> None:
         if isinstance(target, ast.Attribute) and target.attr in INDEXED_SETTINGS and self._is_app_conf(target.value):
-            self.facts.settings[target.attr] = [ast_literal(value), line]
+            self.facts.settings[target.attr] = [self._setting_value(target.attr, value), line]
         elif isinstance(target, ast.Name) and outside_functions:
             key = project_setting(target.id, self.rel)
             if key is not None:
-                self.facts.settings[key] = [ast_literal(value), line]
+                self.facts.settings[key] = [self._setting_value(key, value), line]
 
     def _class(self, node: ast.ClassDef) -> None:
         attrs = [

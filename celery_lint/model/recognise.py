@@ -170,6 +170,44 @@ def sends_tasks(receiver_is_app: bool, receiver_name: str | None) -> bool:
     return receiver_is_app or receiver_name in APP_LIKE_NAMES
 
 
+#: Calls that read an environment variable: ``os.environ.get("X")``, ``os.getenv("X", None)``.
+ENVIRONMENT_LOOKUPS = frozenset({"os.environ.get", "os.getenv"})
+#: A setting's value when the code reads it from the environment with no default (or
+#: ``None``): set outside the code, else unset (``ModuleFacts`` store it as JSON). Only
+#: the settings in :data:`ENVIRONMENT_SETTINGS` are read this way; for the others such a
+#: value is simply unknown.
+FROM_ENVIRONMENT = {"__environment__": True}
+ENVIRONMENT_SETTINGS = frozenset({"result_backend"})
+
+
+def environment_value(callee: str | None, arguments: list[object], keywords: dict[str, object]) -> dict[str, bool] | None:
+    """:data:`FROM_ENVIRONMENT` for ``os.environ.get("X")``/``os.getenv("X", None)``
+    (``arguments``: the literal values of the positional arguments); None otherwise."""
+    if callee not in ENVIRONMENT_LOOKUPS or not arguments or not isinstance(arguments[0], str):
+        return None
+    default = arguments[1] if len(arguments) > 1 else keywords.get("default")
+    return FROM_ENVIRONMENT if default is None and len(arguments) <= 2 else None
+
+
+def results_stored(backend: object, *, backend_set: bool, ignore_result: object, mode: str, whole_project: bool) -> bool:
+    """Does the project store task results (so CLY402 and CLY502 have something to say)?
+
+    ``mode`` is the ``result-backend`` setting: ``none`` (never), ``configured`` (a backend is
+    set outside the code, in the environment: always), ``auto`` (the code says): no when
+    ``task_ignore_result = True``, or ``result_backend`` is ``None``/``"disabled"``, or read
+    from the environment with no default (``os.environ.get("CELERY_RESULT_BACKEND")``), or,
+    when the whole project is indexed (``whole_project``), set nowhere (``backend_set``):
+    Celery's default is no backend. Yes for anything else, unknown values included.
+    """
+    if mode != "auto":
+        return mode == "configured"
+    if ignore_result is True:
+        return False
+    if not backend_set:
+        return not whole_project
+    return not (backend is None or backend == "disabled" or backend == FROM_ENVIRONMENT)
+
+
 def generated_task_name(module: str | None, function: str) -> str | None:
     """The name Celery generates for a task without ``name=``: ``<module>.<function>``.
 

@@ -4,7 +4,7 @@ import libcst as cst
 
 from ..model.context import Dispatch
 from ..model.edits import UNSAFE, add_arg, keyword_arg, replace
-from .base import DISPATCH_NEEDLES, Rule
+from .base import DISPATCH_NEEDLES, Example, Rule
 
 
 class FireAndForgetStoresResult(Rule):
@@ -41,7 +41,11 @@ class FireAndForgetStoresResult(Rule):
     Unsafe: adding `ignore_result=True` makes `AsyncResult.get()` elsewhere wait forever.
 
     ## Options
-    None.
+    - `result-backend`: `auto` (default), `configured` or `none`. Results exist only where a
+      result backend does: with `auto` the rule is silent when the project's code disables
+      the backend (`None`, `"disabled"`, or read from the environment without a default) or
+      sets none anywhere (needs the project index). Set `configured` when the backend comes
+      from outside the code (the `CELERY_RESULT_BACKEND` environment variable).
 
     ## References
     - [Celery: Ignore results you don't want](https://docs.celeryq.dev/en/stable/userguide/tasks.html#ignore-results-you-don-t-want)
@@ -55,6 +59,23 @@ class FireAndForgetStoresResult(Rule):
     text_pattern = None
 
     VALID = [
+        # No result backend anywhere in the project: Celery stores nothing.
+        """
+from proj.tasks import send_welcome
+
+def view(request):
+    send_welcome.apply_async(args=(request.user.pk,))
+""",
+        # The backend is read from the environment without a default: none unless set there.
+        Example(
+            """
+from proj.tasks import send_welcome
+
+def view(request):
+    send_welcome.apply_async(args=(request.user.pk,))
+""",
+            files={"proj/settings.py": "import os\n\nCELERY_RESULT_BACKEND = os.environ.get(\"CELERY_RESULT_BACKEND\", None)\n"},
+        ),
         """
 from celery import shared_task, group
 
@@ -82,13 +103,27 @@ def view(request):
 """,
     ]
     INVALID = [
-        """
+        # The project stores results: its settings name a backend.
+        Example(
+            """
 from proj.tasks import send_welcome
 
 def view(request, app):
     send_welcome.apply_async(args=(request.user.pk,))  # error
     app.send_task("proj.tasks.report", args=(1,))  # error
 """,
+            files={"proj/settings.py": "CELERY_RESULT_BACKEND = \"redis://localhost:6379/1\"\n"},
+        ),
+        # The backend comes from outside the code: say so in the configuration.
+        Example(
+            """
+from proj.tasks import send_welcome
+
+def view(request):
+    send_welcome.apply_async(args=(request.user.pk,))  # error
+""",
+            options={"result-backend": "configured"},
+        ),
     ]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -112,6 +147,8 @@ def view(request, app):
     def module_leave(self) -> None:
         if self.ctx.project_setting("task_ignore_result") is not None:
             return  # set in this file: True ignores results, anything else is unknown or deliberate
+        if not self._candidates or not self.ctx.results_stored():
+            return  # no result backend: nothing is stored
         for dispatch in self._candidates:
             call = dispatch.call
             fix = replace(call, add_arg(call, keyword_arg("ignore_result", cst.Name("True"))), "Pass `ignore_result=True`", UNSAFE)

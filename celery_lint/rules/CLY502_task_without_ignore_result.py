@@ -45,6 +45,13 @@ class TaskWithoutIgnoreResult(Rule):
 
     ## Options
     - `ignore-result-mode`: `no-return` (default), `strict` or `off`.
+    - `result-backend`: `auto` (default), `configured` or `none`. Results exist only where a
+      result backend does. With `auto` the rule is silent when the project's code disables
+      the backend (`result_backend`/`CELERY_RESULT_BACKEND` set to `None` or `"disabled"`,
+      or read from the environment without a default, as
+      `os.environ.get("CELERY_RESULT_BACKEND")`), or sets none anywhere (Celery's default is
+      no backend; this needs the project index). Set `configured` when the backend comes
+      from outside the code (the `CELERY_RESULT_BACKEND` environment variable).
 
     ## References
     - [Celery: Ignore results you don't want](https://docs.celeryq.dev/en/stable/userguide/tasks.html#ignore-results-you-don-t-want)
@@ -56,6 +63,17 @@ class TaskWithoutIgnoreResult(Rule):
     fix = "unsafe"
 
     VALID = [
+        # The project disables the result backend.
+        Example(
+            """
+from celery import shared_task
+
+@shared_task
+def notify(user_id):
+    print(user_id)
+""",
+            files={"proj/settings.py": "CELERY_RESULT_BACKEND = None  # we don't need to store the results\n"},
+        ),
         # With the index: another module waits for the task to finish.
         Example(
             """
@@ -105,7 +123,8 @@ def notify(user_id):
         ),
     ]
     INVALID = [
-        """
+        Example(
+            """
 from celery import shared_task
 
 @shared_task  # error
@@ -116,6 +135,8 @@ def notify(user_id):
         return None
     print(helper())
 """,
+            files={"proj/settings.py": "CELERY_RESULT_BACKEND = \"redis://localhost:6379/1\"\n"},
+        ),
         Example(
             """
 from celery import shared_task
@@ -124,7 +145,7 @@ from celery import shared_task
 def add(x, y):
     return x + y
 """,
-            options={"ignore-result-mode": "strict"},
+            options={"ignore-result-mode": "strict", "result-backend": "configured"},
         ),
     ]
 
@@ -166,6 +187,8 @@ def add(x, y):
     def module_leave(self) -> None:
         if self.ctx.project_setting("task_ignore_result") is not None:
             return  # the file decides for every task (True), or we cannot tell
+        if not self._pending or not self.ctx.results_stored():
+            return  # no result backend: nothing is stored
         for task, message, returns in self._pending:
             fix = None
             if not returns and not task.alias:  # a task that returns something may have callers waiting for it
