@@ -30,7 +30,7 @@ from ..config.settings import Settings, relative_posix
 from ..model.apps import AppLocator
 from ..model.context import FileContext
 from ..model.edits import MAX_ROUNDS, SAFE, Fix
-from ..model.needles import MAX_FILE_BYTES, NEEDLE_GUARDS, WORD_START_NEEDLES, TextPattern
+from ..model.needles import CELERY_WORD, MAX_FILE_BYTES, NEEDLE_GUARDS, WORD_START_NEEDLES, TextPattern
 from ..model.source import (
     SourceError,
     check_parser_safety,
@@ -372,7 +372,9 @@ class Engine:
         except Exception as exc:  # noqa: BLE001 - libcst raises assorted errors on odd input
             return self._unparsed(path, SourceError(f"the parser failed: {type(exc).__name__}: {exc}"), lines)
         try:
-            findings = self.lint_module(module, path, rules, capture, statements=statements, source=source)
+            findings = self.lint_module(
+                module, path, rules, capture, statements=statements, source=source, mentions_celery=CELERY_WORD.search(text) is not None
+            )
         except RecursionError:
             return self._unparsed(path, SourceError("code is nested too deeply to analyse"), lines)
         except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the run
@@ -389,13 +391,15 @@ class Engine:
         *,
         statements: list[ast.stmt] | None = None,
         source: str | None = None,
+        mentions_celery: bool = True,
     ) -> list[Finding]:
         """Run ``rules`` over a parsed module in one traversal.
 
         ``statements`` and ``source``: the ``ast`` top-level statements of the text the
         module was parsed from, and that text; with them, positions are computed for the
-        statements holding findings only (``positions_of``)."""
-        ctx = FileContext(path, self.settings, self.apps)
+        statements holding findings only (``positions_of``). ``mentions_celery``: whether
+        the file's text holds ``Celery`` (see ``FileContext``)."""
+        ctx = FileContext(path, self.settings, self.apps, mentions_celery=mentions_celery)
         ctx.index = self.index
         reports: list[Report] = []
         analyses = {}

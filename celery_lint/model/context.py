@@ -70,8 +70,11 @@ EmitFn = Callable[[str, Any], None]
 class FileContext:
     """The facts about one file that the rules share."""
 
-    def __init__(self, path: str, settings: Settings, apps: AppLocator | None = None) -> None:
+    def __init__(self, path: str, settings: Settings, apps: AppLocator | None = None, *, mentions_celery: bool = True) -> None:
         self.path = path
+        #: The file's text holds ``Celery``: without it no function here can make an app
+        #: (a factory calls ``Celery`` or a subclass of it), so none is looked for.
+        self.mentions_celery = mentions_celery
         self.settings = settings
         self._app_locator = apps
         self.module = module_name_for(path, settings.src_roots())
@@ -163,8 +166,8 @@ class FileContext:
         """``Celery(...)``, or a project factory or subclass (``recognise.makes_app``)."""
         local = func.value if isinstance(func, cst.Name) and not self._is_local(func.value) else None
         qualified = self.qualname(func)
-        if qualified is None and (local is None or local not in self.module_names):
-            return False  # nothing this module defines or imports: nothing to read
+        if qualified is None and (local is None or local not in self.module_names or not self.mentions_celery):
+            return False  # nothing this module defines or imports, or nothing here calls Celery
         return makes_app(qualified, local, self.app_classes, self._app_locator, self.path, self.module)
 
     def task_decorator_kind(self, expr: cst.BaseExpression) -> str | None:

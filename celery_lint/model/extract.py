@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from ..config.settings import Settings, relative_posix
 from .apps import AppLocator
 from .context import FileContext
-from .needles import TASK_DEFINITION_NEEDLES, TASK_DEFINITION_PATTERN
+from .needles import CELERY_WORD_BYTES, TASK_DEFINITION_NEEDLES, TASK_DEFINITION_PATTERN
 from .project import IndexedTask, ModuleFacts
 from .recognise import (
     INDEXED_SETTINGS,
@@ -93,6 +93,7 @@ def extract(path: str, settings: Settings, locator: AppLocator | None = None) ->
     except (ValueError, RecursionError, MemoryError):
         return None
     extractor = _Extractor(path, module, relative_posix(path, root), locator or AppLocator(src_roots))
+    extractor.mentions_celery = CELERY_WORD_BYTES.search(data) is not None
     facts = extractor.run(tree) if indexable else extractor.run_imports(tree)
     if waits:
         facts.awaited = sorted(extractor.awaited(tree, data))
@@ -201,6 +202,8 @@ class _Extractor:
         self.app_classes: set[str] = set()
         #: Module-level functions and classes (a call of one may make an app: a factory).
         self.defined: set[str] = set()
+        #: The file's bytes hold ``Celery`` (see ``FileContext.mentions_celery``).
+        self.mentions_celery = True
         #: Names bound to dict displays (for ``**options`` on task decorators).
         self.dicts: dict[str, dict[str, Any] | None] = {}
         #: Module-level names bound to ``shared_task(...)``/``app.task(...)``: their call.
@@ -426,8 +429,8 @@ class _Extractor:
             return self._is_app_constructor(func)
         local = func.id if isinstance(func, ast.Name) else None
         qualified = self._imported(func)
-        if qualified is None and (local is None or local not in self.defined):
-            return False  # nothing this module defines or imports: nothing to read
+        if qualified is None and (local is None or local not in self.defined or not self.mentions_celery):
+            return False  # nothing this module defines or imports, or nothing here calls Celery
         return makes_app(qualified, local, self.app_classes, self.locator, self.path, self.module)
 
     def _is_app(self, node: ast.AST) -> bool:

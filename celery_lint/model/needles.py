@@ -102,6 +102,11 @@ ALL_NEEDLES = TASK_DEFINITION_NEEDLES + DISPATCH_NEEDLES + MODELS_NEEDLES + OPTI
 #: Files larger than this are reported (CLY000) instead of parsed.
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
+#: ``Celery`` as a word: a file without it defines no app factory or subclass (they call
+#: or derive from ``Celery``); ``CeleryScheduler`` does not count.
+CELERY_WORD = re.compile(r"(?<![\w])Celery(?![\w])")
+CELERY_WORD_BYTES = re.compile(rb"(?<![\w])Celery(?![\w])")
+
 
 #: Substrings shared by several needles (``Lock(`` and ``lock(``; ``retry(``,
 #: ``retry_policy`` and ``default_retry_delay``): the prefilter looks for the group's
