@@ -4,6 +4,10 @@ Only files that can hold a task or a setting (:data:`INDEX_NEEDLES`) are parsed;
 with a dispatch and a wait is scanned for awaited results. What is a task, an app or a
 setting is decided by ``recognise.py``, as for the per-file context; syntax newer than the
 running Python falls back to the context itself (libcst).
+
+Over 600 lines because ``_Extractor`` is one reader whose passes share its tables (imports,
+apps, makers, option dicts) with the awaited-results scan; the decisions it makes are
+``recognise.py``'s, the facts' shapes ``project.py``'s, their cache ``facts_cache.py``'s.
 """
 
 from __future__ import annotations
