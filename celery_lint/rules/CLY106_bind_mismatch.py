@@ -15,7 +15,8 @@ class BindMismatch(Rule):
     Reports, in a task defined by a decorator:
     - `self.retry`, `self.request`, `self.update_state` or `self.replace` in a task
       without `bind=True` (`bind=False` or no `bind`), once per task, at the first use;
-    - `bind=True` on a function with no positional parameter;
+    - `bind=True` on a function with no positional parameter (a `*args` that receives the
+      task instance as `args[0]` is fine);
     - `bind=True` on a function whose first parameter is not named `self` (or a name from
       `bind-parameter-names`).
     Uses of `self` inside a class or a function nested in the task that has its own `self`
@@ -60,6 +61,15 @@ class BindMismatch(Rule):
     fix = "safe"
 
     VALID = [
+        # `*args` absorbs the task instance (it arrives as `args[0]`).
+        """
+from celery import shared_task
+
+@shared_task(bind=True)
+def run(*args, **kwargs):
+    task = args[0]
+    return task.request.id
+""",
         """
 from celery import shared_task
 
@@ -137,6 +147,8 @@ def fetch(url):  # error
     def _check_bound_signature(self, task: TaskDef) -> None:
         assert task.func is not None
         params = [*task.func.params.posonly_params, *task.func.params.params]
+        if not params and isinstance(task.func.params.star_arg, cst.Param):
+            return  # `def run(*args)`: the task instance arrives as args[0]
         if not params:
             where = task.options["bind"] if "bind" in task.options else task.decorator_expr
             self.report(where, f"task `{task.name}` has `bind=True` but no positional parameter to receive the task instance")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..model.context import TaskDef, literal_value
+from ..model.definitions import retry_receiver
 from ..model.edits import UNSAFE, replace, with_keyword
 from .base import Example, Rule
 
@@ -13,7 +14,8 @@ class TaskWithoutIgnoreResult(Rule):
     ## What it does
     In the default mode `no-return`, reports a task without an explicit `ignore_result=`
     (on the decorator or a `base=` class of the same file) whose own body never returns a
-    value: no `return <expr>` other than `return None`, no `yield`. Returns inside nested
+    value: no `return <expr>` other than `return None`, no `yield`, no `self.replace(...)`
+    (the replacing signature's result becomes the task's). Returns inside nested
     functions do not count. In mode `strict`, every task without an explicit
     `ignore_result=` is reported. The rule is silent in a file that sets
     `task_ignore_result` (`app.conf`, `Celery(...)`, `CELERY_TASK_IGNORE_RESULT`); with the
@@ -63,6 +65,17 @@ class TaskWithoutIgnoreResult(Rule):
     fix = "unsafe"
 
     VALID = [
+        # `self.replace(...)` hands the task's result to the signature that replaces it.
+        Example(
+            """
+from celery import shared_task
+
+@shared_task(bind=True)
+def fan_out(self, ids):
+    raise self.replace(process.s(ids))
+""",
+            options={"result-backend": "configured"},
+        ),
         # The project disables the result backend.
         Example(
             """
@@ -166,6 +179,15 @@ def add(x, y):
     def visit_Yield(self, node: cst.Yield) -> None:
         task = self.ctx.in_task_body()
         if task is not None:
+            self._returns[id(task.func)] = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        """``raise self.replace(sig)``: the task's result is the replacement's."""
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "replace" and isinstance(func.value, cst.Name)):
+            return
+        task = self.ctx.in_task_body()
+        if task is not None and func.value.value in retry_receiver(task):
             self._returns[id(task.func)] = True
 
     def task_leave(self, task: TaskDef) -> None:

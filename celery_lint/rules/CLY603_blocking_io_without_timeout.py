@@ -19,6 +19,10 @@ _BLOCKING = [
     (re.compile(r"smtplib\.SMTP(?:_SSL)?"), 3),
 ]
 _HTTPX = re.compile(rf"httpx\.(?:{_HTTP}|(?:Async)?Client)")
+#: Context managers that bound everything inside them with a timeout of their own.
+TIMEOUT_CONTEXTS = frozenset(
+    {"eventlet.Timeout", "eventlet.timeout.Timeout", "gevent.Timeout", "gevent.timeout.Timeout", "func_timeout.func_timeout"}
+)
 
 
 class BlockingIoWithoutTimeout(Rule):
@@ -30,7 +34,9 @@ class BlockingIoWithoutTimeout(Rule):
     and `smtplib.SMTP`/`SMTP_SSL` without a timeout (`timeout=` or the positional slot).
     Calls are resolved through imports and simple local bindings
     (`s = requests.Session(); s.get(url)`). httpx sets a 5-second timeout by default, so
-    its calls are reported only with an explicit `timeout=None`.
+    its calls are reported only with an explicit `timeout=None`. Calls inside
+    `with eventlet.Timeout(...)` or `with gevent.Timeout(...)` are bounded by that block and
+    not reported.
 
     ## Why is this bad?
     Without a timeout, a server that accepts the connection and never answers blocks the
@@ -79,6 +85,17 @@ def ping(url):
 def not_a_task(url):
     return requests.get(url)
 """,
+        # A block under eventlet's (or gevent's) own timeout is bounded.
+        """
+import eventlet
+import requests
+from celery import shared_task
+
+@shared_task(name="proj.ping")
+def ping(url):
+    with eventlet.Timeout(30):
+        return requests.get(url).status_code
+""",
         # `get` on something that is not requests.
         """
 from celery import shared_task
@@ -105,9 +122,25 @@ def ping(url):
 """,
     ]
 
+    _bounded = 0
+
+    def visit_With(self, node: cst.With) -> None:
+        if self._bounds(node):
+            self._bounded += 1
+
+    def leave_With(self, node: cst.With) -> None:
+        if self._bounds(node):
+            self._bounded -= 1
+
+    def _bounds(self, node: cst.With) -> bool:
+        """``with eventlet.Timeout(30):``: the block has a timeout of its own."""
+        return any(
+            isinstance(item.item, cst.Call) and self.ctx.qualname(item.item.func) in TIMEOUT_CONTEXTS for item in node.items
+        )
+
     def visit_Call(self, node: cst.Call) -> None:
         task = self.ctx.current_task
-        if task is None or task.func is None:
+        if task is None or task.func is None or self._bounded:
             return
         name = self.ctx.analyses[SideEffects].call_name(node.func)
         if not name:
