@@ -56,7 +56,9 @@ DISPATCH_NEEDLES = (".delay(", "apply_async(", "send_task(", "delay_on_commit(")
 #: CLY107: a models module importing a tasks module (with the project index, any module
 #: defining tasks: then the CLI's fast path never answers for a models module).
 MODELS_NEEDLES = ("tasks",)
-MODELS_PATH_PATTERN = re.compile(r"(^|/)(models\.py|models/[^/]+\.py)$")
+#: ``models.py`` or a module of a ``models/`` package, not in a test directory and not a
+#: ``test_*.py`` module (``tests/models/test_order.py`` is a test, not a models module).
+MODELS_PATH_PATTERN = re.compile(r"^(?!(?:.*/)?(?:tests?|testing)/)(?!(?:.*/)?test_[^/]*$)(?:.*/)?(?:models\.py|models/[^/]+\.py)$")
 
 #: Needles of rules about one option or call wherever it appears (settings modules,
 #: beat schedules, ``retry(...)``): CLY204, CLY205, CLY206, CLY207, CLY308, CLY403,

@@ -15,9 +15,12 @@ class TasksImportedInModels(Rule):
     ## What it does
     Reports a module-level import, in `models.py` or in a module of a `models/` package,
     of a tasks module (a module whose dotted path has a component named `tasks`:
-    `from .tasks import notify`, `from shop import tasks`, `import shop.tasks.email`), and
-    with the project index, of any module that defines tasks (`from shop.jobs import
-    sync`). Imports inside functions and under `if TYPE_CHECKING:` are exempt.
+    `from .tasks import notify`, `from shop import tasks`, `import shop.tasks.email`). With
+    the project index, a module of the project is a tasks module when it defines tasks (or
+    is a `tasks` package whose modules do): `from shop.jobs import sync` counts, and a Django app that
+    happens to be called `tasks` and defines no Celery task does not. Imports inside
+    functions and under `if TYPE_CHECKING:` are exempt, and so are test modules
+    (`tests/models/test_order.py` sits in a `models/` folder but is a test).
 
     ## Why is this bad?
     Tasks modules import models to load rows; models importing tasks closes the cycle
@@ -61,6 +64,14 @@ class TasksImportedInModels(Rule):
     path_pattern = MODELS_PATH_PATTERN
 
     VALID = [
+        # A test module in a `tests/models/` folder is a test, not a models module.
+        Example("from shop.tasks import notify\n", path="shop/tests/models/test_order.py"),
+        # With the index: a Django app called `tasks` (to-do lists) defines no Celery task.
+        Example(
+            "from tasks.models import TaskList\n",
+            path="shop/models.py",
+            files={"tasks/__init__.py": "", "tasks/models.py": "class TaskList:\n    pass\n"},
+        ),
         Example(
             """
 from typing import TYPE_CHECKING
@@ -107,7 +118,13 @@ class Order(models.Model):
     pass
 """,
             path="shop/models.py",
+            files={
+                "shop/tasks/__init__.py": "from celery import shared_task\n\n@shared_task(name='shop.notify')\ndef notify():\n    return 1\n",
+                "shop/tasks/email.py": "from celery import shared_task\n\n@shared_task(name='shop.email')\ndef send():\n    return 1\n",
+            },
         ),
+        # Without the project index, a module named `tasks` is a tasks module by its name.
+        Example("from shop.tasks import notify  # error\n", path="shop/models.py", options={"project-index": False}),
         Example(
             """
 try:
@@ -116,6 +133,7 @@ except ImportError:
     refresh = None
 """,
             path="shop/models/order.py",
+            files={"shop/tasks.py": "from celery import shared_task\n\n@shared_task(name='shop.refresh')\ndef refresh():\n    return 1\n"},
         ),
     ]
 
@@ -140,10 +158,15 @@ except ImportError:
         return tuple(sorted({*cls.needles, *(m.rpartition(".")[2] for m in index.task_modules)}))
 
     def _defines_tasks(self, module: str) -> bool:
-        if "tasks" in module.split("."):
-            return True
+        """A tasks module: with the index, for the project's own modules, one that defines
+        tasks (or a ``tasks`` package whose modules do); otherwise one with a ``tasks``
+        component. Importing from a package does not import its ``tasks`` module."""
         index = self.ctx.index
-        return index is not None and module in index.task_modules
+        if index is not None and module.split(".")[0] in index.packages:
+            if module in index.task_modules:
+                return True
+            return module.rpartition(".")[2] == "tasks" and any(m.startswith(module + ".") for m in index.task_modules)
+        return "tasks" in module.split(".")
 
     def visit_Import(self, node: cst.Import) -> None:
         if not self._module_level():
