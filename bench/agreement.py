@@ -4,8 +4,8 @@ project index (``ast``) on every Python file of a tree.
     python bench/agreement.py TREE [TREE ...]
 
 For each file, compares the tasks both find (function, registered name, whether the name
-is explicit, the option names, and whether options come through ``**kwargs`` neither can
-see) and the settings the file sets for the whole project. Prints each disagreement; exit 1 on any.
+is explicit, the option names, whether options come through ``**kwargs`` neither can see,
+and the app they register on) and the settings the file sets for the whole project. Prints each disagreement; exit 1 on any.
 ``tests/test_recogniser.py`` runs the same comparison on every fixture and rule example.
 """
 
@@ -21,10 +21,10 @@ from celery_lint.model.apps import AppLocator
 from celery_lint.model.context import FileContext
 from celery_lint.model.recognise import INDEXED_SETTINGS, project_setting
 from celery_lint.model.extract import extract
-from celery_lint.model.source import SourceError, decode_source, parse_module
+from celery_lint.model.source import decode_source, parse_module
 from celery_lint.run.files import discover
 
-Task = tuple[str, Any, bool, tuple[str, ...], bool]
+Task = tuple[str, Any, bool, tuple[str, ...], bool, Any]
 
 
 def context_settings(ctx: FileContext, rel: str) -> list[str]:
@@ -56,6 +56,7 @@ def context_facts(path: str, settings: Settings) -> dict[str, list[Any]] | None:
             "name" in t.options or "name" in t.spread,
             tuple(sorted({*t.options, *t.spread} - {"name"})),
             t.opaque_options,
+            t.app,
         )
         for t in ctx.tasks
     )
@@ -67,7 +68,7 @@ def index_facts(path: str, settings: Settings) -> dict[str, list[Any]] | None:
     facts = extract(path, settings, AppLocator(settings.src_roots()))
     if facts is None:
         return None
-    tasks = sorted((t.function, t.name, t.explicit, tuple(sorted(t.options)), t.opaque) for t in facts.tasks)
+    tasks = sorted((t.function, t.name, t.explicit, tuple(sorted(t.options)), t.opaque, t.app) for t in facts.tasks)
     return {"tasks": tasks, "settings": sorted(facts.settings)}
 
 

@@ -41,6 +41,7 @@ from .recognise import (
     sends_tasks,
     setting_name,
     spread_options,
+    task_app,
 )
 from .source import module_name_for, resolve_relative
 from .values import (
@@ -581,6 +582,12 @@ class FileContext:
             if isinstance(base_expr, cst.Name):
                 base = self.classes.get(base_expr.value)
         generated = generated_task_name(self.module, name)
+        attribute = _task_attribute(call if call is not None else decorator_expr)
+        app = None
+        if attribute is not None:
+            receiver = attribute.value
+            local = receiver.value if isinstance(receiver, cst.Name) and not self._is_local(receiver.value) else None
+            app = task_app(local, self.qualname(receiver), self.apps, self.module)
         task = TaskDef(
             name=name,
             func=func,
@@ -595,6 +602,7 @@ class FileContext:
             base=base,
             spread=spread,
             opaque_options=opaque,
+            app=app,
         )
         self.tasks.append(task)
         if not self.scopes:
@@ -737,6 +745,13 @@ def _module_scope(body: Sequence[cst.BaseStatement]) -> Iterator[cst.CSTNode]:
             elif isinstance(block, (list, tuple)):
                 children.extend(block)
         stack.extend(reversed(children))
+
+
+def _task_attribute(expr: cst.BaseExpression) -> cst.Attribute | None:
+    """The ``X.task`` in ``X.task``, ``X.task(...)`` or ``X.task(...)(fn)``."""
+    while isinstance(expr, cst.Call):
+        expr = expr.func
+    return expr if isinstance(expr, cst.Attribute) and expr.attr.value == "task" else None
 
 
 def _parameter_names(params: cst.Parameters) -> list[str]:

@@ -51,6 +51,8 @@ class TaskDef:
     spread: dict[str, Any] = field(default_factory=dict)
     """Options passed as ``**NAME`` with ``NAME = {...}`` at module level: their values
     (:data:`UNKNOWN` for one that is not a literal). See ``recognise.spread_options``."""
+    app: str | None = None
+    """The app it registers on (``recognise.task_app``); None: every app, or unknown."""
     alias: bool = False
     """Decorated with a name bound to ``shared_task(...)`` (``retrying = shared_task(acks_late=True)``);
     the options are the alias's. Fixes that add a keyword to the decorator do not apply."""

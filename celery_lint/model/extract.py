@@ -37,6 +37,7 @@ from .recognise import (
     project_setting,
     sends_tasks,
     spread_options,
+    task_app,
 )
 from .source import (
     SourceError,
@@ -455,21 +456,33 @@ class _Extractor:
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for decorator in node.decorator_list:
             if isinstance(decorator, ast.Name) and decorator.id in self.aliases:
-                self._task(node.name, node, self.aliases[decorator.id], node.lineno)
+                alias = self.aliases[decorator.id]
+                self._task(node.name, node, alias, node.lineno, app=self._task_app(alias))
                 return
             if self._decorator_kind(decorator):
                 call = decorator if isinstance(decorator, ast.Call) else None
-                self._task(node.name, node, call, node.lineno)
+                self._task(node.name, node, call, node.lineno, app=self._task_app(decorator))
                 return
+
+    def _task_app(self, expr: ast.AST) -> str | None:
+        """``recognise.task_app`` for the ``X.task`` in ``X.task``/``X.task(...)``/``X.task(...)(fn)``."""
+        while isinstance(expr, ast.Call):
+            expr = expr.func
+        if not (isinstance(expr, ast.Attribute) and expr.attr == "task"):
+            return None
+        receiver = expr.value
+        local = receiver.id if isinstance(receiver, ast.Name) else None
+        return task_app(local, self._imported(receiver), self.apps, self.module)
 
     def _call(self, node: ast.Call) -> None:
         func = node.func
         # call form: app.task(fn) / shared_task(fn) / app.task(name=...)(fn)
         if len(node.args) == 1 and isinstance(node.args[0], ast.Name) and self._decorator_kind(func):
+            app = self._task_app(func)
             if isinstance(func, ast.Call):
-                self._task(node.args[0].id, None, func, node.lineno)
+                self._task(node.args[0].id, None, func, node.lineno, app=app)
             else:
-                self._task(node.args[0].id, None, node, node.lineno, skip_first=True)
+                self._task(node.args[0].id, None, node, node.lineno, skip_first=True, app=app)
             return
         if isinstance(func, ast.Attribute) and func.attr == "config_from_object" and node.args:
             target = node.args[0]
@@ -525,7 +538,15 @@ class _Extractor:
         if node.bases and all(self._qualname(b) in TASK_BASE_CLASSES for b in node.bases):
             self.facts.classes[node.name] = attrs
 
-    def _task(self, function: str, node: ast.FunctionDef | ast.AsyncFunctionDef | None, call: ast.Call | None, line: int, skip_first: bool = False) -> None:
+    def _task(
+        self,
+        function: str,
+        node: ast.FunctionDef | ast.AsyncFunctionDef | None,
+        call: ast.Call | None,
+        line: int,
+        skip_first: bool = False,
+        app: str | None = None,
+    ) -> None:
         options: dict[str, Any] = {}
         opaque = False
         if call is not None:
@@ -557,6 +578,7 @@ class _Extractor:
                 # Another decorator may change what the task accepts (saleor's telemetry
                 # wrapper injects an argument): then the parameters are unknown.
                 params=_params(node.args) if node is not None and len(node.decorator_list) == 1 else None,
+                app=app,
             )
         )
 

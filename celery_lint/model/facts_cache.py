@@ -21,7 +21,7 @@ from ..config.settings import Settings
 from ..config.stamp import code_stamp
 from .project import IndexedTask, ModuleFacts, has_facts
 
-_FORMAT = 2
+_FORMAT = 3  # 3: IndexedTask.app
 
 
 #: Set by the daemon's server (``celery-lint --daemon``), None otherwise:

@@ -44,6 +44,8 @@ class IndexedTask:
     #: names, required keyword-only names, ``*args``/``**kwargs`` present. None: unknown
     #: (the call form, or another decorator that may change the signature).
     params: dict[str, Any] | None = None
+    #: The app it registers on (``recognise.task_app``); None: every app, or unknown.
+    app: str | None = None
 
     @property
     def ref(self) -> str | None:

@@ -208,6 +208,24 @@ def results_stored(backend: object, *, backend_set: bool, ignore_result: object,
     return not (backend is None or backend == "disabled" or backend == FROM_ENVIRONMENT)
 
 
+def task_app(receiver_local: str | None, receiver_qualified: str | None, local_apps: frozenset[str] | set[str], module: str | None) -> str | None:
+    """Which app a ``<receiver>.task`` decorator registers on, as a dotted name: an app
+    made in this module (``<module>.app``), or the imported name (``proj.celery.app``).
+    None for ``shared_task`` and ``current_app`` (every app), or when it cannot be told."""
+    if receiver_local is not None and receiver_local in local_apps and receiver_qualified is None:
+        return f"{module}.{receiver_local}" if module else None
+    if receiver_qualified is None or receiver_qualified == CURRENT_APP:
+        return None
+    return receiver_qualified
+
+
+def may_share_app(first: str | None, second: str | None) -> bool:
+    """Can two tasks be registered on one app? Yes unless both are on known, different apps
+    (two example projects, each with its own ``Celery()``). Two names for one app through a
+    re-export count as different: the rule errs toward silence."""
+    return first is None or second is None or first == second
+
+
 def generated_task_name(module: str | None, function: str) -> str | None:
     """The name Celery generates for a task without ``name=``: ``<module>.<function>``.
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from ..config.settings import relative_posix
 from ..model.context import TaskDef
+from ..model.recognise import may_share_app
 from .base import Example, Rule
 
 
@@ -12,7 +13,10 @@ class DuplicateTaskName(Rule):
     Reports a task whose registered name (explicit `name=` or the generated
     `<module>.<function>`) is also registered by a different function anywhere in the
     project, naming the other place. Both definitions are reported, each in its own file.
-    Needs the project index; without it (`--no-index`) the rule is silent.
+    Tasks registered on two different apps (`@app.task` where each `app` is a different
+    `Celery()`, as in two example projects of one repository) do not collide; `shared_task`
+    registers on every app. Needs the project index; without it (`--no-index`) the rule is
+    silent.
 
     ## Why is this bad?
     Celery's registry is a dict: the worker keeps whichever definition it imports last,
@@ -63,6 +67,12 @@ def sync_orders():
             path="shop/tasks.py",
             files={"shop/stock.py": '@shared_task(name="shop.sync_stock")\ndef sync_stock():\n    return 1\n\nfrom celery import shared_task\n'},
         ),
+        # Two example projects, each with its own app: the names live on different apps.
+        Example(
+            "from celery import Celery\n\napp = Celery('a')\n\n@app.task(name='sync')\ndef sync():\n    return 1\n",
+            path="examples/a/tasks.py",
+            files={"examples/b/tasks.py": "from celery import Celery\n\napp = Celery('b')\n\n@app.task(name='sync')\ndef sync():\n    return 1\n"},
+        ),
         # The same function name in two modules: generated names differ.
         Example(
             "from celery import shared_task\n\n@shared_task\ndef sync():\n    return 1\n",
@@ -90,7 +100,11 @@ def sync_orders():
         if index is None or name is None:
             return
         here = relative_posix(self.ctx.path, self.settings.project_root)
-        others = [t for t in index.by_name.get(name, ()) if not (t.path == here and t.function == task.name)]
+        others = [
+            t
+            for t in index.by_name.get(name, ())
+            if not (t.path == here and t.function == task.name) and may_share_app(t.app, task.app)
+        ]
         if not others:
             return
         other = others[0]
