@@ -81,7 +81,9 @@ class FileContext:
         self.module = module_name_for(path, settings.src_roots())
         self.is_package = os.path.basename(path) == "__init__.py"
         #: A settings module: its class bodies set Celery settings too (``recognise.project_setting``).
-        self.in_settings_module = is_settings_module(relative_posix(path, settings.project_root))
+        #: The path below the project root, POSIX style.
+        self.rel = relative_posix(path, settings.project_root)
+        self.in_settings_module = is_settings_module(self.rel)
         #: local name -> qualified name it was imported as.
         self.imports: dict[str, str] = {}
         #: local names bound to a Celery app instance.
@@ -587,7 +589,7 @@ class FileContext:
         if attribute is not None:
             receiver = attribute.value
             local = receiver.value if isinstance(receiver, cst.Name) and not self._is_local(receiver.value) else None
-            app = task_app(local, self.qualname(receiver), self.apps, self.module)
+            app = task_app(local, self.qualname(receiver), self.apps, self.rel)
         task = TaskDef(
             name=name,
             func=func,

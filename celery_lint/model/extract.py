@@ -472,7 +472,7 @@ class _Extractor:
             return None
         receiver = expr.value
         local = receiver.id if isinstance(receiver, ast.Name) else None
-        return task_app(local, self._imported(receiver), self.apps, self.module)
+        return task_app(local, self._imported(receiver), self.apps, self.rel)
 
     def _call(self, node: ast.Call) -> None:
         func = node.func

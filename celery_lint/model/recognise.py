@@ -208,12 +208,13 @@ def results_stored(backend: object, *, backend_set: bool, ignore_result: object,
     return not (backend is None or backend == "disabled" or backend == FROM_ENVIRONMENT)
 
 
-def task_app(receiver_local: str | None, receiver_qualified: str | None, local_apps: frozenset[str] | set[str], module: str | None) -> str | None:
-    """Which app a ``<receiver>.task`` decorator registers on, as a dotted name: an app
-    made in this module (``<module>.app``), or the imported name (``proj.celery.app``).
-    None for ``shared_task`` and ``current_app`` (every app), or when it cannot be told."""
+def task_app(receiver_local: str | None, receiver_qualified: str | None, local_apps: frozenset[str] | set[str], rel: str) -> str | None:
+    """Which app a ``<receiver>.task`` decorator registers on: an app made in this file
+    (``<path>:app``: two example projects' ``tasks.py`` share a module name, not a file),
+    or the imported name (``proj.celery.app``). None for ``shared_task`` and
+    ``current_app`` (every app), or when it cannot be told."""
     if receiver_local is not None and receiver_local in local_apps and receiver_qualified is None:
-        return f"{module}.{receiver_local}" if module else None
+        return f"{rel}:{receiver_local}"
     if receiver_qualified is None or receiver_qualified == CURRENT_APP:
         return None
     return receiver_qualified
