@@ -16,6 +16,8 @@ from tests.conftest import ANNOTATION, FIXTURES, annotated
 def _expected() -> set[tuple[str, int, str]]:
     expected = set()
     for path in sorted(FIXTURES.rglob("*.py")):
+        if any((parent / "pyproject.toml").exists() for parent in path.parents if parent != FIXTURES and FIXTURES in parent.parents):
+            continue  # a project of its own (fixtures/pyproject.toml excludes it), tested below
         rel = path.relative_to(FIXTURES).as_posix()
         expected.update((rel, line, code) for line, code in annotated(path))
     return expected
@@ -48,8 +50,8 @@ def test_every_rule_has_an_annotated_fixture() -> None:
 
 def test_flake8_reports_the_same_findings_as_the_cli() -> None:
     proc = subprocess.run(
-        # no_results is a project of its own; the plugin does not read `exclude` yet (issue 19)
-        [sys.executable, "-m", "flake8", "--select=CLY", "--extend-exclude=no_results", "--format=%(path)s|%(row)d|%(col)d|%(code)s|%(text)s", "."],
+        # no_results and django_beat are projects of their own; the plugin does not read `exclude` yet (issue 19)
+        [sys.executable, "-m", "flake8", "--select=CLY", "--extend-exclude=no_results,django_beat", "--format=%(path)s|%(row)d|%(col)d|%(code)s|%(text)s", "."],
         cwd=FIXTURES,
         capture_output=True,
         text=True,
@@ -99,3 +101,21 @@ def test_a_project_without_result_backend_gets_no_result_findings(tmp_path) -> N
     shutil.copytree(project, copy)
     (copy / "pyproject.toml").write_text('[tool.celery-lint]\nresult-backend = "configured"\n')
     assert {"CLY402", "CLY502"} <= codes(copy)
+
+
+def test_a_project_on_django_celery_beat_gets_its_own_annotated_findings() -> None:
+    """fixtures/django_beat runs the DatabaseScheduler: PeriodicTask fields are valid keys."""
+    project = FIXTURES / "django_beat"
+    proc = subprocess.run(
+        [sys.executable, "-m", "celery_lint", "--output-format", "json", "--no-cache", "."],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    found = {(os.path.normpath(f["filename"]), f["line"], f["code"]) for f in json.loads(proc.stdout)}
+    expected = set()
+    for path in sorted(project.rglob("*.py")):
+        rel = path.relative_to(project).as_posix()
+        expected.update((rel, line, code) for line, code in annotated(path))
+    assert expected and found == expected

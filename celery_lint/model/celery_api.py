@@ -178,6 +178,26 @@ BEAT_ENTRY_KEYS = frozenset({"task", "schedule", "args", "kwargs", "options", "r
 #: ``ScheduleEntry`` parameters beat sets itself: ``name`` and ``app`` are overwritten
 #: (the entry is named by its key), ``last_run_at``/``total_run_count`` are run state.
 BEAT_ENTRY_MANAGED = frozenset({"name", "app", "last_run_at", "total_run_count"})
+
+#: django-celery-beat's ``DatabaseScheduler`` stores each ``beat_schedule`` entry as a
+#: ``PeriodicTask`` row (``ModelEntry.from_entry``: ``_unpack_fields`` passes the keys beyond
+#: ``schedule, args, kwargs, relative, options`` to ``update_or_create(defaults=...)``), so the
+#: model's own fields are valid top-level keys there; any other key fails that entry only.
+DJANGO_BEAT_ENTRY_KEYS = frozenset(
+    {
+        "description",
+        "enabled",
+        "one_off",
+        "start_time",
+        "expires",
+        "expire_seconds",
+        "queue",
+        "exchange",
+        "routing_key",
+        "priority",
+        "headers",
+    }
+)
 #: ``celery.schedules.crontab`` fields, smallest unit first; each defaults to ``"*"``.
 CRONTAB_FIELDS = ("minute", "hour", "day_of_week", "day_of_month", "month_of_year")
 

@@ -21,7 +21,7 @@ from ..config.settings import Settings
 from ..config.stamp import code_stamp
 from .project import IndexedTask, ModuleFacts, has_facts
 
-_FORMAT = 3  # 3: IndexedTask.app
+_FORMAT = 4  # 3: IndexedTask.app; 4: beat_scheduler indexed
 
 
 #: Set by the daemon's server (``celery-lint --daemon``), None otherwise:

@@ -53,6 +53,7 @@ INDEXED_SETTINGS = frozenset(
         "broker_url",
         "result_backend",
         "task_always_eager",
+        "beat_scheduler",
     }
 )
 
@@ -227,6 +228,12 @@ def may_share_app(first: str | None, second: str | None) -> bool:
     return first is None or second is None or first == second
 
 
+def is_database_scheduler(scheduler: object) -> bool:
+    """Is ``beat_scheduler`` django-celery-beat's model scheduler? Its dotted path
+    (``django_celery_beat.schedulers:DatabaseScheduler``) or its entry-point alias ``django``."""
+    return isinstance(scheduler, str) and (scheduler == "django" or scheduler.startswith("django_celery_beat."))
+
+
 def generated_task_name(module: str | None, function: str) -> str | None:
     """The name Celery generates for a task without ``name=``: ``<module>.<function>``.
 
@@ -245,6 +252,8 @@ def setting_name(name: str) -> str | None:
         return name
     if name == "CELERYBEAT_SCHEDULE":
         return "beat_schedule"
+    if name == "CELERYBEAT_SCHEDULER":
+        return "beat_scheduler"
     if name in _BARE_OLD_NAMES:
         return _BARE_OLD_NAMES[name]
     if name.startswith("CELERY_"):

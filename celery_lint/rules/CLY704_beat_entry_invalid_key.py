@@ -3,9 +3,10 @@ from __future__ import annotations
 import libcst as cst
 
 from ..model.beat import BEAT_NEEDLES, BEAT_PATTERN, BeatEntry, BeatSchedule
-from ..model.celery_api import BEAT_ENTRY_KEYS, BEAT_ENTRY_MANAGED, EXECUTION_OPTIONS, closest
+from ..model.celery_api import BEAT_ENTRY_KEYS, BEAT_ENTRY_MANAGED, DJANGO_BEAT_ENTRY_KEYS, EXECUTION_OPTIONS, closest
 from ..model.context import string_value
 from ..model.edits import Fix, replace, string
+from ..model.recognise import is_database_scheduler
 from .base import Example, Rule
 
 
@@ -25,6 +26,13 @@ class BeatEntryInvalidKey(Rule):
     it under `"options"`; `name`/`app`/`last_run_at`/`total_run_count`, which beat fills
     in itself, are reported as ignored. Entries with `**spread` are checked for the keys
     they spell, not for missing ones.
+
+    When the project runs django-celery-beat's `DatabaseScheduler` (`beat_scheduler` /
+    `CELERY_BEAT_SCHEDULER` set to `django_celery_beat.schedulers:DatabaseScheduler` or
+    `django`), each entry becomes a `PeriodicTask` row and that model's fields are valid
+    keys too (`description`, `enabled`, `one_off`, `start_time`, `expires`, `queue`, ...);
+    any other key makes that scheduler skip the entry, which is reported as such (and no
+    fix is offered).
 
     Schedules are recognised as `beat_schedule`/`CELERY_BEAT_SCHEDULE`/`CELERYBEAT_SCHEDULE`
     assignments, `app.conf.beat_schedule = {...}`, `app.conf.update(beat_schedule=...)`,
@@ -78,6 +86,23 @@ class BeatEntryInvalidKey(Rule):
     requires = (BeatSchedule,)
 
     VALID = [
+        # django-celery-beat's DatabaseScheduler keeps a description (a PeriodicTask field).
+        Example(
+            """
+from celery.schedules import crontab
+
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "nightly-report": {
+        "task": "proj.report",
+        "schedule": crontab(hour=3, minute=0),
+        "description": "Send the nightly report",
+        "enabled": True,
+    },
+}
+""",
+            path="proj/settings.py",
+        ),
         Example(
             """
 from celery.schedules import crontab
@@ -105,6 +130,22 @@ schedule = {"monday": {"open": 9, "close": 17}}
         ),
     ]
     INVALID = [
+        # Under the DatabaseScheduler, a key that is no PeriodicTask field skips the entry.
+        Example(
+            """
+from celery.schedules import crontab
+
+CELERY_BEAT_SCHEDULER = "django"
+CELERY_BEAT_SCHEDULE = {
+    "nightly-report": {
+        "task": "proj.report",
+        "schedule": crontab(hour=3, minute=0),
+        "descripton": "Send the nightly report",  # error
+    },
+}
+""",
+            path="proj/settings.py",
+        ),
         Example(
             """
 from celery.schedules import crontab
@@ -133,14 +174,21 @@ app.conf.update(beat_schedule={"ping": {"task": "shop.tasks.ping", "schedule": 3
     ]
 
     def module_leave(self) -> None:
+        database = is_database_scheduler(self.ctx.project_setting("beat_scheduler"))
         for entry in self.ctx.analyses[BeatSchedule].entries:
             if entry.is_call:
                 continue
-            fix = _move_under_options(entry)
+            fix = None if database else _move_under_options(entry)
             for key, element in entry.items.items():
-                if key in BEAT_ENTRY_KEYS:
+                if key in BEAT_ENTRY_KEYS or (database and key in DJANGO_BEAT_ENTRY_KEYS):
                     continue
-                if key in BEAT_ENTRY_MANAGED:
+                if database and key not in BEAT_ENTRY_MANAGED:
+                    self.report(
+                        element.key,
+                        f'{entry.label}: "{key}" is not a field of django-celery-beat\'s PeriodicTask: '
+                        "the DatabaseScheduler skips this entry",
+                    )
+                elif key in BEAT_ENTRY_MANAGED:
                     self.report(element.key, f'{entry.label}: "{key}" is set by beat itself; this value is ignored')
                 elif key in EXECUTION_OPTIONS:
                     self.report(
