@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from celery_lint.rules import ALL_RULES
 
@@ -23,10 +24,10 @@ def _expected() -> set[tuple[str, int, str]]:
     return expected
 
 
-def _cli_json(*args: str) -> list[dict]:
+def _cli_json(*args: str, cwd: Path = FIXTURES) -> list[dict]:
     proc = subprocess.run(
         [sys.executable, "-m", "celery_lint", "--output-format", "json", "--no-cache", *args],
-        cwd=FIXTURES,
+        cwd=cwd,
         capture_output=True,
         text=True,
     )
@@ -86,15 +87,8 @@ def test_a_project_without_result_backend_gets_no_result_findings(tmp_path) -> N
 
     project = FIXTURES / "no_results"
 
-    def codes(root) -> set[str]:  # type: ignore[no-untyped-def]
-        proc = subprocess.run(
-            [sys.executable, "-m", "celery_lint", "--output-format", "json", "--no-cache", "."],
-            cwd=root,
-            capture_output=True,
-            text=True,
-        )
-        assert proc.returncode in (0, 1), proc.stderr
-        return {f["code"] for f in json.loads(proc.stdout)}
+    def codes(root: Path) -> set[str]:
+        return {f["code"] for f in _cli_json(".", cwd=root)}
 
     assert not codes(project) & {"CLY402", "CLY502"}
     copy = tmp_path / "no_results"
@@ -106,14 +100,7 @@ def test_a_project_without_result_backend_gets_no_result_findings(tmp_path) -> N
 def test_a_project_on_django_celery_beat_gets_its_own_annotated_findings() -> None:
     """fixtures/django_beat runs the DatabaseScheduler: PeriodicTask fields are valid keys."""
     project = FIXTURES / "django_beat"
-    proc = subprocess.run(
-        [sys.executable, "-m", "celery_lint", "--output-format", "json", "--no-cache", "."],
-        cwd=project,
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode in (0, 1), proc.stderr
-    found = {(os.path.normpath(f["filename"]), f["line"], f["code"]) for f in json.loads(proc.stdout)}
+    found = {(os.path.normpath(f["filename"]), f["line"], f["code"]) for f in _cli_json(".", cwd=project)}
     expected = set()
     for path in sorted(project.rglob("*.py")):
         rel = path.relative_to(project).as_posix()

@@ -11,11 +11,12 @@ from __future__ import annotations
 import ast
 import os
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 from .celery_api import APP_MODULE_NAMES
 from .recognise import alias_of, is_app_class
-from .source import parse_file
+from .source import DEFINITIONS, parse_file
+from .source import statements as source_statements
 
 _MAX_HOPS = 3
 
@@ -137,7 +138,7 @@ class _ModuleReader:
         self.makers: set[str] = set()
 
     def read(self, tree: ast.Module) -> _Summary:
-        statements = list(_module_scope(tree.body))
+        statements = list(source_statements(tree.body, skip=DEFINITIONS))
         for node in statements:  # module-level imports count wherever they stand
             if isinstance(node, ast.Import):
                 for alias in node.names:
@@ -200,27 +201,6 @@ class _ModuleReader:
                 if isinstance(value, ast.Name) and value.id in made:
                     return True
         return False
-
-
-def _module_scope(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """The statements of a module's own scope: its body and the bodies of ``if``, ``try``,
-    ``with`` and ``for`` in it, not those of functions and classes."""
-    stack = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        children: list[ast.stmt] = []
-        for name in ("body", "orelse", "finalbody"):
-            block = getattr(node, name, None)
-            if isinstance(block, list):
-                children.extend(block)
-        for handler in getattr(node, "handlers", ()):
-            children.extend(handler.body)
-        for case in getattr(node, "cases", ()):
-            children.extend(case.body)
-        stack.extend(reversed(children))
 
 
 def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:

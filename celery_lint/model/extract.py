@@ -48,6 +48,9 @@ from .source import (
     quiet_ast_parse,
     resolve_relative,
 )
+from .source import DEFINITIONS as _DEFINITIONS
+from .source import FUNCTIONS as _FUNCTIONS
+from .source import statements as _statements
 from .values import UNKNOWN, UNKNOWN_VALUE, ast_literal, jsonable, literal_value
 
 #: Bytes a file must contain to be read for the index: the per-file engine's task
@@ -583,9 +586,6 @@ class _Extractor:
         )
 
 
-_BODIES = ("body", "orelse", "finalbody")
-
-
 def _line_starts(data: bytes) -> list[int]:
     """Byte offset of each line's start (index 0: line 1), and the end of the data."""
     return [0, *(match.end() for match in _LINE_END.finditer(data)), len(data)]
@@ -599,32 +599,6 @@ def _span(starts: list[int], node: ast.stmt) -> tuple[int, int]:
     first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])
     end_line = node.end_lineno or node.lineno
     return starts[min(first - 1, last)], starts[min(end_line, last)]
-
-
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-
-
-def _statements(body: list[ast.stmt], *, skip: tuple[type, ...] = ()) -> Iterable[ast.stmt]:
-    """Every statement, nested bodies included (functions, classes, if/try/with/for/match),
-    except the bodies of the ``skip`` statement types: with :data:`_DEFINITIONS`, the
-    statements of Python's module scope (the bodies of ``if``, ``try``, ``with``, ``for``)."""
-    stack = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, skip):
-            continue
-        children: list[ast.stmt] = []
-        for name in _BODIES:
-            block = getattr(node, name, None)
-            if isinstance(block, list):
-                children.extend(block)
-        for handler in getattr(node, "handlers", ()):
-            children.extend(handler.body)
-        for case in getattr(node, "cases", ()):
-            children.extend(case.body)
-        stack.extend(reversed(children))
 
 
 def _params(args: ast.arguments) -> dict[str, Any]:

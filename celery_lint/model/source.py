@@ -14,7 +14,7 @@ import re
 import tokenize
 import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import libcst as cst
 
@@ -235,3 +235,31 @@ def syntax_error(text: str, exc: cst.ParserSyntaxError) -> SourceError:
     )
 
 
+# ---------------------------------------------------------------------------
+# statements (ast)
+
+
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def statements(body: list[ast.stmt], *, skip: tuple[type, ...] = ()) -> Iterable[ast.stmt]:
+    """Every statement, nested bodies included (functions, classes, if/try/with/for/match),
+    except the bodies of the ``skip`` statement types: with :data:`DEFINITIONS`, the
+    statements of Python's module scope (the bodies of ``if``, ``try``, ``with``, ``for``)."""
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, skip):
+            continue
+        children: list[ast.stmt] = []
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(node, name, None)
+            if isinstance(block, list):
+                children.extend(block)
+        for handler in getattr(node, "handlers", ()):
+            children.extend(handler.body)
+        for case in getattr(node, "cases", ()):
+            children.extend(case.body)
+        stack.extend(reversed(children))
