@@ -5,8 +5,9 @@ trees, for rules that need positions and fixes; the project index (``index.py``)
 CPython's ``ast``, about 8x cheaper, for every file of the project. Each turns a node
 into names (``app.task``, ``celery.shared_task``) through its file's imports and asks
 here; nothing here knows either tree. ``tests/test_recogniser.py`` runs both readers on
-every fixture and rule example and requires the same tasks, names and options;
-``bench/agreement.py`` does the same on real trees.
+every fixture and rule example and requires the same tasks, names, options, apps and
+project settings; ``bench/agreement.py`` does the same on real trees. Beat entries have
+one reader (``beat.py``), so they are decided there.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class AppFinder(Protocol):
     def makes_app(self, module: str, name: str, importer: str, importer_module: str | None) -> bool: ...
 
     def makes_app_here(self, path: str, module: str | None, name: str) -> bool: ...
+
 
 #: Functions whose call (or bare use) decorates a task: ``@shared_task``, ``@shared_task(...)``.
 SHARED_TASK_FUNCTIONS = frozenset({"celery.shared_task", "celery.app.shared_task"})
