@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from ..config.settings import relative_posix
 from ..model.context import TaskDef
 from ..model.recognise import may_share_app
 from .base import Example, Rule
@@ -99,7 +98,7 @@ def sync_orders():
         name = task.registered_name
         if index is None or name is None:
             return
-        here = relative_posix(self.ctx.path, self.settings.project_root)
+        here = self.ctx.rel
         others = [
             t
             for t in index.by_name.get(name, ())

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import re
 
-from ..config.settings import relative_posix
 from ..model.values import is_unknown
 from .base import Example, Rule
 
@@ -83,7 +82,7 @@ app.conf.task_always_eager = True  # error
     ]
 
     def module_leave(self) -> None:
-        if _TEST_MODULE.search(relative_posix(self.ctx.path, self.settings.project_root)):
+        if _TEST_MODULE.search(self.ctx.rel):
             return
         node = self.ctx.file_config.get("task_always_eager")
         if node is None or self.ctx.setting("task_always_eager") is not True:
