@@ -22,12 +22,13 @@ import os
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import libcst as cst
 
 from ..config.settings import Settings, relative_posix
 from ..model.apps import AppLocator
+from ..model.callgraph import CallGraph
 from ..model.context import FileContext
 from ..model.edits import MAX_ROUNDS, SAFE, Fix
 from ..model.needles import CELERY_WORD, MAX_FILE_BYTES, NEEDLE_GUARDS, WORD_START_NEEDLES, TextPattern
@@ -36,6 +37,7 @@ from ..model.source import (
     check_parser_safety,
     decode_source,
     may_be_pathological,
+    module_name_for,
     parse_module,
     quiet_ast_parse,
     syntax_error,
@@ -189,11 +191,19 @@ class Engine:
         self._path_rules = tuple(r for r in self.file_rules if r.path_pattern is not None)
         self._searches: dict[tuple[bool, ...], tuple[tuple[str | None, tuple[str, ...]], ...]] = {}
         self.apps = AppLocator(settings.src_roots())
+        self.graph = CallGraph(self.apps, str(settings.project_root))
+        #: The text being linted (the module the walk sees may be slimmed): the call
+        #: graph reads the file's own functions from it.
+        self._text: tuple[str, str, ast.Module | None] = ("", "", None)
 
     # -- selection -------------------------------------------------------------
 
     def active_rules(self, text: str, path: str) -> tuple[type[Rule], ...]:
         """The rules that can possibly report in this file: the prefilter."""
+        return self._active(text, path)[0]
+
+    def _active(self, text: str, path: str) -> tuple[tuple[type[Rule], ...], set[str]]:
+        """:meth:`active_rules`, and the needles present in the text."""
         posix = relative_posix(path, self.settings.project_root)
         key = tuple(rule.applies_to_path(posix) for rule in self._path_rules)
         search = self._searches.get(key)
@@ -207,7 +217,7 @@ class Engine:
             if WORD_START_NEEDLES[needle].search(text) is None:
                 present.discard(needle)
         if not present:
-            return ()
+            return (), present
         # Only the rules a present needle names are looked at further (in rule order):
         # most files that get this far hold one common needle, not 45 rules' worth.
         candidates = sorted({position for needle in present for position in self._needle_rules[needle]})
@@ -222,13 +232,36 @@ class Engine:
             return patterns[pattern]
 
         rules = self.file_rules
-        return tuple(
+        active = tuple(
             rules[position]
             for position in candidates
             if not any(rules[position].code.startswith(c) for c in ignored)
             and rules[position].applies_to_path(posix)
             and matches(rules[position].text_pattern)
         )
+        return active, present
+
+    def _prechecked(
+        self, rules: tuple[type[Rule], ...], present: set[str], text: str, path: str, tree: ast.Module | None
+    ) -> tuple[tuple[type[Rule], ...], ast.Module | None]:
+        """The rules left when every active rule came in by its ``precheck_needles`` alone
+        and is asked (on the file's ``ast``) whether it can report (CLY601: does a call in a
+        transaction reach a dispatch?); the ``ast`` made for that, for the parse to reuse."""
+        if not rules or any(not present & set(r.precheck_needles) or present & (set(self._rule_needles[r]) - set(r.precheck_needles)) for r in rules):
+            return rules, tree
+        if may_be_pathological(text, text.splitlines()):
+            return rules, tree  # the parse checks it first
+        made: list[ast.Module] = [tree] if tree is not None else []
+
+        def tree_of() -> ast.Module:
+            if not made:
+                made.append(quiet_ast_parse(text))
+            return made[0]
+
+        module = module_name_for(path, self.settings.src_roots())
+        self.graph.set_current(path, module, tree_of)
+        kept = tuple(r for r in rules if r.precheck(text, path, module, self.graph))
+        return kept, made[0] if made else None
 
     def _search_plan(self, applies: tuple[bool, ...]) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
         """The needles to look for in a file, given which path-limited rules apply to it,
@@ -330,10 +363,23 @@ class Engine:
             return None
         return capture.ctx
 
+    def _tree_of(self, path: str, module: cst.Module) -> Callable[[], ast.Module]:
+        """The ``ast`` of the file being linted, made only if the call graph asks for it."""
+        text_path, text, tree = self._text
+
+        def tree_of() -> ast.Module:
+            if text_path != path:
+                return quiet_ast_parse(module.code)
+            return tree if tree is not None else quiet_ast_parse(text)
+
+        return tree_of
+
     def _analyse(self, text: str, path: str, capture: _Capture | None, tree: ast.Module | None = None) -> FileResult:
         self.apps.touched = set()
         lines = text.splitlines()
-        rules = self.active_rules(text, path)
+        rules, present = self._active(text, path)
+        rules, tree = self._prechecked(rules, present, text, path, tree)
+        self._text = (path, text, tree)
         if not rules:
             return FileResult(path, [], lines, parsed=False)
         with _collector_paused():
@@ -401,6 +447,8 @@ class Engine:
         the file's text holds ``Celery`` (see ``FileContext``)."""
         ctx = FileContext(path, self.settings, self.apps, mentions_celery=mentions_celery)
         ctx.index = self.index
+        ctx.graph = self.graph
+        self.graph.set_current(path, ctx.module, self._tree_of(path, module))
         reports: list[Report] = []
         analyses = {}
         for rule in rules:

@@ -31,7 +31,8 @@ class AppLocator:
         #: (module, importer's directory, importer's module) -> its file (None: not in the project)
         self._files: dict[tuple[str, str, str | None], str | None] = {}
         self._deps: dict[str, frozenset[str]] = {}
-        self._calls: dict[tuple[str, str], list[str] | None] = {}
+        #: (directory, top-level name) -> whether the directory holds that package or module
+        self._heads: dict[tuple[Path, str], bool] = {}
         #: Files read (directly or through re-exports) for the file being linted: its
         #: findings depend on them, so the cache must too.
         self.touched: set[str] = set()
@@ -44,24 +45,6 @@ class AppLocator:
         self.touched.update(self._deps.get(path, (path,)))
         return name in names
 
-    def function_calls(self, qualified: str, importer: str, importer_module: str | None) -> list[str] | None:
-        """Dotted names (through that module's imports) of the calls a project function makes.
-
-        ``qualified`` is ``module.function``; None when it is not a top-level function of a
-        project module. Read with :mod:`ast`, never imported; the file joins ``touched``.
-        """
-        module, _, name = qualified.rpartition(".")
-        if not module or module == "celery" or module.startswith("celery."):
-            return None
-        path = self._module_file(module, importer, importer_module)
-        if path is None:
-            return None
-        self.touched.add(path)
-        key = (path, name)
-        if key not in self._calls:
-            self._calls[key] = _calls_of(path, module, name)
-        return self._calls[key]
-
     def _module_file(self, module: str, importer: str, importer_module: str | None) -> str | None:
         key = (module, os.path.dirname(os.path.abspath(importer)), importer_module)
         if key not in self._files:
@@ -72,13 +55,25 @@ class AppLocator:
         bases: list[Path] = list(self.src_roots)
         if importer_module:
             # the directory holding the importer's top-level package
-            bases.append(Path(os.path.abspath(importer)).parents[importer_module.count(".")])
+            # (a package's `__init__.py` sits one directory deeper than its dotted name says)
+            depth = importer_module.count(".") + (os.path.basename(importer) == "__init__.py")
+            bases.append(Path(os.path.abspath(importer)).parents[depth])
         relative = Path(*module.split("."))
+        head = module.partition(".")[0]
         for base in bases:
+            if not self._holds(base, head):
+                continue  # `django.db.models`: no `django` here (one stat per name and base)
             for candidate in (base / relative.with_suffix(".py"), base / relative / "__init__.py"):
                 if candidate.is_file():
                     return str(candidate)
         return None
+
+    def _holds(self, base: Path, head: str) -> bool:
+        key = (base, head)
+        known = self._heads.get(key)
+        if known is None:
+            known = self._heads[key] = (base / head).is_dir() or (base / f"{head}.py").is_file()
+        return known
 
     def makes_app(self, module: str, name: str, importer: str, importer_module: str | None) -> bool:
         """Does project module M define ``name`` as something whose call makes an app: a
@@ -209,35 +204,6 @@ def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
     package = module.split(".") if is_package else module.split(".")[:-1]
     base = package[: len(package) - (node.level - 1)] if node.level - 1 <= len(package) else []
     return ".".join([*base, node.module] if node.module else base)
-
-
-def _calls_of(path: str, module: str, function: str) -> list[str] | None:
-    try:
-        tree = parse_file(path)
-    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    imports: dict[str, str] = {}
-    target = None
-    for node in tree.body:
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                top = alias.name.split(".")[0]
-                imports[alias.asname or top] = alias.name if alias.asname else top
-        elif isinstance(node, ast.ImportFrom):
-            source = _absolute(node, module, path.endswith("__init__.py"))
-            for alias in node.names:
-                imports[alias.asname or alias.name] = f"{source}.{alias.name}" if source else alias.name
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function:
-            target = node
-    if target is None:
-        return None
-    calls = []
-    for node in ast.walk(target):
-        if isinstance(node, ast.Call):
-            name = _dotted(node.func, imports)
-            if name:
-                calls.append(name)
-    return calls
 
 
 def _dotted(node: ast.AST, imports: dict[str, str]) -> str | None:

@@ -12,6 +12,7 @@ scopes, apps, tasks in progress); what needs no such state lives beside it
 
 from __future__ import annotations
 
+import builtins
 import os
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, Union
 
@@ -61,7 +62,10 @@ from .values import (
 if TYPE_CHECKING:
     from ..config.settings import Settings
     from .apps import AppLocator
+    from .callgraph import CallGraph, FunctionSummary, Reach, Sink
 
+
+_BUILTINS = frozenset(dir(builtins))
 
 Scope = Union[cst.FunctionDef, cst.ClassDef, cst.Lambda]
 
@@ -120,6 +124,8 @@ class FileContext:
         self.analyses: dict[type, Any] = {}
         #: The project index, when the run has one (see celery_lint.model.index).
         self.index: ProjectIndex | None = None
+        #: Calls through project helpers (set by the engine; see celery_lint.model.callgraph).
+        self.graph: CallGraph | None = None
 
     # -- queries -------------------------------------------------------------
 
@@ -138,6 +144,27 @@ class FileContext:
         if isinstance(node, cst.Attribute):
             base = self.qualname(node.value)
             return f"{base}.{node.attr.value}" if base else None
+        return None
+
+    def reach(
+        self,
+        func: cst.BaseExpression,
+        sink: Sink,
+        stop: Callable[[FunctionSummary], bool] | None = None,
+        *,
+        now: bool = False,
+    ) -> Reach | None:
+        """What a call of ``func`` reaches through the project's functions (any depth,
+        bounded; see :mod:`celery_lint.model.callgraph`): a top-level function of this
+        file (``helper(...)``) or of a project module (``notify.send_receipt(...)``).
+        ``now``: only through calls made at once, not deferred to ``on_commit``/a lambda."""
+        if self.graph is None:
+            return None
+        qualified = self.qualname(func)
+        if qualified is not None:
+            return self.graph.reach(qualified, self.path, self.module, sink, stop, now=now)
+        if isinstance(func, cst.Name) and not self._is_local(func.value) and func.value not in _BUILTINS:
+            return self.graph.reach_local(func.value, sink, stop, now=now)  # defined anywhere in the module
         return None
 
     def is_app(self, node: cst.BaseExpression) -> bool:

@@ -53,6 +53,8 @@ TASK_DEFINITION_PATTERN = TextPattern((r"(?:\.|\bshared_)task\b", (".task", "sha
 #: Text that makes a file worth parsing for rules about sending tasks: a call, not a
 #: mock attribute (``task.delay.assert_called_once_with``) or a patch target string.
 DISPATCH_NEEDLES = (".delay(", "apply_async(", "send_task(", "delay_on_commit(")
+#: CLY601: a transaction whose calls may reach a dispatch through helpers (the call graph).
+TRANSACTION_NEEDLES = ("atomic", "def save(", "def delete(")
 #: CLY107: a models module importing a tasks module (with the project index, any module
 #: defining tasks: then the CLI's fast path never answers for a models module).
 MODELS_NEEDLES = ("tasks",)
@@ -99,7 +101,7 @@ CRONTAB_NEEDLES = ("crontab",)
 
 #: Every needle of every rule, or a substring of it: a file containing none of them
 #: cannot be reported on. The CLI's fast path relies on this being complete.
-ALL_NEEDLES = TASK_DEFINITION_NEEDLES + DISPATCH_NEEDLES + MODELS_NEEDLES + OPTION_NEEDLES + BEAT_NEEDLES + CRONTAB_NEEDLES
+ALL_NEEDLES = TASK_DEFINITION_NEEDLES + DISPATCH_NEEDLES + TRANSACTION_NEEDLES + MODELS_NEEDLES + OPTION_NEEDLES + BEAT_NEEDLES + CRONTAB_NEEDLES
 
 #: Files larger than this are reported (CLY000) instead of parsed.
 MAX_FILE_BYTES = 20 * 1024 * 1024

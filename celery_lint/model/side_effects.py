@@ -12,9 +12,11 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import libcst as cst
+
+from .callgraph import LOCAL, FunctionSummary, Reach, has_idempotency_key
 
 if TYPE_CHECKING:
     from ..config.settings import Settings
@@ -79,6 +81,46 @@ DEFAULT_NON_IDEMPOTENT_CALLS = (
 
 _IDEMPOTENCY_KEY = re.compile(r"idempotency[-_]key", re.IGNORECASE)
 
+_HTTP = r"(?:get|post|put|patch|delete|head|options|request)"
+#: Network calls that wait forever without a timeout (CLY603): dotted call name -> index
+#: of a positional ``timeout`` argument (None: keyword only).
+BLOCKING_CALLS = [
+    (re.compile(rf"requests\.{_HTTP}"), None),
+    (re.compile(rf"requests\.(?:\w+\.)*Session\(\)\.{_HTTP}"), None),
+    (re.compile(rf"requests\.session\(\)\.{_HTTP}"), None),
+    (re.compile(r"urllib\.request\.urlopen"), 2),
+    (re.compile(r"socket\.create_connection"), 1),
+    (re.compile(r"smtplib\.SMTP(?:_SSL)?"), 3),
+]
+#: httpx has a 5-second default: only an explicit ``timeout=None`` blocks.
+HTTPX_CALLS = re.compile(rf"httpx\.(?:{_HTTP}|(?:Async)?Client)")
+
+
+def blocking_without_timeout(name: str, keywords: Iterable[str], positional: int, star_kwargs: bool, timeout_none: bool) -> str | None:
+    """How a call of ``name`` can block forever (CLY603), or None."""
+    if HTTPX_CALLS.fullmatch(name):
+        return f"`{name}(timeout=None)`" if timeout_none else None
+    for pattern, position in BLOCKING_CALLS:
+        if pattern.fullmatch(name):
+            has_positional = position is not None and positional > position
+            if "timeout" in keywords or has_positional or star_kwargs:
+                return None
+            return f"`{name}` without `timeout=`"
+    return None
+
+
+def blocking_sink(function: FunctionSummary) -> tuple[int, str] | None:
+    """The first call of a project function that can block forever (CLY603): its name."""
+    for call in function.calls:
+        if call.bounded:
+            continue
+        found = blocking_without_timeout(
+            call.name, call.keywords, call.positional, call.star_kwargs, "timeout" in call.none_keywords
+        )
+        if found:
+            return call.line, call.name
+    return None
+
 
 def compile_patterns(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
@@ -89,10 +131,9 @@ class FunctionFacts:
     node: cst.FunctionDef
     #: (call node, API name) for each non-idempotent call made directly in the body.
     effects: list[tuple[cst.Call, str]] = field(default_factory=list)
-    #: (call node, function name) for each call of a plain name (a possible local helper).
-    helper_calls: list[tuple[cst.Call, str]] = field(default_factory=list)
-    #: (call node, ``module.function``) for calls of functions imported from elsewhere.
-    imported_calls: list[tuple[cst.Call, str]] = field(default_factory=list)
+    #: (call node, dotted name or None, local name or None) for each call that may be of a
+    #: project function: an imported ``module.function``, or a plain name of this module.
+    helper_calls: list[tuple[cst.Call, str | None, str | None]] = field(default_factory=list)
     idempotency_key: bool = False
     bindings: dict[str, str] = field(default_factory=dict)
 
@@ -103,11 +144,27 @@ class Effect:
 
     site: cst.Call
     api: str
-    via: str | None
+    #: The project functions on the way (None: the task calls the API itself).
+    via: Reach | None
+
+
+@dataclass(frozen=True)
+class EffectSink:
+    """The first non-idempotent call a project function makes itself (a call-graph sink;
+    equal for equal patterns, so walks are shared between files)."""
+
+    matcher: re.Pattern[str]
+
+    def __call__(self, function: FunctionSummary) -> tuple[int, str] | None:
+        for call in function.calls:
+            if not call.name.startswith(LOCAL) and self.matcher.fullmatch(call.name):
+                return call.line, call.name
+        return None
 
 
 class SideEffects:
-    """Collects, per function, the non-idempotent calls it makes and the helpers it calls."""
+    """Collects, per function, the non-idempotent calls it makes and the helpers it calls;
+    helpers are followed through the call graph (any depth, across modules)."""
 
     _patterns: dict[tuple[str, ...], re.Pattern[str]] = {}
 
@@ -118,8 +175,8 @@ class SideEffects:
         if compiled is None:
             compiled = self._patterns[patterns] = compile_patterns(patterns)
         self.matcher = compiled
+        self.sink = EffectSink(compiled)
         self.functions: dict[int, FunctionFacts] = {}
-        self.module_functions: dict[str, FunctionFacts] = {}
         self._stack: list[FunctionFacts] = []
 
     # -- hooks ------------------------------------------------------------------
@@ -127,8 +184,6 @@ class SideEffects:
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         facts = FunctionFacts(node)
         self.functions[id(node)] = facts
-        if len(self.ctx.scopes) == 1:  # the context already pushed this function
-            self.module_functions[node.name.value] = facts
         self._stack.append(facts)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -159,10 +214,10 @@ class SideEffects:
         name = self.call_name(node.func)
         if name and self.matcher.fullmatch(name):
             facts.effects.append((node, name))
-        elif isinstance(node.func, cst.Name) and name is None:
-            facts.helper_calls.append((node, node.func.value))
+        elif isinstance(node.func, cst.Name) and name is None and not self._bound_here(node.func.value):
+            facts.helper_calls.append((node, None, node.func.value))
         elif name and "." in name and not name.endswith(")"):
-            facts.imported_calls.append((node, name))  # a helper in another module (file+)
+            facts.helper_calls.append((node, name, None))  # a function of another module
         for arg in node.args:
             if arg.keyword is not None and arg.keyword.value == "idempotency_key":
                 facts.idempotency_key = True
@@ -173,13 +228,16 @@ class SideEffects:
 
     # -- queries ------------------------------------------------------------------
 
+    def _bound_here(self, name: str) -> bool:
+        return self.ctx._is_local(name) or any(name in f.bindings for f in self._stack)
+
     def call_name(self, node: cst.BaseExpression) -> str | None:
         """Dotted name of a callee through imports and local bindings (calls become ``()``)."""
         if isinstance(node, cst.Name):
             for facts in reversed(self._stack):
                 if node.value in facts.bindings:
                     return facts.bindings[node.value]
-            return self.ctx.imports.get(node.value)
+            return self.ctx.qualname(node)
         if isinstance(node, cst.Attribute):
             base = self.call_name(node.value)
             return f"{base}.{node.attr.value}" if base else None
@@ -189,55 +247,25 @@ class SideEffects:
         return None
 
     def effects_of(self, func: cst.FunctionDef) -> list[Effect]:
-        """Side effects the function causes, directly or through same-module helpers.
-
-        Empty when an idempotency key is visible anywhere on the way.
-        """
+        """Side effects the function causes, directly or through project helpers (any
+        depth, across modules). Empty when the function shows an idempotency key; a helper
+        that shows one is not followed."""
         facts = self.functions.get(id(func))
-        if facts is None:
+        if facts is None or facts.idempotency_key:
             return []
-        found: list[Effect] = []
-        for call, api in facts.effects:
-            found.append(Effect(call, api, None))
-        for call, helper in facts.helper_calls:
-            reached = self._reachable(helper, {facts.node.name.value})
-            if reached is None:
-                return []
-            if reached:
-                found.append(Effect(call, reached, helper))
-        for call, qualified in facts.imported_calls:
-            reached = self._imported_effect(qualified)
-            if reached:
-                found.append(Effect(call, reached, qualified.rpartition(".")[2]))
-        if facts.idempotency_key:
-            return []
-        return sorted(found, key=lambda e: 0 if e.via is None else 1)
-
-    def _imported_effect(self, qualified: str) -> str | None:
-        """The first non-idempotent API a function of another project module calls directly."""
-        locator = self.ctx._app_locator
-        if locator is None:
-            return None
-        calls = locator.function_calls(qualified, self.ctx.path, self.ctx.module)
-        return next((c for c in calls or () if self.matcher.fullmatch(c)), None)
-
-    def _reachable(self, name: str, seen: set[str]) -> str | None:
-        """First API a module-level helper reaches; "" for none; None if it uses an idempotency key."""
-        if name in seen:
-            return ""
-        facts = self.module_functions.get(name)
-        if facts is None:
-            return ""
-        if facts.idempotency_key:
-            return None
-        seen = seen | {name}
-        if facts.effects:
-            return facts.effects[0][1]
-        for _, helper in facts.helper_calls:
-            reached = self._reachable(helper, seen)
-            if reached != "":
-                return reached
-        return ""
+        found = [Effect(call, api, None) for call, api in facts.effects]
+        graph = self.ctx.graph
+        if graph is None:
+            return found
+        for call, qualified, local in facts.helper_calls:
+            if qualified is not None:
+                reach = graph.reach(qualified, self.ctx.path, self.ctx.module, self.sink, has_idempotency_key)
+            else:
+                assert local is not None
+                reach = graph.reach_local(local, self.sink, has_idempotency_key)
+            if reach is not None:
+                found.append(Effect(call, reach.what, reach))
+        return found
 
 
     def first_effects(self, tasks: list[TaskDef]) -> Iterator[tuple[TaskDef, Effect]]:
@@ -253,4 +281,4 @@ class SideEffects:
 def describe(effect: Effect) -> str:
     if effect.via is None:
         return f"calls non-idempotent `{effect.api}`"
-    return f"calls `{effect.via}()`, which calls non-idempotent `{effect.api}`"
+    return f"reaches non-idempotent `{effect.api}` through `{effect.via.chain()}` ({effect.via.where})"

@@ -16,12 +16,13 @@ class AutoretryNonIdempotent(Rule):
     side effect: `requests`/`httpx` `post`/`put`/`patch`/`delete`, Django's `send_mail`,
     `send_mass_mail`, `EmailMessage(...).send()`, `smtplib` sends, Stripe/Braintree
     charges, SNS/SES/SQS sends, Twilio and Slack messages. Calls are resolved through
-    imports and simple local bindings (`client = boto3.client("ses")`), and helper
-    functions the task calls count too: those of the same module (through further helpers),
-    and a function imported from another project module when it makes such a call itself
-    (that module is read with `ast`, never imported). The rule stays silent
-    when an idempotency key is visible (`idempotency_key=`, an `Idempotency-Key` header).
-    One finding per task, at the first such call.
+    imports and simple local bindings (`client = boto3.client("ses")`), and the project
+    functions the task calls count too, to any depth and across modules (bounded; see
+    "Calls through helpers" in the README): the finding is at the task's call and names
+    the path and the line of the API call (`notify() -> send_receipt() ->
+    django.core.mail.send_mail`, `shop/mail.py:12`). The rule stays silent when the task
+    shows an idempotency key (`idempotency_key=`, an `Idempotency-Key` header); a helper
+    that shows one is not followed. One finding per task, at the first such call.
 
     ## Why is this bad?
     A retry runs the whole task again. If the failure happened after the side effect (the

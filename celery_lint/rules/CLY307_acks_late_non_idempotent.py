@@ -13,8 +13,9 @@ class AcksLateNonIdempotent(Rule):
     Reports a task that acknowledges its message late (`acks_late=True`,
     `reject_on_worker_lost=True` or `retry_on_worker_lost=True` on the decorator or a
     `base=` class of the same file, or `task_acks_late = True` set in the same file, unless
-    the task says `acks_late=False`) and calls a non-idempotent API: the same list, helper
-    resolution and idempotency-key exemption as CLY306. One finding per task.
+    the task says `acks_late=False`) and calls a non-idempotent API: the same list, calls
+    through project helpers (any depth, across modules, with the path in the message) and
+    idempotency-key exemption as CLY306. One finding per task.
 
     ## Why is this bad?
     With late acknowledgement the broker keeps the message until the task finishes. If the

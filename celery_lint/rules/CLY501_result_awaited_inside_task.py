@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ..model.callgraph import waits_sink
 from ..model.celery_api import DISPATCH_METHODS
 from ..model.context import TaskDef, keyword_args, literal_value
-from .base import Rule
+from .base import Example, Rule
 
 _WAIT = ("get", "wait", "join", "join_native")
 _CANVAS = ("group", "chord", "chain")
@@ -19,6 +20,10 @@ class ResultAwaitedInsideTask(Rule):
     (directly, or through a local name bound to it), any
     `.get(disable_sync_subtasks=False)`, and `allow_join_result()`. `dict.get` and other
     `.get()` calls on values that are not task results are never reported.
+
+    A call the task makes to a function of the project is followed (any depth, across
+    modules, bounded): when that function (or one it calls) waits on a subtask's result,
+    the task's call is reported and the message names the path and the line that waits.
 
     ## Why is this bad?
     The waiting task occupies a worker slot while the subtask needs one too. With all slots
@@ -67,6 +72,24 @@ def view(ids):
 """,
     ]
     INVALID = [
+        # Through a helper of another module.
+        Example(
+            """
+from celery import shared_task
+from shop.reports import totals
+
+@shared_task(name="shop.report")
+def report(ids):
+    return totals(ids)  # error
+""",
+            path="shop/tasks.py",
+            files={
+                "shop/reports.py": (
+                    "from shop.jobs import render\n\n"
+                    "def totals(ids):\n    return [render.delay(i).get() for i in ids]\n"
+                )
+            },
+        ),
         """
 from celery import group, shared_task
 from celery.result import allow_join_result
@@ -128,6 +151,7 @@ def report(ids):
             self.report(node, "`allow_join_result()` inside a task lets it wait on subtasks, which can deadlock the pool")
             return
         if not isinstance(func, cst.Attribute) or func.attr.value not in _WAIT:
+            self._through_helper(node)
             return
         keywords = keyword_args(node)
         sync = keywords.get("disable_sync_subtasks")
@@ -135,3 +159,15 @@ def report(ids):
             self.report(node, "`.get(disable_sync_subtasks=False)` inside a task waits on a subtask, which can deadlock the pool")
         elif self._is_result(func.value, names):
             self.report(node, f"`.{func.attr.value}()` on a subtask's result inside a task can deadlock the worker pool")
+
+    def _through_helper(self, node: cst.Call) -> None:
+        if self.ctx.is_decorator(node) or (isinstance(node.func, cst.Attribute) and node.func.attr.value in DISPATCH_METHODS):
+            return
+        reach = self.ctx.reach(node.func, waits_sink)
+        if reach is not None:
+            task = self.ctx.current_task
+            name = task.name if task is not None else "?"
+            self.report(
+                node,
+                f"task `{name}` waits on a subtask's result through `{reach.chain()}` ({reach.where}), which can deadlock the pool",
+            )

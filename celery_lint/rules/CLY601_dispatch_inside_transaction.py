@@ -5,14 +5,20 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from ..model.callgraph import CallGraph, dispatch_sink, transaction_calls, transaction_snippet
+from ..model.celery_api import DISPATCH_METHODS, ON_COMMIT_DISPATCH_METHODS
 from ..model.context import Dispatch, keyword_args
+from ..model.needles import TRANSACTION_NEEDLES
+from ..model.source import quiet_ast_parse
 from ..model.edits import SAFE, UNSAFE, Fix, replace
-from .base import DISPATCH_NEEDLES, Rule
+from .base import DISPATCH_NEEDLES, Example, Rule
 
 _ATOMIC = ("django.db.transaction.atomic",)
 #: ``atomic(using=...)`` naming a read replica (``DATABASE_CONNECTION_REPLICA_NAME``, ``"replica"``).
 _READ_ONLY = re.compile(r"replica|read_?only|readonly|reader", re.IGNORECASE)
 _ON_COMMIT = {"delay": "delay_on_commit", "apply_async": "apply_async_on_commit"}
+#: Calls in a transaction that are not followed as helpers.
+_NOT_HELPERS = DISPATCH_METHODS | ON_COMMIT_DISPATCH_METHODS | {"on_commit", "atomic"}
 
 
 @dataclass
@@ -35,6 +41,14 @@ class DispatchInsideTransaction(Rule):
     atomic`). A dispatch inside a `lambda` or nested function (the usual
     `transaction.on_commit(lambda: task.delay(pk))`) is not reported, nor are
     `delay_on_commit`/`apply_async_on_commit` (Celery >= 5.4).
+
+    A call made inside such a region to a function of the project is followed (any depth,
+    across modules, bounded: see "Calls through helpers" in the README). When that function
+    (or one it calls) sends a task at once (not inside `on_commit(...)` or a `lambda`), the
+    call inside the transaction is reported, because the transaction is what the fix must
+    respect, and the message names the path to the dispatch and its line
+    (`create_invoice() -> notify_customer() -> shop.tasks.send_invoice.delay`). No fix is
+    offered there: whether the helper or the caller should defer is the team's choice.
 
     A transaction on a read replica (`atomic(using=...)` whose database name or
     expression mentions `replica`, `readonly` or `reader`) writes nothing, so it is not a
@@ -80,7 +94,9 @@ class DispatchInsideTransaction(Rule):
     name = "dispatch-inside-transaction"
     scope = "file+"
     fix = "safe"
-    needles = DISPATCH_NEEDLES
+    #: A dispatch here, or a region whose calls may reach one through helpers.
+    needles = (*DISPATCH_NEEDLES, *TRANSACTION_NEEDLES)
+    precheck_needles = TRANSACTION_NEEDLES
     text_pattern = None
 
     VALID = [
@@ -104,6 +120,27 @@ def view(order):
         notify.delay_on_commit(order.pk)
     notify.delay(order.pk)
 """,
+        # The helper defers its dispatch to the commit.
+        Example(
+            """
+from django.db import transaction
+from shop.billing import create_invoice
+
+def checkout(order):
+    with transaction.atomic():
+        create_invoice(order)
+""",
+            path="shop/views.py",
+            files={
+                "shop/billing.py": (
+                    "from django.db import transaction\nfrom shop.tasks import send_invoice\n\n"
+                    "def create_invoice(order):\n"
+                    "    transaction.on_commit(lambda: send_invoice.delay(order.pk))\n"
+                    "    transaction.on_commit(lambda: notify(order))\n\n"
+                    "def notify(order):\n    send_invoice.delay(order.pk)\n"
+                )
+            },
+        ),
         # Not Django's atomic.
         """
 from contextlib import nullcontext as atomic
@@ -115,6 +152,26 @@ def view(order):
 """,
     ]
     INVALID = [
+        # A dispatch two calls away, in another module, reached from inside the transaction.
+        Example(
+            """
+from django.db import transaction
+from shop.billing import create_invoice
+
+def checkout(order):
+    with transaction.atomic():
+        order.save()
+        create_invoice(order)  # error
+""",
+            path="shop/views.py",
+            files={
+                "shop/billing.py": (
+                    "from shop.tasks import send_invoice\n\n"
+                    "def create_invoice(order):\n    notify_customer(order)\n\n"
+                    "def notify_customer(order):\n    send_invoice.delay(order.pk)\n"
+                )
+            },
+        ),
         """
 from django.db import models, transaction
 from django.db.transaction import atomic
@@ -164,6 +221,25 @@ from django.db import transaction
 """,
     ]
 
+    @classmethod
+    def precheck(cls, text: str, path: str, module: str | None, graph: CallGraph) -> bool:
+        """A file with a transaction but no dispatch of its own: parsed only when a call
+        inside a transaction reaches one (most files with `atomic` in them do not). Read
+        from the regions' text alone when it can be cut out (a fifth of the file's parse)."""
+        snippet = transaction_snippet(text)
+        calls = None
+        if snippet is not None:
+            try:
+                calls = transaction_calls(quiet_ast_parse(snippet[0]), path, module, snippet[1])
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                calls = None  # cut where it should not be: read the whole file
+        if calls is None:
+            try:
+                calls = transaction_calls(quiet_ast_parse(text), path, module)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return True  # the parse reports the error
+        return graph.reaches_from(calls, dispatch_sink, now=True) is not None
+
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._regions: list[_Region] = []
@@ -210,6 +286,25 @@ from django.db import transaction
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self._regions and self._regions[-1].node is node:
             self._regions.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self._regions or len(self.ctx.scopes) != self._regions[-1].depth or self.ctx.is_decorator(node):
+            return
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _NOT_HELPERS:
+            return  # a dispatch itself (see `dispatch`), or `on_commit(...)`
+        if isinstance(func, cst.Name) and func.value in _NOT_HELPERS:
+            return
+        reach = self.ctx.reach(func, dispatch_sink, now=True)
+        if reach is None:
+            return
+        region = self._regions[-1]
+        self.report(
+            node,
+            f"`{reach.functions[0]}()` runs inside a transaction ({region.what}) and sends a task at once: "
+            f"`{reach.chain()}` ({reach.where}); the worker can start before the commit; send it with "
+            "`delay_on_commit()` or `transaction.on_commit(...)`",
+        )
 
     def dispatch(self, dispatch: Dispatch) -> None:
         if dispatch.on_commit or not self._regions:

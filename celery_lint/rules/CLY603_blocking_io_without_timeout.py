@@ -1,29 +1,12 @@
 from __future__ import annotations
 
-import re
 
 import libcst as cst
 
+from ..model.callgraph import TIMEOUT_CONTEXTS
 from ..model.context import keyword_args, literal_value, positional_args
-from ..model.side_effects import SideEffects
-from .base import Rule
-
-_HTTP = r"(?:get|post|put|patch|delete|head|options|request)"
-#: dotted call name -> index of a positional `timeout` argument (None: keyword only).
-_BLOCKING = [
-    (re.compile(rf"requests\.{_HTTP}"), None),
-    (re.compile(rf"requests\.(?:\w+\.)*Session\(\)\.{_HTTP}"), None),
-    (re.compile(rf"requests\.session\(\)\.{_HTTP}"), None),
-    (re.compile(r"urllib\.request\.urlopen"), 2),
-    (re.compile(r"socket\.create_connection"), 1),
-    (re.compile(r"smtplib\.SMTP(?:_SSL)?"), 3),
-]
-_HTTPX = re.compile(rf"httpx\.(?:{_HTTP}|(?:Async)?Client)")
-#: Context managers that bound everything inside them with a timeout of their own.
-TIMEOUT_CONTEXTS = frozenset(
-    {"eventlet.Timeout", "eventlet.timeout.Timeout", "gevent.Timeout", "gevent.timeout.Timeout", "func_timeout.func_timeout"}
-)
-
+from ..model.side_effects import SideEffects, blocking_sink, blocking_without_timeout
+from .base import Example, Rule
 
 class BlockingIoWithoutTimeout(Rule):
     """Network call without a timeout inside a task.
@@ -37,6 +20,13 @@ class BlockingIoWithoutTimeout(Rule):
     its calls are reported only with an explicit `timeout=None`. Calls inside
     `with eventlet.Timeout(...)` or `with gevent.Timeout(...)` are bounded by that block and
     not reported.
+
+    Calls the task makes to functions of the project are followed (any depth, across
+    modules, bounded: see "Calls through helpers" in the README): a task that calls
+    `fetch(url)`, whose body calls `requests.get(url)` without a timeout, is reported at its
+    call of `fetch`, and the message names the path and where the timeout is missing
+    (`fetch() -> requests.get`, `shop/net.py:5`): that line is where the fix goes. A task
+    that reaches the same call from several places is reported once, at the first.
 
     ## Why is this bad?
     Without a timeout, a server that accepts the connection and never answers blocks the
@@ -106,6 +96,24 @@ def read(cache, key):
 """,
     ]
     INVALID = [
+        # Through a helper of another module, two calls deep.
+        Example(
+            """
+from celery import shared_task
+from shop.net import refresh
+
+@shared_task(name="shop.refresh")
+def refresh_rates():
+    return refresh()  # error
+""",
+            path="shop/tasks.py",
+            files={
+                "shop/net.py": (
+                    "import requests\n\ndef refresh():\n    return fetch('https://rates')\n\n"
+                    "def fetch(url):\n    return requests.get(url).json()\n"
+                )
+            },
+        ),
         """
 import httpx
 import requests
@@ -124,6 +132,10 @@ def ping(url):
 
     _bounded = 0
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._reached: set[tuple[int, str]] = set()
+
     def visit_With(self, node: cst.With) -> None:
         if self._bounds(node):
             self._bounded += 1
@@ -140,21 +152,27 @@ def ping(url):
 
     def visit_Call(self, node: cst.Call) -> None:
         task = self.ctx.current_task
-        if task is None or task.func is None or self._bounded:
+        if task is None or task.func is None or self._bounded or self.ctx.is_decorator(node):
             return
         name = self.ctx.analyses[SideEffects].call_name(node.func)
-        if not name:
-            return
-        keywords = keyword_args(node)
-        if _HTTPX.fullmatch(name):
-            if "timeout" in keywords and literal_value(keywords["timeout"].value) is None:
-                self.report(node, f"`{name}(timeout=None)` in task `{task.name}` can block the worker forever")
-            return
-        for pattern, position in _BLOCKING:
-            if not pattern.fullmatch(name):
-                continue
-            has_positional = position is not None and len(positional_args(node)) > position
-            if "timeout" in keywords or has_positional or any(a.star == "**" for a in node.args):
+        if name:
+            keywords = keyword_args(node)
+            timeout = keywords.get("timeout")
+            found = blocking_without_timeout(
+                name,
+                keywords,
+                len(positional_args(node)),
+                any(a.star == "**" for a in node.args),
+                timeout is not None and literal_value(timeout.value) is None,
+            )
+            if found:
+                self.report(node, f"{found} in task `{task.name}` can block the worker forever")
                 return
-            self.report(node, f"`{name}` without `timeout=` in task `{task.name}`: a silent server blocks the worker forever")
-            return
+        reach = self.ctx.reach(node.func, blocking_sink)
+        if reach is not None and (id(task.func), reach.where) not in self._reached:
+            self._reached.add((id(task.func), reach.where))  # one finding per task and missing timeout
+            self.report(
+                node,
+                f"task `{task.name}` reaches `{reach.what}` without a timeout through `{reach.chain()}` "
+                f"({reach.where}): it can block the worker forever",
+            )

@@ -11,6 +11,7 @@ import libcst as cst
 
 if TYPE_CHECKING:
     from ..config.settings import Settings
+    from ..model.callgraph import CallGraph
     from ..model.context import FileContext
     from ..model.edits import Fix
 
@@ -76,6 +77,9 @@ class Rule:
     fix: ClassVar[str | None] = None
     #: The rule can only report in files containing one of these strings.
     needles: ClassVar[tuple[str, ...]] = TASK_DEFINITION_NEEDLES
+    #: Needles that bring the rule into a file only if :meth:`precheck` agrees: when every
+    #: active rule came in by such needles alone, the engine asks before parsing with libcst.
+    precheck_needles: ClassVar[tuple[str, ...]] = ()
     #: When set, the file must also match this regex (checked once per pattern and file).
     text_pattern: ClassVar[TextPattern | None] = TASK_DEFINITION_PATTERN
     #: When set, the rule only runs on files whose POSIX path matches this regex.
@@ -94,6 +98,12 @@ class Rule:
     def report(self, node: cst.CSTNode, message: str, fix: Fix | None = None) -> None:
         """Report ``node``; ``fix`` is the change that resolves it, when there is one."""
         self._sink(Report(type(self), node, message, fix))
+
+    @classmethod
+    def precheck(cls, text: str, path: str, module: str | None, graph: CallGraph) -> bool:
+        """Can the rule report in this file, which only a :attr:`precheck_needles` word
+        brought in? Decided without libcst (on the text, ``ast``, the call graph)."""
+        return True
 
     @classmethod
     def needles_for(cls, index: Any) -> tuple[str, ...]:

@@ -1,0 +1,739 @@
+"""Calls through project helpers, to any depth and across modules.
+
+RULES.md: the rules that care about what a task does (CLY306, CLY307, CLY501, CLY603) and
+CLY601 (a dispatch reached from a call inside a transaction) follow calls through the
+project's own functions, bounded, and name the path:
+``notify() -> send_receipt() -> django.core.mail.send_mail``.
+
+The graph is built lazily, from the modules a query reaches: each is read once per run
+with :mod:`ast` (never imported) into a :class:`ModuleSummary`, the calls each top-level
+function makes, named through the module's imports and simple local bindings as the
+per-file context names them (``msg = EmailMessage(...); msg.send()`` is
+``django.core.mail.EmailMessage().send``). A query walks breadth-first from one call, at
+most :data:`MAX_DEPTH` calls deep and through at most :data:`MAX_FUNCTIONS` functions, and
+answers the shortest path to a call that the rule's *sink* accepts. Every module a query
+reads joins the locator's ``touched`` set, which the findings cache stores with each
+file's findings: an edit to any helper on the way re-lints the files that reach it.
+
+Only module-level functions are nodes: methods (``self.notify()``), classes and callables
+stored in variables are not followed. A call inside a ``lambda``, a nested function or
+the arguments of ``on_commit(...)`` runs later, so it is marked ``deferred``.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from collections import deque
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from .apps import AppLocator
+from .celery_api import DISPATCH_METHODS
+from .source import DEFINITIONS, SourceError, decode_source, quiet_ast_parse, statements
+
+#: How many calls deep a query follows helpers, and how many functions it may visit.
+MAX_DEPTH = 6
+MAX_FUNCTIONS = 300
+
+_IDEMPOTENCY_KEY = re.compile(r"idempotency[-_]key", re.IGNORECASE)
+#: Methods that wait on a result (CLY501) and calls that make a group/chord result.
+_WAITS = frozenset({"get", "wait", "join", "join_native"})
+_CANVAS = frozenset({"group", "chord", "chain"})
+_ON_COMMIT = re.compile(r"(^|\.)on_commit$")
+#: Lines as ``ast`` counts them (``str.splitlines`` also splits at form feeds).
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+#: Nodes whose body runs later than the code around them.
+_LATER = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef})
+#: Context managers that bound everything inside them with a timeout (CLY603).
+TIMEOUT_CONTEXTS = frozenset(
+    {"eventlet.Timeout", "eventlet.timeout.Timeout", "gevent.Timeout", "gevent.timeout.Timeout", "func_timeout.func_timeout"}
+)
+#: The prefix of a call of a top-level function of the same module: ``.helper``.
+LOCAL = "."
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """One call a function makes."""
+
+    #: Dotted name through imports and bindings (calls become ``()``); ``.name`` for a
+    #: top-level function of the same module.
+    name: str
+    line: int
+    keywords: frozenset[str]
+    positional: int
+    #: ``**kwargs`` passed: any keyword may be there.
+    star_kwargs: bool
+    #: Keyword arguments whose value is the literal ``None``.
+    none_keywords: frozenset[str]
+    #: Inside ``with eventlet.Timeout(...)``/``gevent.Timeout``: a timeout of its own.
+    bounded: bool
+    #: Inside a ``lambda``, a nested function or ``on_commit(...)``'s arguments: runs later.
+    deferred: bool
+
+
+@dataclass(frozen=True)
+class FunctionSummary:
+    name: str
+    path: str
+    line: int
+    calls: tuple[CallSite, ...]
+    #: An idempotency key is visible (``idempotency_key=``, an ``Idempotency-Key`` header).
+    idempotency_key: bool
+    #: Lines that wait on a subtask's result, with what they do (CLY501).
+    waits: tuple[tuple[int, str], ...]
+
+
+class ModuleSummary:
+    """One module's imports and top-level functions; a function's calls are read the
+    first time a query reaches it (a query needs a few functions of most modules)."""
+
+    def __init__(
+        self,
+        path: str,
+        module: str | None,
+        imports: dict[str, str],
+        defs: dict[str, ast.AST | tuple[int, int]],
+        reader: _Reader | None,
+        lines: list[str] | None = None,
+        exact: Callable[[], ModuleSummary | None] | None = None,
+    ) -> None:
+        self.path = path
+        self.module = module
+        #: Module-level imports: local name -> dotted name.
+        self.imports = imports
+        #: Top-level functions: their node, or (first, last) line with ``lines`` the text.
+        self._defs = defs
+        self._lines = lines
+        self._reader = reader
+        #: For a skimmed module (:func:`skim`): the summary from a full parse, asked for
+        #: when a function's lines do not parse alone (the skim cut in the wrong place).
+        self._exact = exact
+        self._read: dict[str, FunctionSummary | None] = {}
+
+    def defines(self, name: str) -> bool:
+        return name in self._defs
+
+    def function(self, name: str) -> FunctionSummary | None:
+        if name in self._read:
+            return self._read[name]
+        found = self._defs.get(name)
+        summary = None
+        if found is not None and self._reader is not None:
+            if isinstance(found, tuple):
+                # The module's tree was not kept (the collector would walk every node of
+                # every module read, run after run): the function's lines are parsed again.
+                first, last = found
+                try:
+                    node = quiet_ast_parse("".join(self._lines[first - 1 : last])).body[0]  # type: ignore[index]
+                except (SyntaxError, ValueError, RecursionError, MemoryError, IndexError):
+                    node = None
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+                    summary = self._reader.function(node, self.path, first - 1)
+                elif self._exact is not None:
+                    exact = self._exact()
+                    summary = exact.function(name) if exact is not None else None
+            else:
+                summary = self._reader.function(found, self.path)  # type: ignore[arg-type]
+        self._read[name] = summary
+        return summary
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What a call reaches: the functions on the way and the call at the end."""
+
+    #: The project functions called, from the first to the one that makes the call.
+    functions: tuple[str, ...]
+    #: What the sink said of the last call (``django.core.mail.send_mail``).
+    what: str
+    #: Where that call is: ``shop/mail.py:12``.
+    where: str
+
+    def chain(self) -> str:
+        """``notify() -> send_receipt() -> django.core.mail.send_mail``"""
+        return " -> ".join([*(f"{f}()" for f in self.functions), self.what])
+
+
+#: A sink looks at one function and answers the line and description of the first call
+#: it is after, or None.
+Sink = Callable[[FunctionSummary], "tuple[int, str] | None"]
+
+
+class CallGraph:
+    """The project's functions and the calls they make, read as queries reach them."""
+
+    def __init__(self, locator: AppLocator, root: str | None = None) -> None:
+        self.locator = locator
+        self.root = root
+        self._modules: dict[str, ModuleSummary | None] = {}
+        #: (start, sink, stop, now) -> (answer, files read): see :meth:`_query`.
+        self._walks: dict[tuple[object, ...], tuple[Reach | None, frozenset[str]]] = {}
+        self._walks_through: dict[str, list[tuple[object, ...]]] = {}
+        #: (dotted name, importer) -> (file, module, function) or None, and the files read.
+        self._resolved: dict[tuple[str, str], tuple[tuple[str, str | None, str] | None, tuple[str, ...]]] = {}
+        #: The file being linted, whose text may differ from the disk (stdin, the API).
+        self._current: tuple[str, str | None, Callable[[], ast.Module]] | None = None
+
+    def set_current(self, path: str, module: str | None, tree: Callable[[], ast.Module]) -> None:
+        """The file being linted: its summary comes from ``tree()`` (its text as linted),
+        called only when a query reaches one of its functions."""
+        self._current = (os.path.abspath(path), module, tree)
+        self._modules.pop(os.path.abspath(path), None)
+        for key in self._walks_through.pop(os.path.abspath(path), ()):
+            self._walks.pop(key, None)
+
+    # -- queries ------------------------------------------------------------------
+
+    def reach_local(
+        self, name: str, sink: Sink, stop: Callable[[FunctionSummary], bool] | None = None, *, now: bool = False
+    ) -> Reach | None:
+        """From a call of ``name``, a top-level function of the file being linted.
+
+        ``now``: follow only calls made when the function runs, not those deferred to a
+        ``lambda``, a nested function or ``on_commit(...)`` (CLY601)."""
+        if self._current is None:
+            return None
+        path, module, _ = self._current
+        return self._query((path, module, name), sink, stop, now)
+
+    def reach(
+        self,
+        qualified: str,
+        importer: str,
+        importer_module: str | None,
+        sink: Sink,
+        stop: Callable[[FunctionSummary], bool] | None = None,
+        *,
+        now: bool = False,
+    ) -> Reach | None:
+        """From a call of ``qualified`` (``shop.notify.send_receipt``), a function imported
+        by the file ``importer``."""
+        target = self._resolve(qualified, importer, importer_module)
+        return self._query(target, sink, stop, now) if target is not None else None
+
+    def reaches_from(self, names: Iterable[str], sink: Sink, *, now: bool = False) -> Reach | None:
+        """From any of these calls of the file being linted (names as :class:`CallSite`
+        has them: ``.helper`` for its own functions)."""
+        if self._current is None:
+            return None
+        path, module, _ = self._current
+        here = ModuleSummary(path, module, {}, {}, None)
+        for name in dict.fromkeys(names):
+            target = self._callee(name, here)
+            if target is not None:
+                found = self._query(target, sink, None, now)
+                if found is not None:
+                    return found
+        return None
+
+    def _query(
+        self, start: tuple[str, str | None, str], sink: Sink, stop: Callable[[FunctionSummary], bool] | None, now: bool
+    ) -> Reach | None:
+        """One walk, remembered for the run: a walk's answer depends only on where it starts
+        and the files it reads, which it records (and which join ``touched`` on reuse). A
+        walk through the file being linted is not kept past that file (its text may not be
+        the disk's)."""
+        key = (start, sink, stop, now)
+        known = self._walks.get(key)
+        if known is None:
+            read: set[str] = set()
+            known = self._walks[key] = (self._walk(start, sink, stop, now, read), frozenset(read))
+            for path in read:
+                self._walks_through.setdefault(path, []).append(key)
+        self.locator.touched.update(known[1])
+        return known[0]
+
+    def _walk(
+        self,
+        start: tuple[str, str | None, str],
+        sink: Sink,
+        stop: Callable[[FunctionSummary], bool] | None,
+        now: bool,
+        read: set[str],
+    ) -> Reach | None:
+        """Breadth-first from ``start``: the shortest path to a call the sink accepts."""
+        queue: deque[tuple[tuple[str, str | None, str], tuple[str, ...]]] = deque([(start, ())])
+        seen: set[tuple[str, str]] = set()
+        visited = 0
+        while queue and visited < MAX_FUNCTIONS:
+            (path, module, name), chain = queue.popleft()
+            if (path, name) in seen:
+                continue
+            seen.add((path, name))
+            read.add(path)
+            summary = self._module(path, module)
+            function = summary.function(name) if summary is not None else None
+            if function is None:
+                continue
+            visited += 1
+            if stop is not None and stop(function):
+                continue
+            chain = (*chain, name)
+            found = sink(function)
+            if found is not None:
+                line, what = found
+                return Reach(chain, what, f"{self._display(path)}:{line}")
+            if len(chain) >= MAX_DEPTH:
+                continue
+            assert summary is not None
+            for call in function.calls:
+                if now and call.deferred:
+                    continue
+                target = self._callee(call.name, summary, read)
+                if target is not None:
+                    queue.append((target, chain))
+        return None
+
+    def _callee(self, name: str, summary: ModuleSummary, read: set[str] | None = None) -> tuple[str, str | None, str] | None:
+        if name.startswith(LOCAL):
+            local = name[len(LOCAL) :]
+            return (summary.path, summary.module, local) if local.isidentifier() else None
+        if name.endswith(")"):
+            return None
+        return self._resolve(name, summary.path, summary.module, read)
+
+    def _resolve(
+        self, qualified: str, importer: str, importer_module: str | None, read: set[str] | None = None
+    ) -> tuple[str, str | None, str] | None:
+        """The (file, module, function) a dotted name imported into ``importer`` names,
+        through one level of re-export (``from .impl import helper`` in a package)."""
+        key = (qualified, importer)
+        known = self._resolved.get(key)
+        if known is None:
+            known = self._resolved[key] = self._find(qualified, importer, importer_module, 0)
+        target, files = known
+        self.locator.touched.update(files)  # the answer depends on these files
+        if read is not None:
+            read.update(files)
+        return target
+
+    def _find(
+        self, qualified: str, importer: str, importer_module: str | None, hops: int
+    ) -> tuple[tuple[str, str | None, str] | None, tuple[str, ...]]:
+        module, _, name = qualified.rpartition(".")
+        if not module or module == "celery" or module.startswith("celery.") or "(" in module:
+            return None, ()
+        path = self.locator._module_file(module, importer, importer_module)
+        if path is None:
+            return None, ()
+        summary = self._module(path, module)
+        if summary is None:
+            return None, (path,)
+        if not summary.defines(name) and hops < 2 and name in summary.imports:
+            target, read = self._find(summary.imports[name], path, module, hops + 1)
+            return target, (path, *read)
+        return (path, module, name), (path,)
+
+    def _display(self, path: str) -> str:
+        if self.root:
+            try:
+                return os.path.relpath(path, self.root).replace(os.sep, "/")
+            except ValueError:
+                pass
+        return path
+
+    # -- modules ------------------------------------------------------------------
+
+    def _module(self, path: str, module: str | None) -> ModuleSummary | None:
+        """A module's summary, read once per graph (one run: the engine is made per run)."""
+        self.locator.touched.add(path)
+        if path in self._modules:
+            return self._modules[path]
+        current = self._current
+        try:
+            if current is not None and current[0] == path:
+                summary = summarise(current[2](), path, current[1])
+            else:
+                with open(path, "rb") as handle:
+                    text = decode_source(handle.read())
+                summary = skim(text, path, module)
+        except (OSError, SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
+            summary = None
+        self._modules[path] = summary
+        return summary
+
+
+def summarise(tree: ast.Module, path: str, module: str | None, lines: list[str] | None = None) -> ModuleSummary:
+    """One module's imports and functions. With ``lines`` (its text), the summary keeps
+    each function's line range instead of the tree."""
+    imports: dict[str, str] = {}
+    functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    for node in statements(tree.body, skip=DEFINITIONS):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            _bind_imports(node, imports, module, path)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions.append(node)
+    names = {f.name for f in functions}
+    reader = _Reader(imports, names)
+    for node in tree.body:  # module-level `session = requests.Session()`, once every import is known
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            value = reader.dotted(node.value)
+            for target in node.targets:
+                if isinstance(target, ast.Name) and value:
+                    reader.module_bindings[target.id] = value
+    if lines is None:
+        return ModuleSummary(path, module, imports, {f.name: f for f in functions}, reader)
+    spans: dict[str, ast.AST | tuple[int, int]] = {f.name: (f.lineno, f.end_lineno or f.lineno) for f in functions}
+    return ModuleSummary(path, module, imports, spans, reader, lines)
+
+
+_SPAN_END = re.compile(r"[^\s#)\]}]")
+_BINDING = re.compile(r"^[A-Za-z_]\w*[ \t]*=[ \t]*[A-Za-z_][\w.]*\(.*\)[ \t]*$", re.MULTILINE)
+
+
+def skim(text: str, path: str, module: str | None) -> ModuleSummary:
+    """A module's summary without parsing it all: imports, module-level ``x = call(...)``
+    bindings and the line spans of top-level functions are found in the text; only the
+    statements found are parsed, and each function when a query first reaches it. A
+    module reached through helpers is skimmed in a sixth of a full parse's time, and no
+    tree stays in memory. Where the text does not cut cleanly (a statement that does not
+    parse alone) the module is parsed whole (``exact``)."""
+    lines = _LINES.findall(text)
+    exact_summary: list[ModuleSummary | None] = []
+
+    def exact() -> ModuleSummary | None:
+        if not exact_summary:
+            try:
+                exact_summary.append(summarise(quiet_ast_parse(text), path, module, lines))
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                exact_summary.append(None)
+        return exact_summary[0]
+
+    spans: dict[str, ast.AST | tuple[int, int]] = {}
+    start: int | None = None
+    name = ""
+    for number, line in enumerate(lines, 1):
+        if not line or not _SPAN_END.match(line[0]):
+            continue  # indented, blank, a comment, or a signature's closing bracket
+        if start is not None:
+            spans[name] = (start, number - 1)  # the last definition is the one bound
+            start = None
+        found = _TOP_DEF.match(line)
+        if found:
+            start, name = number, found.group(1)
+    if start is not None:
+        spans[name] = (start, len(lines))
+    imports: dict[str, str] = {}
+    try:
+        statements_text = "\n".join(m.group(0).lstrip() for m in _IMPORT.finditer(text))
+        for node in quiet_ast_parse(statements_text).body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                _bind_imports(node, imports, module, path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        summary = exact()
+        if summary is None:
+            raise SyntaxError(path) from None
+        return summary
+    reader = _Reader(imports, set(spans))
+    for binding in _BINDING.finditer(text):
+        try:
+            node = quiet_ast_parse(binding.group(0)).body[0]
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            value = reader.dotted(node.value)
+            for target in node.targets:
+                if isinstance(target, ast.Name) and value:
+                    reader.module_bindings[target.id] = value
+    return ModuleSummary(path, module, imports, spans, reader, lines, exact)
+
+
+def _bind_imports(node: ast.Import | ast.ImportFrom, imports: dict[str, str], module: str | None, path: str) -> None:
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            top = alias.name.split(".")[0]
+            imports[alias.asname or top] = alias.name if alias.asname else top
+        return
+    source = _absolute(node, module, path.endswith("__init__.py"))
+    for alias in node.names:
+        if alias.name != "*":
+            imports[alias.asname or alias.name] = f"{source}.{alias.name}" if source else alias.name
+
+
+def _absolute(node: ast.ImportFrom, module: str | None, is_package: bool) -> str:
+    if not node.level:
+        return node.module or ""
+    parts = (module or "").split(".") if module else []
+    package = parts if is_package else parts[:-1]
+    if node.level - 1 > len(package):
+        return node.module or ""
+    base = package[: len(package) - (node.level - 1)]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+class _Reader:
+    """Reads one function's calls (fresh state per function)."""
+
+    def __init__(self, imports: dict[str, str], functions: set[str]) -> None:
+        self.imports = imports
+        self.functions = functions
+        self.module_bindings: dict[str, str] = {}
+        self.local: dict[str, str] = {}
+
+    def dotted(self, node: ast.AST) -> str | None:
+        if isinstance(node, ast.Name):
+            if node.id in self.local:
+                return self.local[node.id] or None
+            if node.id in self.imports:
+                return self.imports[node.id]
+            if node.id in self.module_bindings:
+                return self.module_bindings[node.id]
+            if node.id in self.functions:
+                return LOCAL + node.id
+            return None
+        if isinstance(node, ast.Attribute):  # `.send_receipt.delay`: a task of this module
+            base = self.dotted(node.value)
+            return f"{base}.{node.attr}" if base else None
+        if isinstance(node, ast.Call):
+            base = self.dotted(node.func)
+            return f"{base}()" if base else None
+        return None
+
+    def function(self, func: ast.FunctionDef | ast.AsyncFunctionDef, path: str, offset: int = 0) -> FunctionSummary:
+        """``offset``: lines before ``func``'s text (it was parsed alone)."""
+        self.offset = offset
+        self.local = {}
+        for arg in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]:
+            self.local[arg.arg] = ""  # a parameter shadows a module name
+        self.calls: list[CallSite] = []
+        self.waits: list[tuple[int, str]] = []
+        self.results: set[str] = set()
+        self.key = False
+        self._read(func.body)
+        return FunctionSummary(func.name, path, func.lineno + offset, tuple(self.calls), self.key, tuple(self.waits))
+
+    def _read(self, body: list[ast.stmt]) -> None:
+        """Every node of the body in source order (an explicit stack: a third of the time of
+        recursion), with whether it runs later (``deferred``) or under a timeout (``bounded``)."""
+        stack: list[tuple[ast.AST, bool, bool, bool]] = [(node, False, False, False) for node in reversed(body)]
+        push = stack.append
+        while stack:
+            node, deferred, bounded, bind = stack.pop()
+            if bind:  # after an assignment's value: its targets
+                assert isinstance(node, ast.Assign)
+                self._bind(node)
+                continue
+            kind = type(node)
+            if kind is ast.Call:
+                assert isinstance(node, ast.Call)
+                self._call(node, deferred=deferred, bounded=bounded)
+                on_commit = deferred or bool(_ON_COMMIT.search(self.dotted(node.func) or _attr(node.func)))
+                for child in reversed([*node.args, *node.keywords]):
+                    push((child, on_commit, bounded, False))
+                push((node.func, deferred, bounded, False))
+                continue
+            if kind is ast.Name or kind is ast.Load or kind is ast.Store:
+                continue
+            if kind is ast.Constant:
+                value = node.value  # type: ignore[attr-defined]
+                if isinstance(value, str) and _IDEMPOTENCY_KEY.search(value):
+                    self.key = True
+                continue
+            if kind in _LATER:
+                deferred = True
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                local: dict[str, str] = {}
+                _bind_imports(node, local, None, "")  # type: ignore[arg-type]
+                self.local.update(local)
+            elif kind is ast.With or kind is ast.AsyncWith:
+                bounded = self._with(node, bounded)  # type: ignore[arg-type]
+            elif kind is ast.Assign:
+                push((node, deferred, bounded, True))
+                push((node.value, deferred, bounded, False))  # type: ignore[attr-defined]
+                continue
+            for child in reversed(list(ast.iter_child_nodes(node))):
+                push((child, deferred, bounded, False))
+
+    def _with(self, node: ast.With | ast.AsyncWith, bounded: bool) -> bool:
+        for item in node.items:
+            if isinstance(item.context_expr, ast.Call):
+                if self.dotted(item.context_expr.func) in TIMEOUT_CONTEXTS:
+                    bounded = True
+                if isinstance(item.optional_vars, ast.Name):
+                    self.local[item.optional_vars.id] = self.dotted(item.context_expr) or ""
+        return bounded
+
+    def _bind(self, node: ast.Assign) -> None:
+        value = self.dotted(node.value) if isinstance(node.value, ast.Call) else None
+        is_result = self._is_result(node.value)
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                self.local[target.id] = value or ""
+                if is_result:
+                    self.results.add(target.id)
+
+    def _call(self, node: ast.Call, *, deferred: bool, bounded: bool) -> None:
+        keywords = frozenset(k.arg for k in node.keywords if k.arg)
+        if "idempotency_key" in keywords:
+            self.key = True
+        name = self.dotted(node.func)
+        if name:
+            none = frozenset(
+                k.arg for k in node.keywords if k.arg and isinstance(k.value, ast.Constant) and k.value.value is None
+            )
+            star = any(k.arg is None for k in node.keywords)
+            positional = sum(1 for a in node.args if not isinstance(a, ast.Starred))
+            self.calls.append(CallSite(name, node.lineno + self.offset, keywords, positional, star, none, bounded, deferred))
+        if deferred:
+            return
+        if name in ("celery.result.allow_join_result",):
+            self.waits.append((node.lineno + self.offset, "celery.result.allow_join_result()"))
+            return
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in _WAITS:
+            sync = next((k.value for k in node.keywords if k.arg == "disable_sync_subtasks"), None)
+            if func.attr == "get" and isinstance(sync, ast.Constant) and sync.value is False:
+                self.waits.append((node.lineno + self.offset, f"{name or '.get'}(disable_sync_subtasks=False)"))
+            elif (isinstance(func.value, ast.Name) and func.value.id in self.results) or self._is_result(func.value):
+                self.waits.append((node.lineno + self.offset, f"{name or '.' + func.attr}()"))
+
+    def _is_result(self, node: ast.AST) -> bool:
+        if not isinstance(node, ast.Call):
+            return False
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in DISPATCH_METHODS:
+            return True
+        if isinstance(func, ast.Call):  # group(...)() / chord(...)(callback)
+            return _attr(func.func).rpartition(".")[2] in _CANVAS
+        return False
+
+
+def _attr(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+# -- transactions (CLY601's prefilter) -------------------------------------------------
+
+_ATOMIC = "django.db.transaction.atomic"
+
+
+#: A line that starts a transaction region: ``with ...atomic...:``, ``@...atomic...``, or a
+#: ``save``/``delete`` method.
+_REGION_HEAD = re.compile(r"^([ \t]*)(?:(?:async\s+)?with\b.*atomic|@.*atomic|(?:async\s+)?def\s+(?:save|delete)\s*\()")
+#: ``atomic`` where it may start a region the cut missed (not ``atomic = False``, a
+#: migration's flag, nor ``in_atomic_block``).
+_ATOMIC_WORD = re.compile(r"\batomic\b(?!\s*=[^=])")
+#: An import statement, parenthesised continuation included; at any depth (those under
+#: ``if``/``try`` at module level count, and one more name known does no harm here).
+_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+import[ \t]*(?:\([^)]*\)|[^\n]*)|import[ \t][^\n]*)", re.MULTILINE)
+_TOP_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
+
+
+def transaction_snippet(text: str) -> tuple[str, set[str]] | None:
+    """The parts of a module that :func:`transaction_calls` reads, as a small module:
+    its top-level imports and each transaction region (re-indented under a function), and
+    the names of its top-level functions. Parsing that is a fraction of parsing the file;
+    None when a line mentions ``atomic`` outside what was cut out (``with (\n
+    transaction.atomic(),\n):``): then the whole file is read."""
+    lines = text.splitlines()
+    blocks: list[str] = []
+    covered: set[int] = set()
+    index = 0
+    while index < len(lines):
+        head = _REGION_HEAD.match(lines[index])
+        if head is None:
+            index += 1
+            continue
+        indent = len(head.group(1).expandtabs())
+        end = index
+        while end < len(lines) and not lines[end].split("#", 1)[0].rstrip().endswith(":"):
+            end += 1  # the header: decorators, a signature over several lines
+        end += 1
+        while end < len(lines):  # the body: deeper than the header
+            line = lines[end]
+            stripped = line.strip()
+            if stripped and not stripped.startswith("#") and len(line) - len(line.lstrip()) <= indent:
+                break
+            end += 1
+        block = [line[indent:] if line[:indent].strip() == "" else line.lstrip() for line in lines[index:end]]
+        blocks.append("def _region():\n" + "\n".join("    " + line for line in block) + "\n    pass\n")
+        covered.update(range(index, end))
+        index = end
+    imports = [m.group(0).lstrip() for m in _IMPORT.finditer(text)]
+    import_lines = {text.count("\n", 0, m.start()) + k for m in _IMPORT.finditer(text) for k in range(m.group(0).count("\n") + 1)}
+    for number, line in enumerate(lines):
+        if (
+            "atomic" in line
+            and number not in covered
+            and number not in import_lines
+            and _ATOMIC_WORD.search(line)
+            and not line.lstrip().startswith("#")
+        ):
+            return None
+    return "\n".join(imports) + "\n" + "\n".join(blocks), set(_TOP_DEF.findall(text))
+
+
+def transaction_calls(tree: ast.Module, path: str, module: str | None, functions: set[str] | None = None) -> list[str]:
+    """Dotted names (as :class:`CallSite` names them) of the calls made directly inside
+    ``with transaction.atomic()``, a function decorated ``@atomic``, or a ``save()``/
+    ``delete()`` method of a class with a base: a superset of what CLY601 follows.
+
+    With :meth:`CallGraph.reach`, the engine asks whether a file that only a transaction
+    word brought in can reach a dispatch, before parsing it with libcst."""
+    imports: dict[str, str] = {}
+    defined: set[str] = set()
+    for node in statements(tree.body, skip=DEFINITIONS):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            _bind_imports(node, imports, module, path)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            defined.add(node.name)
+    reader = _Reader(imports, defined if functions is None else functions)
+    found: list[str] = []
+
+    def is_atomic(expr: ast.AST) -> bool:
+        return reader.dotted(expr.func if isinstance(expr, ast.Call) else expr) == _ATOMIC
+
+    def region_calls(body: list[ast.stmt]) -> None:
+        stack: list[ast.AST] = list(body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                continue  # runs later
+            if isinstance(node, ast.Call):
+                name = reader.dotted(node.func)
+                if name:
+                    found.append(name)
+            stack.extend(ast.iter_child_nodes(node))
+
+    for node in statements(tree.body):  # statements only: regions are statements
+        if isinstance(node, (ast.With, ast.AsyncWith)) and any(is_atomic(i.context_expr) for i in node.items):
+            region_calls(node.body)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(is_atomic(d) for d in node.decorator_list):
+            region_calls(node.body)
+        elif isinstance(node, ast.ClassDef) and node.bases:
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name in ("save", "delete"):
+                    region_calls(item.body)
+        elif functions is not None and isinstance(node, ast.FunctionDef) and node.name in ("save", "delete"):
+            region_calls(node.body)  # a snippet: the method stands alone
+    return found
+
+
+# -- sinks ------------------------------------------------------------------------
+
+
+def waits_sink(function: FunctionSummary) -> tuple[int, str] | None:
+    """CLY501: the function waits on a subtask's result."""
+    return function.waits[0] if function.waits else None
+
+
+def dispatch_sink(function: FunctionSummary) -> tuple[int, str] | None:
+    """CLY601: the function sends a task now (not in ``on_commit``, not in a lambda)."""
+    for call in function.calls:
+        if call.deferred:
+            continue
+        head, _, method = call.name.rpartition(".")
+        if method in DISPATCH_METHODS and head:
+            return call.line, call.name.lstrip(LOCAL)
+    return None
+
+
+def has_idempotency_key(function: FunctionSummary) -> bool:
+    return function.idempotency_key
