@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from celery_lint.rules import ALL_RULES
 
 from tests.conftest import ANNOTATION, FIXTURES, annotated
@@ -52,7 +54,7 @@ def test_every_rule_has_an_annotated_fixture() -> None:
 def test_flake8_reports_the_same_findings_as_the_cli() -> None:
     proc = subprocess.run(
         # no_results and django_beat are projects of their own; the plugin does not read `exclude` yet (issue 19)
-        [sys.executable, "-m", "flake8", "--select=CLY", "--extend-exclude=no_results,django_beat", "--format=%(path)s|%(row)d|%(col)d|%(code)s|%(text)s", "."],
+        [sys.executable, "-m", "flake8", "--select=CLY", "--extend-exclude=no_results,django_beat,late_ack,default_queue", "--format=%(path)s|%(row)d|%(col)d|%(code)s|%(text)s", "."],
         cwd=FIXTURES,
         capture_output=True,
         text=True,
@@ -97,9 +99,29 @@ def test_a_project_without_result_backend_gets_no_result_findings(tmp_path) -> N
     assert {"CLY402", "CLY502"} <= codes(copy)
 
 
-def test_a_project_on_django_celery_beat_gets_its_own_annotated_findings() -> None:
-    """fixtures/django_beat runs the DatabaseScheduler: PeriodicTask fields are valid keys."""
-    project = FIXTURES / "django_beat"
+def test_a_project_that_names_its_default_queue_gets_no_cly401(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """fixtures/default_queue: unrouted tasks go to the queue the project named."""
+    import shutil
+
+    project = FIXTURES / "default_queue"
+    assert {f["code"] for f in _cli_json(".", cwd=project)} == set()
+    copy = tmp_path / "default_queue"
+    shutil.copytree(project, copy)
+    settings = copy / "shop" / "settings.py"
+    settings.write_text("".join(l for l in settings.read_text().splitlines(True) if "DEFAULT_QUEUE" not in l))
+    found = {(f["filename"], f["line"], f["code"]) for f in _cli_json(".", cwd=copy)}
+    assert found == {("./shop/views.py", 6, "CLY401")}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "django_beat",  # the DatabaseScheduler: PeriodicTask fields are valid keys
+        "late_ack",  # CELERY_TASK_REJECT_ON_WORKER_LOST project-wide (CLY307)
+    ],
+)
+def test_a_project_of_its_own_gets_its_annotated_findings(name: str) -> None:
+    project = FIXTURES / name
     found = {(os.path.normpath(f["filename"]), f["line"], f["code"]) for f in _cli_json(".", cwd=project)}
     expected = set()
     for path in sorted(project.rglob("*.py")):

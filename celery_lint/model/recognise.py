@@ -48,6 +48,8 @@ INDEXED_SETTINGS = frozenset(
     {
         "task_ignore_result",
         "task_acks_late",
+        "task_reject_on_worker_lost",
+        "task_create_missing_queues",
         "task_routes",
         "task_queues",
         "task_default_queue",
@@ -63,6 +65,7 @@ INDEXED_SETTINGS = frozenset(
 _OLD_SETTING_NAMES = {
     "IGNORE_RESULT": "task_ignore_result",
     "ACKS_LATE": "task_acks_late",
+    "CREATE_MISSING_QUEUES": "task_create_missing_queues",
     "ROUTES": "task_routes",
     "QUEUES": "task_queues",
     "DEFAULT_QUEUE": "task_default_queue",

@@ -6,14 +6,20 @@ from ..model.side_effects import SideEffects, describe
 from .base import Example, Rule
 
 
+#: Settings that make every task acknowledge late unless it says `acks_late=False`.
+_PROJECT_LATE_ACK = ("task_acks_late", "task_reject_on_worker_lost")
+
+
 class AcksLateNonIdempotent(Rule):
     """A late-acknowledged task performs a non-idempotent side effect.
 
     ## What it does
     Reports a task that acknowledges its message late (`acks_late=True`,
     `reject_on_worker_lost=True` or `retry_on_worker_lost=True` on the decorator or a
-    `base=` class of the same file, or `task_acks_late = True` set in the same file, unless
-    the task says `acks_late=False`) and calls a non-idempotent API: the same list, calls
+    `base=` class of the same file; or project-wide, `task_acks_late = True` or
+    `task_reject_on_worker_lost = True` (`CELERY_TASK_ACKS_LATE`, ... in Django settings)
+    set in the same file or, with the project index, anywhere in the project's Celery
+    configuration; unless the task says `acks_late=False`) and calls a non-idempotent API: the same list, calls
     through project helpers (any depth, across modules, with the path in the message) and
     idempotency-key exemption as CLY306. One finding per task.
 
@@ -76,6 +82,19 @@ def receipt(address):
 """,
     ]
     INVALID = [
+        # Project-wide, in the Django settings the index reads.
+        Example(
+            """
+from celery import shared_task
+from django.core.mail import send_mail
+
+@shared_task(name="shop.receipt", ignore_result=True)
+def receipt(address):
+    send_mail("Receipt", "...", None, [address])  # error
+""",
+            path="shop/tasks.py",
+            files={"shop/settings.py": "CELERY_TASK_REJECT_ON_WORKER_LOST = True\n"},
+        ),
         # A helper in another module of the project (file+).
         Example(
             """
@@ -137,7 +156,8 @@ def receipt(address):
             return True
         if task.option("acks_late") is not None:  # explicitly False or opaque
             return False
-        return self.ctx.project_setting("task_acks_late") is True and UNKNOWN not in values
+        project = any(self.ctx.project_setting(s) is True for s in _PROJECT_LATE_ACK)
+        return project and UNKNOWN not in values
 
     def module_leave(self) -> None:
         analysis: SideEffects = self.ctx.analyses[SideEffects]

@@ -33,6 +33,14 @@ class DispatchWithoutQueue(Rule):
     `task_queues` and the task-level `queue=` of tasks defined in other modules.
     In mode `always`, every dispatch without `queue=` is reported, `.delay()` included.
 
+    The project's settings decide what "the default queue" means. When the project sets
+    `task_default_queue` (`CELERY_TASK_DEFAULT_QUEUE`, also from the environment, as
+    saleor does), it has named the queue unrouted tasks go to, so in `auto` mode nothing
+    is reported: whether its workers consume that queue is CLY409's question. `task_routes`
+    (literal dicts, globs included) and `task_queues` are read from the whole project with
+    the index; routes that are not literals (a router function, a string path) make the
+    rule silent, since it cannot tell where a task goes.
+
     ## Why is this bad?
     A task sent without a queue goes to the default queue (`celery`). In a deployment
     whose workers consume named queues (`-Q emails,reports`), nobody may consume the
@@ -65,6 +73,27 @@ class DispatchWithoutQueue(Rule):
     text_pattern = None
 
     VALID = [
+        # The project names its default queue (here from the environment, as saleor does).
+        Example(
+            """
+from shop.tasks import build_report
+
+def view(user):
+    build_report.apply_async(args=(user.pk,))
+""",
+            path="shop/views.py",
+            files={
+                "shop/settings.py": (
+                    "import os\n"
+                    'CELERY_TASK_ROUTES = {"shop.emails.*": {"queue": "emails"}}\n'
+                    'CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")\n'
+                ),
+                "shop/tasks.py": (
+                    "from celery import shared_task\n\n"
+                    "@shared_task(name='shop.report')\ndef build_report(pk):\n    return pk\n"
+                ),
+            },
+        ),
         # No sign of named queues in the file.
         """
 from proj.tasks import build_report
@@ -131,6 +160,23 @@ def report():
 """,
     ]
     INVALID = [
+        # Named queues in the project's settings, no default queue named.
+        Example(
+            """
+from shop.tasks import build_report
+
+def view(user):
+    build_report.apply_async(args=(user.pk,))  # error
+""",
+            path="shop/views.py",
+            files={
+                "shop/settings.py": 'CELERY_TASK_ROUTES = {"shop.emails.*": {"queue": "emails"}}\n',
+                "shop/tasks.py": (
+                    "from celery import shared_task\n\n"
+                    "@shared_task(name='shop.report')\ndef build_report(pk):\n    return pk\n"
+                ),
+            },
+        ),
         """
 from proj.tasks import notify, build_report
 
@@ -194,6 +240,8 @@ notify.delay(1)  # error
         return False
 
     def module_leave(self) -> None:
+        if self.settings.require_queue == "auto" and self.ctx.project_setting("task_default_queue") is not None:
+            return  # the project names its default queue: sending there is its choice
         config = self.ctx.file_config
         index = self.ctx.index
         project_queues = index is not None and (
