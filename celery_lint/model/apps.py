@@ -11,11 +11,12 @@ from __future__ import annotations
 import ast
 import os
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .celery_api import APP_MODULE_NAMES
 from .recognise import alias_of, is_app_class
 from .source import DEFINITIONS, parse_file
+from .values import UNKNOWN, ast_value
 from .source import statements as source_statements
 
 _MAX_HOPS = 3
@@ -33,6 +34,7 @@ class AppLocator:
         self._deps: dict[str, frozenset[str]] = {}
         #: (directory, top-level name) -> whether the directory holds that package or module
         self._heads: dict[tuple[Path, str], bool] = {}
+        self._constant_tables: dict[str, tuple[dict[str, ast.expr], dict[str, str]]] = {}
         #: Files read (directly or through re-exports) for the file being linted: its
         #: findings depend on them, so the cache must too.
         self.touched: set[str] = set()
@@ -74,6 +76,40 @@ class AppLocator:
         if known is None:
             known = self._heads[key] = (base / head).is_dir() or (base / f"{head}.py").is_file()
         return known
+
+    def constant(self, qualified: str, importer: str, importer_module: str | None, hops: int = 0) -> Any:
+        """The value of a module constant of the project (``shop.limits.SOFT``), folded with
+        :func:`values.ast_value` through that module's own constants and imports (at most
+        3 modules away); UNKNOWN when it is not one. The module joins ``touched``."""
+        module, _, name = qualified.rpartition(".")
+        if not module or hops > 3:
+            return UNKNOWN
+        path = self._module_file(module, importer, importer_module)
+        if path is None:
+            return UNKNOWN
+        self.touched.add(path)
+        table = self._constant_tables.get(path)
+        if table is None:
+            table = self._constant_tables[path] = _constant_table(path, module)
+        assignments, imports = table
+        evaluating: set[str] = set()
+
+        def name_value(local: str) -> Any:
+            if local in assignments and local not in evaluating:
+                evaluating.add(local)
+                try:
+                    return ast_value(assignments[local], name_value, qualname)
+                finally:
+                    evaluating.discard(local)
+            if local in imports and local not in assignments:
+                return self.constant(imports[local], path, module, hops + 1)  # type: ignore[arg-type]
+            return UNKNOWN
+
+        def qualname(node: ast.AST) -> str | None:
+            dotted = _dotted(node, imports)
+            return dotted if dotted and not dotted.endswith(")") else None
+
+        return name_value(name) if name in assignments or name in imports else UNKNOWN
 
     def makes_app(self, module: str, name: str, importer: str, importer_module: str | None) -> bool:
         """Does project module M define ``name`` as something whose call makes an app: a
@@ -196,6 +232,41 @@ class _ModuleReader:
                 if isinstance(value, ast.Name) and value.id in made:
                     return True
         return False
+
+
+def _constant_table(path: str, module: str) -> tuple[dict[str, ast.expr], dict[str, str]]:
+    """A module's top-level ``NAME = value`` bindings (the last of each, as importers see
+    it; a name also bound otherwise, by a def, a class or a loop, is left out) and imports."""
+    try:
+        tree = parse_file(path)
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}, {}
+    assignments: dict[str, ast.expr] = {}
+    imports: dict[str, str] = {}
+    other: set[str] = set()
+    for node in source_statements(tree.body, skip=DEFINITIONS):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    assignments[target.id] = node.value
+                else:
+                    other.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            assignments[node.target.id] = node.value
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name.split(".")[0]
+                imports[alias.asname or top] = alias.name if alias.asname else top
+        elif isinstance(node, ast.ImportFrom):
+            source = _absolute(node, module, path.endswith("__init__.py"))
+            for alias in node.names:
+                imports[alias.asname or alias.name] = f"{source}.{alias.name}" if source else alias.name
+        elif isinstance(node, (*DEFINITIONS, ast.For, ast.AugAssign, ast.With)):
+            names = [node.name] if isinstance(node, DEFINITIONS) else [n.id for n in ast.walk(node.target if isinstance(node, (ast.For, ast.AugAssign)) else node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+            other.update(names)
+    for name in other:
+        assignments.pop(name, None)
+    return assignments, imports
 
 
 def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:

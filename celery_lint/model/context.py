@@ -47,6 +47,7 @@ from .recognise import (
 from .source import module_name_for, resolve_relative
 from .values import (
     CONSTANTS,
+    Folded,
     UNKNOWN,
     dotted_name,
     eta_offset_seconds,
@@ -398,12 +399,18 @@ class FileContext:
             self.imports[local] = qualified
             self.constants[local] = None
 
-    def constant(self, name: str) -> cst.BaseExpression | None:
-        """The expression a module constant is bound to where the traversal stands; None
-        when the name is not one, or a function being read binds it itself."""
+    def constant(self, name: str) -> cst.BaseExpression | Folded | None:
+        """The expression a module constant is bound to where the traversal stands, or the
+        value of a constant imported from a project module (``from shop.limits import SOFT``,
+        read with ``ast``: :meth:`AppLocator.constant`); None when the name is not one, or a
+        function being read binds it itself."""
         if self._is_local(name):
             return None
-        return self.constants.get(name)
+        bound = self.constants.get(name)
+        if bound is None and name in self.imports and self._app_locator is not None:
+            value = self._app_locator.constant(self.imports[name], self.path, self.module)
+            return None if value is UNKNOWN else Folded(value)
+        return bound
 
     def close(self) -> None:
         """The traversal is over: names no longer fold against this file's constants."""

@@ -7,8 +7,10 @@ project index stores values as JSON, where :data:`UNKNOWN_VALUE` plays that part
 from __future__ import annotations
 
 import ast
+import datetime
 import operator
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 import libcst as cst
@@ -46,10 +48,19 @@ _BINARY = {
 }
 
 
+@dataclass(frozen=True)
+class Folded:
+    """A name's value folded elsewhere: a constant of another module (``from shop.limits
+    import SOFT``), read with :func:`ast_value`. A ``datetime.timedelta`` is not a literal
+    for :func:`literal_value`, only for :func:`timedelta_seconds`."""
+
+    value: Any
+
+
 class Constants(Protocol):
     """What a name is bound to where it is read (``FileContext.constant`` answers)."""
 
-    def constant(self, name: str) -> cst.BaseExpression | None: ...
+    def constant(self, name: str) -> cst.BaseExpression | Folded | None: ...
 
 
 #: The names of the file being read: set by the per-file context for its traversal, so that
@@ -85,6 +96,8 @@ def literal_value(node: cst.BaseExpression | None, depth: int = 0) -> Any:
             return _KEYWORD_VALUES[node.value]
         names = CONSTANTS.get()
         bound = names.constant(node.value) if names is not None else None
+        if isinstance(bound, Folded):
+            return UNKNOWN if isinstance(bound.value, datetime.timedelta) else bound.value
         return UNKNOWN if bound is None else literal_value(bound, depth + 1)
     if isinstance(node, cst.UnaryOperation):
         inner = literal_value(node.expression, depth + 1)
@@ -186,6 +199,74 @@ def ast_literal(node: ast.AST | None) -> Any:
     return jsonable(value)
 
 
+def ast_value(
+    node: ast.AST | None,
+    name_value: Callable[[str], Any],
+    qualname: Callable[[ast.AST], str | None],
+    depth: int = 0,
+) -> Any:
+    """:func:`literal_value` on an ``ast`` node, for a module read without libcst (the
+    constants of another module): numbers, strings, ``None``/``True``/``False``, unary and
+    binary arithmetic on numbers, tuples, lists and dicts of such, names through
+    ``name_value`` (UNKNOWN when not a constant), and ``datetime.timedelta(...)`` calls
+    with literal arguments (a ``datetime.timedelta``). UNKNOWN for anything else."""
+    if node is None or depth > 50:
+        return UNKNOWN
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, (str, int, float, bool, type(None))) else UNKNOWN
+    if isinstance(node, ast.Name):
+        return name_value(node.id)
+    if isinstance(node, ast.UnaryOp):
+        inner = ast_value(node.operand, name_value, qualname, depth + 1)
+        if isinstance(node.op, ast.USub) and _is_number(inner):
+            return -inner
+        if isinstance(node.op, ast.UAdd) and _is_number(inner):
+            return inner
+        return UNKNOWN
+    if isinstance(node, ast.BinOp):
+        op = _AST_BINARY.get(type(node.op))
+        left = ast_value(node.left, name_value, qualname, depth + 1)
+        right = ast_value(node.right, name_value, qualname, depth + 1)
+        if op is None or not (_is_number(left) and _is_number(right)) or (op is operator.pow and abs(right) > 64):
+            return UNKNOWN
+        try:
+            return op(left, right)
+        except (ArithmeticError, ValueError):
+            return UNKNOWN
+    if isinstance(node, (ast.Tuple, ast.List)):
+        items = [ast_value(e, name_value, qualname, depth + 1) for e in node.elts]
+        return UNKNOWN if any(i is UNKNOWN for i in items) else tuple(items)
+    if isinstance(node, ast.Call) and qualname(node.func) == "datetime.timedelta":
+        total = 0.0
+        for index, arg in enumerate(node.args):
+            value = ast_value(arg, name_value, qualname, depth + 1)
+            if isinstance(arg, ast.Starred) or index >= len(TIMEDELTA_UNITS) or not _is_number(value):
+                return UNKNOWN
+            total += value * TIMEDELTA_UNITS[index][1]
+        for keyword in node.keywords:
+            value = ast_value(keyword.value, name_value, qualname, depth + 1)
+            factor = _TIMEDELTA_FACTORS.get(keyword.arg or "")
+            if factor is None or not _is_number(value):
+                return UNKNOWN
+            total += value * factor
+        try:
+            return datetime.timedelta(seconds=total)
+        except OverflowError:
+            return UNKNOWN
+    return UNKNOWN
+
+
+_AST_BINARY = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+
+
 def jsonable(value: Any) -> Any:
     """A literal as JSON: sequences become lists, anything else opaque :data:`UNKNOWN_VALUE`."""
     if isinstance(value, (tuple, list, set, frozenset)):
@@ -203,8 +284,17 @@ def jsonable(value: Any) -> Any:
 # durations (``qualname``: what a name refers to through the file's imports)
 
 
-def timedelta_seconds(node: cst.BaseExpression | None, qualname: Callable[[cst.BaseExpression], str | None]) -> Any:
-    """Seconds in a literal ``datetime.timedelta(...)`` call, or UNKNOWN."""
+def timedelta_seconds(
+    node: cst.BaseExpression | None, qualname: Callable[[cst.BaseExpression], str | None], depth: int = 0
+) -> Any:
+    """Seconds in a literal ``datetime.timedelta(...)`` call, or in a module constant bound
+    to one (here or in another module: ``RETRY_DELAY = timedelta(minutes=5)``), or UNKNOWN."""
+    if isinstance(node, cst.Name) and depth < 20:
+        names = CONSTANTS.get()
+        bound = names.constant(node.value) if names is not None else None
+        if isinstance(bound, Folded):
+            return bound.value.total_seconds() if isinstance(bound.value, datetime.timedelta) else UNKNOWN
+        return timedelta_seconds(bound, qualname, depth + 1) if bound is not None else UNKNOWN
     if not isinstance(node, cst.Call) or qualname(node.func) != "datetime.timedelta":
         return UNKNOWN
     total = 0.0

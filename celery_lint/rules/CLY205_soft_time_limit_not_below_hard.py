@@ -3,7 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..model.context import Dispatch, TaskDef, literal_value
-from .base import Rule
+from .base import Example, Rule
 
 
 def _limits(keywords: dict[str, cst.Arg]) -> tuple[float, float] | None:
@@ -79,6 +79,19 @@ def view(SOFT):
 """,
     ]
     INVALID = [
+        # Limits held in constants of another module of the project.
+        Example(
+            """
+from celery import shared_task
+from shop.limits import SOFT, HARD
+
+@shared_task(name="shop.export", soft_time_limit=SOFT, time_limit=HARD)  # error
+def export(pk):
+    return pk
+""",
+            path="shop/tasks.py",
+            files={"shop/limits.py": "MINUTE = 60\nSOFT = 20 * MINUTE\nHARD = 15 * MINUTE\n"},
+        ),
         """
 from celery import shared_task
 

@@ -116,6 +116,19 @@ Poller().retry(countdown=86400)
 """,
     ]
     INVALID = [
+        # A `timedelta` held in a constant of another module.
+        Example(
+            """
+from celery import shared_task
+from shop.limits import RETRY_AFTER
+
+@shared_task(name="shop.sync", bind=True, ignore_result=True)
+def sync(self, pk):
+    raise self.retry(countdown=RETRY_AFTER.total_seconds())  # error
+""",
+            path="shop/tasks.py",
+            files={"shop/limits.py": "from datetime import timedelta\n\nRETRY_AFTER = timedelta(hours=2)\n"},
+        ),
         """
 from datetime import timedelta
 from django.utils import timezone
