@@ -53,6 +53,8 @@ non-idempotent-calls = ["shop.sms.send"]
 external-tasks = ["billing.*"]
 visibility-timeout = 43200
 project-index = false
+result-backend = "none"
+test-code = "strict"
 """,
     )
     settings = load_settings(tmp_path)
@@ -61,7 +63,8 @@ project-index = false
     assert settings.project_index is False
     assert settings.task_name_pattern is not None and settings.task_name_pattern.search("shop.x")
     assert settings.ignored_codes_for(tmp_path / "tests" / "test_a.py") == ("CLY101",)
-    assert len(CONFIG_KEYS) == 18
+    assert settings.result_backend == "none" and settings.test_code == "strict"
+    assert len(CONFIG_KEYS) == 19
 
 
 @pytest.mark.parametrize(

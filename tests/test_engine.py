@@ -81,7 +81,7 @@ def _active_rules_reference(engine: Engine, text: str, path: str) -> tuple[str, 
     if not present:
         return ()
     posix = relative_posix(path, engine.settings.project_root)
-    ignored = engine.settings.ignored_codes_for(path)
+    ignored = engine.ignored_for(path)  # per-file ignores and the test-code policy
     return tuple(
         rule.code
         for rule in engine.file_rules

@@ -69,6 +69,7 @@ DEFAULT_EXCLUDE = (
 REQUIRE_QUEUE_MODES = ("auto", "always", "off")
 IGNORE_RESULT_MODES = ("no-return", "strict", "off")
 RESULT_BACKEND_MODES = ("auto", "configured", "none")
+TEST_CODE_MODES = ("lenient", "strict")
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ class Settings:
     ignore_result_mode: str = "no-return"
     #: Whether the project stores task results (CLY402, CLY502): ``auto`` reads its code.
     result_backend: str = "auto"
+    #: How test modules are linted: ``lenient`` runs only the rules marked ``in_tests``.
+    test_code: str = "lenient"
     bind_parameter_names: tuple[str, ...] = ("self",)
     extra_task_options: tuple[str, ...] = ()
     non_idempotent_calls: tuple[str, ...] = ()
@@ -235,6 +238,7 @@ _KEYS: dict[str, tuple[str, Any]] = {
     "require-queue": ("require_queue", _choice(REQUIRE_QUEUE_MODES)),
     "ignore-result-mode": ("ignore_result_mode", _choice(IGNORE_RESULT_MODES)),
     "result-backend": ("result_backend", _choice(RESULT_BACKEND_MODES)),
+    "test-code": ("test_code", _choice(TEST_CODE_MODES)),
     "bind-parameter-names": ("bind_parameter_names", _str_list),
     "extra-task-options": ("extra_task_options", _str_list),
     "non-idempotent-calls": ("non_idempotent_calls", _str_list),
@@ -266,6 +270,14 @@ CONFIG_DOCS: dict[str, tuple[str, str, str]] = {
         "(no backend set anywhere, `None`, `\"disabled\"`, or an environment lookup without default: "
         "not stored); `configured` when the backend comes from outside the code (the "
         "`CELERY_RESULT_BACKEND` environment variable); `none` when it never does.",
+    ),
+    "test-code": (
+        "`lenient` \\| `strict`",
+        "`lenient`",
+        "How test modules (`tests/`, `testing/`, `test_*.py`, `*_test.py`, `conftest.py`) are "
+        "linted: `lenient` runs there only the rules about code that is wrong wherever it runs "
+        "(option values CLY201 and CLY203-CLY208, CLY301, CLY403, CLY406), since a test's tasks, "
+        "names and dispatches are never deployed; `strict` runs every rule there too.",
     ),
     "bind-parameter-names": ("list of strings", "`[\"self\"]`", "Names accepted for a bound task's first parameter (CLY106)."),
     "extra-task-options": ("list of strings", "`[]`", "Task decorator keywords your own Task classes read (CLY201)."),

@@ -30,6 +30,7 @@ from ..config.settings import Settings, relative_posix
 from ..model.apps import AppLocator
 from ..model.callgraph import CallGraph
 from ..model.context import FileContext
+from ..model.recognise import is_test_module
 from ..model.edits import MAX_ROUNDS, SAFE, Fix
 from ..model.needles import CELERY_WORD, MAX_FILE_BYTES, NEEDLE_GUARDS, WORD_START_NEEDLES, TextPattern
 from ..model.source import (
@@ -191,6 +192,7 @@ class Engine:
         self._path_rules = tuple(r for r in self.file_rules if r.path_pattern is not None)
         self._searches: dict[tuple[bool, ...], tuple[tuple[str | None, tuple[str, ...]], ...]] = {}
         self.apps = AppLocator(settings.src_roots())
+        self._off_in_tests = tuple(r.code for r in ALL_RULES if not r.in_tests and r is not FILE_NOT_PARSED)
         self.graph = CallGraph(self.apps, str(settings.project_root))
         #: The text being linted (the module the walk sees may be slimmed): the call
         #: graph reads the file's own functions from it.
@@ -221,7 +223,7 @@ class Engine:
         # Only the rules a present needle names are looked at further (in rule order):
         # most files that get this far hold one common needle, not 45 rules' worth.
         candidates = sorted({position for needle in present for position in self._needle_rules[needle]})
-        ignored = self.settings.ignored_codes_for(path)
+        ignored = self.ignored_for(path)
         patterns: dict[TextPattern, bool] = {}
 
         def matches(pattern: TextPattern | None) -> bool:
@@ -240,6 +242,14 @@ class Engine:
             and matches(rules[position].text_pattern)
         )
         return active, present
+
+    def ignored_for(self, path: str) -> tuple[str, ...]:
+        """Codes switched off for ``path``: ``per-file-ignores``, and in a test module under
+        ``test-code = "lenient"`` every rule not marked ``in_tests``."""
+        ignored = self.settings.ignored_codes_for(path)
+        if self.settings.test_code == "lenient" and is_test_module(relative_posix(path, self.settings.project_root)):
+            ignored = (*ignored, *self._off_in_tests)
+        return ignored
 
     def _prechecked(
         self, rules: tuple[type[Rule], ...], present: set[str], text: str, path: str, tree: ast.Module | None

@@ -22,7 +22,7 @@ from .apps import AppLocator
 from .extract import extract
 from .facts_cache import FactsCache
 from .project import ModuleFacts, ProjectIndex, has_facts
-from .recognise import INDEXED_SETTINGS, setting_name
+from .recognise import INDEXED_SETTINGS, is_test_module, setting_name
 from .source import parse_file
 from .values import ast_literal
 
@@ -71,6 +71,13 @@ def _merge(settings: Settings, modules: dict[str, ModuleFacts], packages: set[st
         if config:
             known = modules.get(rel) or ModuleFacts(module=module)
             modules[rel] = dataclasses.replace(known, settings={**known.settings, **config})
+    if settings.test_code == "lenient":
+        # Tasks of test modules are never deployed: not names the project serves (CLY408),
+        # not duplicates of its tasks (CLY103).
+        modules = {
+            rel: dataclasses.replace(facts, tasks=[]) if facts.tasks and is_test_module(rel) else facts
+            for rel, facts in modules.items()
+        }
     # A project under `src/` without a `src` setting: its packages sit one level down.
     packages = packages | {rel.split("/")[1] for rel in modules if rel.startswith("src/") and rel.count("/") >= 2}
     return ProjectIndex(settings.project_root, modules, settings.external_tasks, packages)

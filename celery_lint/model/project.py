@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .celery_api import closest
+from .recognise import is_test_module
 from .values import UNKNOWN_VALUE, is_unknown
 
 __all__ = ["UNKNOWN_VALUE", "IndexedTask", "ModuleFacts", "ProjectIndex", "has_facts", "is_unknown"]
 
-_TEST_MODULE = re.compile(r"(^|[._/])(tests?|testing|conftest)([._/]|$)|test_|_tests?\.py$")
 
 
 
@@ -109,7 +109,7 @@ class ProjectIndex:
     def _merge_config(self) -> dict[str, Any]:
         merged: dict[str, Any] = {}
         for path, facts in sorted(self.modules.items()):
-            if _TEST_MODULE.search(path):
+            if is_test_module(path):
                 continue  # test settings do not describe production
             for key, (value, _line) in facts.settings.items():
                 if key in merged and merged[key] != value:

@@ -267,6 +267,17 @@ def setting_name(name: str) -> str | None:
     return None
 
 
+#: Test code: a `tests`/`testing` directory or module, `test_*.py`, `*_test(s).py`,
+#: `conftest.py` (the path below the project root, POSIX style).
+TEST_MODULE = re.compile(r"(^|[._/])(tests?|testing|conftest)([._/]|$)|(^|/)test_|_tests?\.py$")
+
+
+def is_test_module(rel: str) -> bool:
+    """Test code, whose tasks and settings describe no deployment (RULES.md: the project's
+    settings come from non-test modules; the test-code policy in the README)."""
+    return TEST_MODULE.search(rel) is not None
+
+
 def is_config_module(rel: str) -> bool:
     """A Celery config module by its conventional name (``celeryconfig.py``): lowercase
     setting names in it are settings, whatever words the file holds."""

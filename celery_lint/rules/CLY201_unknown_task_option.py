@@ -54,6 +54,7 @@ class UnknownTaskOption(Rule):
     """
 
     code = "CLY201"
+    in_tests = True
     name = "unknown-task-option"
     scope = "file+"
     fix = "unsafe"

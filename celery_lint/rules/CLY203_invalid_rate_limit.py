@@ -49,6 +49,7 @@ class InvalidRateLimit(Rule):
     """
 
     code = "CLY203"
+    in_tests = True
     name = "invalid-rate-limit"
     fix = "safe"
 

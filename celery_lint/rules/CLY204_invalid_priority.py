@@ -41,6 +41,7 @@ class InvalidPriority(Rule):
     """
 
     code = "CLY204"
+    in_tests = True
     name = "invalid-priority"
     # A task or a dispatch must be in the file (Django models have `priority=` fields too)...
     needles = (*TASK_DEFINITION_NEEDLES, *DISPATCH_NEEDLES, ".s(", ".si(", "signature(")

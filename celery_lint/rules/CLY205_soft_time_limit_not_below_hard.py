@@ -49,6 +49,7 @@ class SoftTimeLimitNotBelowHard(Rule):
     """
 
     code = "CLY205"
+    in_tests = True
     name = "soft-time-limit-not-below-hard"
     needles = ("soft_time_limit",)
     text_pattern = None

@@ -39,6 +39,7 @@ class InvalidRetryPolicy(Rule):
     """
 
     code = "CLY206"
+    in_tests = True
     name = "invalid-retry-policy"
     needles = ("retry_policy",)
     text_pattern = None

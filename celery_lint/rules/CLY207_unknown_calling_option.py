@@ -45,6 +45,7 @@ class UnknownCallingOption(Rule):
     """
 
     code = "CLY207"
+    in_tests = True
     name = "unknown-calling-option"
     fix = "unsafe"
     # `.set(` alone would match every `cache.set(`; a signature's `.set(` needs `.s(`/`.si(`

@@ -47,6 +47,7 @@ class ExecutionOptionPassedToDelay(Rule):
     """
 
     code = "CLY208"
+    in_tests = True
     name = "execution-option-passed-to-delay"
     scope = "file+"
     fix = "safe"

@@ -49,6 +49,7 @@ class RetryNotRaised(Rule):
     """
 
     code = "CLY301"
+    in_tests = True
     name = "retry-not-raised"
     fix = "safe"
 

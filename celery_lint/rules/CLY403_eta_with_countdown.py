@@ -39,6 +39,7 @@ class EtaWithCountdown(Rule):
     """
 
     code = "CLY403"
+    in_tests = True
     name = "eta-with-countdown"
     needles = ("countdown",)
     text_pattern = None

@@ -55,6 +55,7 @@ class ArgsNotASequence(Rule):
     """
 
     code = "CLY406"
+    in_tests = True
     name = "args-not-a-sequence"
     fix = "safe"
     needles = ("apply_async(", "send_task(", "signature(", "retry(", *BEAT_NEEDLES)

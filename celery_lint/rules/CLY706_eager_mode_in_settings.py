@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import re
 
+from ..model.recognise import TEST_MODULE, is_test_module
 from ..model.values import is_unknown
 from .base import Example, Rule
-
-_TEST_MODULE = re.compile(r"(^|[._/])(tests?|testing|conftest)([._/]|$)|test_|_tests?\.py$")
 
 
 class EagerModeInSettings(Rule):
@@ -55,7 +54,7 @@ class EagerModeInSettings(Rule):
     needles = ("EAGER", "eager")
     text_pattern = None
     #: Not test modules (the rule exempts them; do not even parse them).
-    path_pattern = re.compile(r"^(?!.*(?:(?:^|[._/])(?:tests?|testing|conftest)(?:[._/]|$)|test_|_tests?\.py$))")
+    path_pattern = re.compile(rf"^(?!.*(?:{TEST_MODULE.pattern}))")
 
     VALID = [
         Example("CELERY_TASK_ALWAYS_EAGER = True\n", path="proj/settings/test.py"),
@@ -82,7 +81,7 @@ app.conf.task_always_eager = True  # error
     ]
 
     def module_leave(self) -> None:
-        if _TEST_MODULE.search(self.ctx.rel):
+        if is_test_module(self.ctx.rel):
             return
         node = self.ctx.file_config.get("task_always_eager")
         if node is None or self.ctx.setting("task_always_eager") is not True:

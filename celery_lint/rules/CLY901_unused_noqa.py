@@ -43,6 +43,7 @@ class UnusedNoqa(Rule):
     """
 
     code = "CLY901"
+    in_tests = True  # judged only for the codes of rules that run in the file
     name = "unused-noqa"
     default_enabled = False
     fix = "safe"

@@ -84,6 +84,10 @@ class Rule:
     text_pattern: ClassVar[TextPattern | None] = TASK_DEFINITION_PATTERN
     #: When set, the rule only runs on files whose POSIX path matches this regex.
     path_pattern: ClassVar[re.Pattern[str] | None] = None
+    #: Runs in test modules under the default ``test-code = "lenient"``: the rule is about
+    #: code that is wrong wherever it runs (an option value, a retry not raised), not about
+    #: how a task is deployed, named or sent.
+    in_tests: ClassVar[bool] = False
     #: Analyses (classes with the same hooks, e.g. :class:`~celery_lint.side_effects.SideEffects`)
     #: the rule reads from ``ctx.analyses``; each runs once per file in the same traversal.
     requires: ClassVar[tuple[type, ...]] = ()

@@ -72,7 +72,7 @@ def fix_source(engine: Engine, data: bytes, path: str, mode: FixMode) -> tuple[b
     stale = [f for f in remaining if f.code == UNUSED_NOQA]
     if stale:  # CLY901's fix: drop the codes that suppress nothing (no finding can change)
         lines = outcome.text.splitlines(keepends=True)
-        for finding, codes in zip(stale, stale_noqa(outcome.result, [r.code for r in engine.rules]).values()):
+        for finding, codes in zip(stale, stale_noqa(outcome.result, _judged(engine, path)).values()):
             lines[finding.line - 1] = without_codes(lines[finding.line - 1], codes)
         outcome.text = "".join(lines)
         outcome.applied.extend(stale)
@@ -130,12 +130,17 @@ def lint_one(engine: Engine, path: str) -> Linted:
 
 def _shown(engine: Engine, result: FileResult) -> list[Finding]:
     findings = visible(result)
-    enabled = [r.code for r in engine.rules]
-    if UNUSED_NOQA in enabled and not any(
-        UNUSED_NOQA.startswith(c) for c in engine.settings.ignored_codes_for(result.path)
-    ):
-        findings.extend(unused_noqa(result, enabled))
+    ignored = engine.settings.ignored_codes_for(result.path)
+    if any(r.code == UNUSED_NOQA for r in engine.rules) and not any(UNUSED_NOQA.startswith(c) for c in ignored):
+        findings.extend(unused_noqa(result, _judged(engine, result.path)))
     return findings
+
+
+def _judged(engine: Engine, path: str) -> list[str]:
+    """The codes whose `noqa` comments can be judged in ``path``: those of the rules run
+    there (a `noqa` for a rule the test-code policy or `per-file-ignores` turns off is left alone)."""
+    off = engine.ignored_for(path)
+    return [r.code for r in engine.rules if not any(r.code.startswith(c) for c in off)]
 
 
 def _lint_in_worker(path: str) -> Linted:
