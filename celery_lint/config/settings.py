@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from .pins import project_celery_version
 from .stamp import settled, stat_key
 
 if sys.version_info >= (3, 11):
@@ -83,6 +84,10 @@ class Settings:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     src: tuple[str, ...] = ()
     target_version: tuple[int, int] = NEWEST_CELERY
+    #: Where ``target_version`` came from: ``target-version`` in the configuration, a
+    #: file of the project that pins Celery (``uv.lock``, ``requirements.txt``; see
+    #: ``config/pins.py``), or None for the default (the newest release known).
+    target_version_source: str | None = None
     task_name_prefixes: tuple[str, ...] = ()
     task_name_pattern: re.Pattern[str] | None = None
     require_queue: str = "auto"
@@ -258,7 +263,15 @@ CONFIG_DOCS: dict[str, tuple[str, str, str]] = {
     "exclude": ("list of globs", "`[]`", "Paths not to lint, matched against the path relative to the project root and against each path component. `.git`, virtualenvs, `node_modules`, `build`, `dist` and similar are always skipped when walking directories."),
     "per-file-ignores": ("table glob -> codes", "`{}`", "Codes to ignore in matching files, e.g. `\"tests/*\" = [\"CLY1\"]`."),
     "src": ("list of paths", "`[]`", "Source roots: a file under one gets its module name from its path relative to the root (otherwise: walk up while `__init__.py` exists). Decides generated task names."),
-    "target-version": ("string", "newest known (`5.7`)", "The Celery release to check against, e.g. `\"5.4\"`."),
+    "target-version": (
+        "string",
+        "the project's pin, else newest known (`5.7`)",
+        "The Celery release to check against, e.g. `\"5.4\"`. When not set, the newest Celery "
+        "release the project allows is used, read from its lock file (`uv.lock`, `poetry.lock`, "
+        "`pdm.lock`, `Pipfile.lock`), its requirement files (`requirements*.txt`, "
+        "`requirements/*.txt`, then `*.in`) or `pyproject.toml` dependencies: a project on "
+        "`celery==5.6.3` is not told about what 5.7 deprecates.",
+    ),
     "task-name-prefixes": ("list of strings", "module path components", "Accepted task name prefixes (CLY102)."),
     "task-name-pattern": ("regex", "none", "Task names must match this (`re.search`); replaces the prefix test (CLY102)."),
     "require-queue": ("`auto` \\| `always` \\| `off`", "`auto`", "When a dispatch without `queue=` is reported (CLY401)."),
@@ -364,6 +377,16 @@ def find_project_root(start: Path) -> Path:
     return start
 
 
+def _with_project_version(settings: Settings, table: Mapping[str, Any] | None) -> Settings:
+    """``target-version`` from the configuration, else from the Celery the project pins."""
+    if table and "target-version" in table:
+        return settings.replace(target_version_source="configuration")
+    found = project_celery_version(settings.project_root, NEWEST_CELERY)
+    if found is None:
+        return settings
+    return settings.replace(target_version=found[0], target_version_source=found[1])
+
+
 def load_settings(start: Path, config_file: Path | None = None) -> Settings:
     """Settings for a run whose paths live under ``start``.
 
@@ -376,15 +399,15 @@ def load_settings(start: Path, config_file: Path | None = None) -> Settings:
             raise ConfigError(f"config file not found: {config_file}")
         table = read_pyproject(config_file) if config_file.name == "pyproject.toml" else _read_bare(config_file)
         root = config_file.resolve().parent
-        return settings_from_mapping(table or {}, project_root=root, config_file=config_file)
+        return _with_project_version(settings_from_mapping(table or {}, project_root=root, config_file=config_file), table)
     start = start.resolve()
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"
         if candidate.is_file():
             table = read_pyproject(candidate)
             if table is not None:
-                return settings_from_mapping(table, project_root=directory, config_file=candidate)
-    return Settings(project_root=find_project_root(start))
+                return _with_project_version(settings_from_mapping(table, project_root=directory, config_file=candidate), table)
+    return _with_project_version(Settings(project_root=find_project_root(start)), None)
 
 
 def _read_bare(path: Path) -> dict[str, Any]:
