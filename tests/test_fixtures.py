@@ -97,6 +97,10 @@ def test_a_project_without_result_backend_gets_no_result_findings(tmp_path) -> N
     shutil.copytree(project, copy)
     (copy / "pyproject.toml").write_text('[tool.celery-lint]\nresult-backend = "configured"\n')
     assert {"CLY402", "CLY502"} <= codes(copy)
+    # A project that tracks started states reads the backend: the advice would drop them.
+    settings = copy / "billing" / "settings.py"
+    settings.write_text(settings.read_text() + "CELERY_TASK_TRACK_STARTED = True\n")
+    assert not codes(copy) & {"CLY402", "CLY502"}
 
 
 def test_a_project_that_names_its_default_queue_gets_no_cly401(tmp_path) -> None:  # type: ignore[no-untyped-def]

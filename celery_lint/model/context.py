@@ -39,6 +39,7 @@ from .recognise import (
     is_settings_module,
     makes_app,
     results_stored,
+    STATE_READER_SETTINGS,
     sends_tasks,
     setting_name,
     spread_options,
@@ -310,6 +311,14 @@ class FileContext:
             mode=self.settings.result_backend,
             whole_project=self.index is not None,
         )
+
+    def results_unread(self) -> bool:
+        """Are stored results written for nothing (CLY402, CLY502)? Yes when the project
+        stores them (:meth:`results_stored`) and turns on no setting that only a reader of
+        the backend needs (``task_track_started``, ``result_extended``)."""
+        if any(self.project_setting(name) is True for name in STATE_READER_SETTINGS):
+            return False
+        return self.results_stored()
 
     def project_setting(self, name: str) -> Any:
         """The setting as the project sets it: this file first, then the index.

@@ -21,7 +21,7 @@ from ..config.settings import Settings
 from ..config.stamp import code_stamp
 from .project import IndexedTask, ModuleFacts, has_facts
 
-_FORMAT = 5  # 3: IndexedTask.app; 4: beat_scheduler indexed; 5: reject_on_worker_lost, create_missing_queues
+_FORMAT = 6  # 3: IndexedTask.app; 4: beat_scheduler; 5: reject_on_worker_lost, create_missing_queues; 6: track_started, result_extended
 
 
 #: Set by the daemon's server (``celery-lint --daemon``), None otherwise:

@@ -50,6 +50,8 @@ INDEXED_SETTINGS = frozenset(
         "task_acks_late",
         "task_reject_on_worker_lost",
         "task_create_missing_queues",
+        "task_track_started",
+        "result_extended",
         "task_routes",
         "task_queues",
         "task_default_queue",
@@ -66,6 +68,7 @@ _OLD_SETTING_NAMES = {
     "IGNORE_RESULT": "task_ignore_result",
     "ACKS_LATE": "task_acks_late",
     "CREATE_MISSING_QUEUES": "task_create_missing_queues",
+    "TRACK_STARTED": "task_track_started",
     "ROUTES": "task_routes",
     "QUEUES": "task_queues",
     "DEFAULT_QUEUE": "task_default_queue",
@@ -212,6 +215,12 @@ def results_stored(backend: object, *, backend_set: bool, ignore_result: object,
     if not backend_set:
         return not whole_project
     return not (backend is None or backend == "disabled" or backend == FROM_ENVIRONMENT)
+
+
+#: Settings that only change what the result backend holds about a task (its STARTED state,
+#: its name and arguments): a project that turns one on reads the backend (Flower, a status
+#: page), and `ignore_result=True` would drop exactly those states.
+STATE_READER_SETTINGS = ("task_track_started", "result_extended")
 
 
 def task_app(receiver_local: str | None, receiver_qualified: str | None, local_apps: frozenset[str] | set[str], rel: str) -> str | None:

@@ -46,6 +46,10 @@ class FireAndForgetStoresResult(Rule):
       the backend (`None`, `"disabled"`, or read from the environment without a default) or
       sets none anywhere (needs the project index). Set `configured` when the backend comes
       from outside the code (the `CELERY_RESULT_BACKEND` environment variable).
+      The rule is also silent when the project sets `task_track_started` or
+      `result_extended` (`CELERY_TASK_TRACK_STARTED = True`): those only change what the
+      backend holds, so something reads it (Flower, a status page), and `ignore_result=True`
+      would drop the very states it reads.
 
     ## References
     - [Celery: Ignore results you don't want](https://docs.celeryq.dev/en/stable/userguide/tasks.html#ignore-results-you-don-t-want)
@@ -147,7 +151,7 @@ def view(request):
     def module_leave(self) -> None:
         if self.ctx.project_setting("task_ignore_result") is not None:
             return  # set in this file: True ignores results, anything else is unknown or deliberate
-        if not self._candidates or not self.ctx.results_stored():
+        if not self._candidates or not self.ctx.results_unread():
             return  # no result backend: nothing is stored
         for dispatch in self._candidates:
             call = dispatch.call

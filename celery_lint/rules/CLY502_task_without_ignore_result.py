@@ -54,6 +54,10 @@ class TaskWithoutIgnoreResult(Rule):
       `os.environ.get("CELERY_RESULT_BACKEND")`), or sets none anywhere (Celery's default is
       no backend; this needs the project index). Set `configured` when the backend comes
       from outside the code (the `CELERY_RESULT_BACKEND` environment variable).
+      The rule is also silent when the project sets `task_track_started` or
+      `result_extended` (`CELERY_TASK_TRACK_STARTED = True`): those only change what the
+      backend holds, so something reads it (Flower, a status page), and `ignore_result=True`
+      would drop the very states it reads.
 
     ## References
     - [Celery: Ignore results you don't want](https://docs.celeryq.dev/en/stable/userguide/tasks.html#ignore-results-you-don-t-want)
@@ -65,6 +69,18 @@ class TaskWithoutIgnoreResult(Rule):
     fix = "unsafe"
 
     VALID = [
+        # The project tracks started states: something reads the backend.
+        Example(
+            """
+from celery import shared_task
+
+@shared_task(name="shop.sync")
+def sync(pk):
+    print(pk)
+""",
+            path="shop/tasks.py",
+            files={"shop/settings.py": 'CELERY_RESULT_BACKEND = "redis://"\nCELERY_TASK_TRACK_STARTED = True\n'},
+        ),
         # `self.replace(...)` hands the task's result to the signature that replaces it.
         Example(
             """
@@ -209,7 +225,7 @@ def add(x, y):
     def module_leave(self) -> None:
         if self.ctx.project_setting("task_ignore_result") is not None:
             return  # the file decides for every task (True), or we cannot tell
-        if not self._pending or not self.ctx.results_stored():
+        if not self._pending or not self.ctx.results_unread():
             return  # no result backend: nothing is stored
         for task, message, returns in self._pending:
             fix = None
