@@ -11,6 +11,7 @@ from celery_lint.model.apps import AppLocator
 from celery_lint.model.callgraph import (
     MAX_DEPTH,
     CallGraph,
+    blocking_sink,
     _LINES,
     dispatch_sink,
     skim,
@@ -19,7 +20,7 @@ from celery_lint.model.callgraph import (
     transaction_snippet,
     waits_sink,
 )
-from celery_lint.model.side_effects import EffectSink, blocking_sink, compile_patterns, has_idempotency_key
+from celery_lint.model.side_effects import EffectSink, compile_patterns, has_idempotency_key
 
 from tests.test_index import make, run
 
@@ -257,3 +258,22 @@ def test_the_fixture_project_reports_at_the_calls_and_names_the_paths() -> None:
     proc = run(FIXTURES, "--no-cache", "helpers")
     assert "through `notify() -> send_receipt() -> django.core.mail.send_mail` (helpers/billing/mail.py:8)" in proc.stdout
     assert "`create_invoice() -> queue_invoice() -> billing.tasks.send_invoice.delay` (helpers/billing/invoices.py:13)" in proc.stdout
+
+
+def test_sinks_walked_together_answer_as_walked_alone(tmp_path: Path) -> None:
+    files = {
+        "shop/tasks.py": (
+            "import requests\nfrom shop.jobs import render\n\n"
+            "def start(u):\n    a(u)\n    fetch(u)\n\n"
+            "def fetch(u):\n    return requests.get(u)\n\n"
+            "def a(u):\n    b(u)\n\n"
+            "def b(u):\n    return render.delay(u).get()\n"
+        )
+    }
+    together = graph_for(tmp_path, "shop/tasks.py", files)
+    first = (together.reach_local("start", waits_sink), together.reach_local("start", blocking_sink))
+    alone_blocking = graph_for(tmp_path, "shop/tasks.py", files).reach_local("start", blocking_sink)
+    alone_waits = graph_for(tmp_path, "shop/tasks.py", files).reach_local("start", waits_sink)
+    assert first == (alone_waits, alone_blocking)
+    assert first[0] is not None and first[0].chain() == "start() -> a() -> b() -> shop.jobs.render.delay().get()"
+    assert first[1] is not None and first[1].chain() == "start() -> fetch() -> requests.get"

@@ -22,12 +22,10 @@ import re
 from pathlib import Path
 from typing import Any, Iterable
 
-try:  # a dependency of celery-lint; guarded so that a broken environment only loses detection
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-    from packaging.version import InvalidVersion, Version
-except ImportError:  # pragma: no cover
-    Requirement = None  # type: ignore[assignment,misc]
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
 
 #: `name = "celery"` then its `version = "..."` in a TOML lock file ([[package]] tables).
 _LOCKED = re.compile(r'^name\s*=\s*"celery"\s*\n(?:[^\[\n][^\n]*\n)*?version\s*=\s*"([^"]+)"', re.MULTILINE)
@@ -40,15 +38,12 @@ _MAX_BYTES = 8 * 1024 * 1024
 def project_celery_version(root: Path, newest: tuple[int, int]) -> tuple[tuple[int, int], str] | None:
     """The newest Celery 5 minor release (up to ``newest``) the project allows, and the file
     that says so; None when nothing at the root names Celery (then ``newest`` applies)."""
-    if Requirement is None:  # pragma: no cover
-        return None
     for name in ("uv.lock", "poetry.lock", "pdm.lock"):
         text = _read(root / name)
         match = _LOCKED.search(text) if text else None
-        if match:
-            found = _newest_allowed(_specifier("==" + match.group(1)), newest)
-            if found is not None:
-                return found, name
+        locked = re.match(r"5\.(\d+)\b", match.group(1)) if match else None
+        if locked and int(locked.group(1)) <= newest[1]:
+            return (5, int(locked.group(1))), name
     pipfile = _read(root / "Pipfile.lock")
     if pipfile:
         try:
@@ -86,6 +81,8 @@ def _read(path: Path) -> str:
 def _specifier(text: str | None) -> SpecifierSet | None:
     if not text:
         return None
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet  # lazy: start-up time (20 ms; lock files need none)
+
     try:
         return SpecifierSet(text)
     except InvalidSpecifier:
@@ -103,6 +100,10 @@ def _requirement_lines(text: str) -> Iterable[SpecifierSet]:
 
 
 def _celery_specifier(text: str) -> SpecifierSet | None:
+    if "celery" not in text.lower():
+        return None
+    from packaging.requirements import InvalidRequirement, Requirement  # lazy: start-up time (20 ms)
+
     try:
         requirement = Requirement(text)
     except InvalidRequirement:
@@ -162,6 +163,8 @@ def _newest_allowed(specifier: SpecifierSet | None, newest: tuple[int, int]) -> 
     accepts (checked up to .30, prereleases included when the pin names one)."""
     if specifier is None:
         return None
+    from packaging.version import InvalidVersion, Version  # lazy: start-up time
+
     for minor in range(newest[1], -1, -1):
         for patch in range(0, 31):
             try:

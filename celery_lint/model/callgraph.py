@@ -23,6 +23,7 @@ the arguments of ``on_commit(...)`` runs later, so it is marked ``deferred``.
 from __future__ import annotations
 
 import ast
+import bisect
 import os
 import re
 from collections import deque
@@ -172,6 +173,8 @@ class CallGraph:
         #: (start, sink, stop, now) -> (answer, files read): see :meth:`_query`.
         self._walks: dict[tuple[object, ...], tuple[Reach | None, frozenset[str]]] = {}
         self._walks_through: dict[str, list[tuple[object, ...]]] = {}
+        #: file -> function -> (its callees in the project, deferred or not; files read)
+        self._targets: dict[str, dict[str, tuple[tuple[tuple[tuple[str, str | None, str], bool], ...], frozenset[str]]]] = {}
         #: (dotted name, importer) -> (file, module, function) or None, and the files read.
         self._resolved: dict[tuple[str, str], tuple[tuple[str, str | None, str] | None, tuple[str, ...]]] = {}
         #: The file being linted, whose text may differ from the disk (stdin, the API).
@@ -184,6 +187,7 @@ class CallGraph:
         self._modules.pop(os.path.abspath(path), None)
         for key in self._walks_through.pop(os.path.abspath(path), ()):
             self._walks.pop(key, None)
+        self._targets.pop(os.path.abspath(path), None)
 
     # -- queries ------------------------------------------------------------------
 
@@ -235,30 +239,34 @@ class CallGraph:
         """One walk, remembered for the run: a walk's answer depends only on where it starts
         and the files it reads, which it records (and which join ``touched`` on reuse). A
         walk through the file being linted is not kept past that file (its text may not be
-        the disk's)."""
-        key = (start, sink, stop, now)
+        the disk's). The sinks of :data:`TASK_SINKS` are answered by one walk together:
+        each one's answer is the one its own walk would give (the same functions are
+        visited in the same order; the walk goes on until every sink has its answer)."""
+        sinks = TASK_SINKS if sink in TASK_SINKS and stop is None and not now else (sink,)
+        key = (start, sinks, stop, now)
         known = self._walks.get(key)
         if known is None:
             read: set[str] = set()
-            known = self._walks[key] = (self._walk(start, sink, stop, now, read), frozenset(read))
+            known = self._walks[key] = (self._walk(start, sinks, stop, now, read), frozenset(read))
             for path in read:
                 self._walks_through.setdefault(path, []).append(key)
         self.locator.touched.update(known[1])
-        return known[0]
+        return known[0].get(sink)
 
     def _walk(
         self,
         start: tuple[str, str | None, str],
-        sink: Sink,
+        sinks: tuple[Sink, ...],
         stop: Callable[[FunctionSummary], bool] | None,
         now: bool,
         read: set[str],
-    ) -> Reach | None:
-        """Breadth-first from ``start``: the shortest path to a call the sink accepts."""
+    ) -> dict[Sink, Reach]:
+        """Breadth-first from ``start``: for each sink, the shortest path to a call it accepts."""
+        found: dict[Sink, Reach] = {}
         queue: deque[tuple[tuple[str, str | None, str], tuple[str, ...]]] = deque([(start, ())])
         seen: set[tuple[str, str]] = set()
         visited = 0
-        while queue and visited < MAX_FUNCTIONS:
+        while queue and visited < MAX_FUNCTIONS and len(found) < len(sinks):
             (path, module, name), chain = queue.popleft()
             if (path, name) in seen:
                 continue
@@ -272,20 +280,38 @@ class CallGraph:
             if stop is not None and stop(function):
                 continue
             chain = (*chain, name)
-            found = sink(function)
-            if found is not None:
-                line, what = found
-                return Reach(chain, what, f"{self._display(path)}:{line}")
-            if len(chain) >= MAX_DEPTH:
+            for sink in sinks:
+                if sink not in found:
+                    hit = sink(function)
+                    if hit is not None:
+                        found[sink] = Reach(chain, hit[1], f"{self._display(path)}:{hit[0]}")
+            if len(chain) >= MAX_DEPTH or len(found) == len(sinks):
                 continue
             assert summary is not None
+            targets, files = self._targets_of(summary, function)
+            read.update(files)
+            self.locator.touched.update(files)
+            for target, deferred in targets:
+                if not (now and deferred):
+                    queue.append((target, chain))
+        return found
+
+    def _targets_of(
+        self, summary: ModuleSummary, function: FunctionSummary
+    ) -> tuple[tuple[tuple[tuple[str, str | None, str], bool], ...], frozenset[str]]:
+        """The project functions a function calls (each call resolved once per run, not
+        once per walk through it), whether each call is deferred, and the files read."""
+        of_module = self._targets.setdefault(summary.path, {})
+        known = of_module.get(function.name)
+        if known is None:
+            read: set[str] = set()
+            targets = []
             for call in function.calls:
-                if now and call.deferred:
-                    continue
                 target = self._callee(call.name, summary, read)
                 if target is not None:
-                    queue.append((target, chain))
-        return None
+                    targets.append((target, call.deferred))
+            known = of_module[function.name] = (tuple(targets), frozenset(read))
+        return known
 
     def _callee(self, name: str, summary: ModuleSummary, read: set[str] | None = None) -> tuple[str, str | None, str] | None:
         if name.startswith(LOCAL):
@@ -616,14 +642,24 @@ _ATOMIC = "django.db.transaction.atomic"
 
 #: A line that starts a transaction region: ``with ...atomic...:``, ``@...atomic...``, or a
 #: ``save``/``delete`` method.
-_REGION_HEAD = re.compile(r"^([ \t]*)(?:(?:async\s+)?with\b.*atomic|@.*atomic|(?:async\s+)?def\s+(?:save|delete)\s*\()")
+_REGION_HEAD = re.compile(r"([ \t]*)(?:(?:async[ \t]+)?with\b.*atomic|@.*atomic|(?:async[ \t]+)?def[ \t]+(?:save|delete)[ \t]*\()")
+_NEWLINE = re.compile("\n")
 #: ``atomic`` where it may start a region the cut missed (not ``atomic = False``, a
 #: migration's flag, nor ``in_atomic_block``).
-_ATOMIC_WORD = re.compile(r"\batomic\b(?!\s*=[^=])")
+_ATOMIC_WORD = re.compile(r"atomic\b(?!\s*=[^=])")
 #: An import statement, parenthesised continuation included; at any depth (those under
 #: ``if``/``try`` at module level count, and one more name known does no harm here).
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+import[ \t]*(?:\([^)]*\)|[^\n]*)|import[ \t][^\n]*)", re.MULTILINE)
 _TOP_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
+
+
+def _occurrences(text: str, word: str) -> list[int]:
+    found = []
+    at = text.find(word)
+    while at >= 0:
+        found.append(at)
+        at = text.find(word, at + len(word))
+    return found
 
 
 def transaction_snippet(text: str) -> tuple[str, set[str]] | None:
@@ -632,15 +668,21 @@ def transaction_snippet(text: str) -> tuple[str, set[str]] | None:
     the names of its top-level functions. Parsing that is a fraction of parsing the file;
     None when a line mentions ``atomic`` outside what was cut out (``with (\n
     transaction.atomic(),\n):``): then the whole file is read."""
-    lines = text.splitlines()
+    lines = text.split("\n")
+    starts = [0]
+    starts.extend(m.end() for m in _NEWLINE.finditer(text))
+
+    def line_of(offset: int) -> int:
+        return bisect.bisect_right(starts, offset) - 1
+
+    atomic = _occurrences(text, "atomic")
+    heads = sorted({line_of(o) for o in atomic} | {line_of(o) for word in ("save", "delete") for o in _occurrences(text, word)})
     blocks: list[str] = []
-    covered: set[int] = set()
-    index = 0
-    while index < len(lines):
+    covered: list[tuple[int, int]] = []
+    for index in heads:  # only the lines holding a head's word are matched (str.find is C)
         head = _REGION_HEAD.match(lines[index])
-        if head is None:
-            index += 1
-            continue
+        if head is None or (covered and index < covered[-1][1]):
+            continue  # not a head, or inside the region before it
         indent = len(head.group(1).expandtabs())
         end = index
         while end < len(lines) and not lines[end].split("#", 1)[0].rstrip().endswith(":"):
@@ -654,18 +696,19 @@ def transaction_snippet(text: str) -> tuple[str, set[str]] | None:
             end += 1
         block = [line[indent:] if line[:indent].strip() == "" else line.lstrip() for line in lines[index:end]]
         blocks.append("def _region():\n" + "\n".join("    " + line for line in block) + "\n    pass\n")
-        covered.update(range(index, end))
-        index = end
-    imports = [m.group(0).lstrip() for m in _IMPORT.finditer(text)]
-    import_lines = {text.count("\n", 0, m.start()) + k for m in _IMPORT.finditer(text) for k in range(m.group(0).count("\n") + 1)}
-    for number, line in enumerate(lines):
-        if (
-            "atomic" in line
-            and number not in covered
-            and number not in import_lines
-            and _ATOMIC_WORD.search(line)
-            and not line.lstrip().startswith("#")
-        ):
+        covered.append((index, end))
+    imports: list[str] = []
+    import_spans: list[tuple[int, int]] = []
+    for match in _IMPORT.finditer(text):
+        imports.append(match.group(0).lstrip())
+        import_spans.append((line_of(match.start()), line_of(match.end()) + 1))
+    for offset in atomic:
+        if _ATOMIC_WORD.match(text, offset) is None or (offset and (text[offset - 1].isalnum() or text[offset - 1] == "_")):
+            continue  # `in_atomic_block`, `atomic = False`
+        number = line_of(offset)
+        if any(first <= number < last for first, last in covered) or any(first <= number < last for first, last in import_spans):
+            continue
+        if not lines[number].lstrip().startswith("#"):
             return None
     return "\n".join(imports) + "\n" + "\n".join(blocks), set(_TOP_DEF.findall(text))
 
@@ -733,6 +776,51 @@ def dispatch_sink(function: FunctionSummary) -> tuple[int, str] | None:
         if method in DISPATCH_METHODS and head:
             return call.line, call.name.lstrip(LOCAL)
     return None
+
+
+_HTTP = r"(?:get|post|put|patch|delete|head|options|request)"
+#: Network calls that wait forever without a timeout (CLY603): dotted call name -> index
+#: of a positional ``timeout`` argument (None: keyword only).
+BLOCKING_CALLS = [
+    (re.compile(rf"requests\.{_HTTP}"), None),
+    (re.compile(rf"requests\.(?:\w+\.)*Session\(\)\.{_HTTP}"), None),
+    (re.compile(rf"requests\.session\(\)\.{_HTTP}"), None),
+    (re.compile(r"urllib\.request\.urlopen"), 2),
+    (re.compile(r"socket\.create_connection"), 1),
+    (re.compile(r"smtplib\.SMTP(?:_SSL)?"), 3),
+]
+#: httpx has a 5-second default: only an explicit ``timeout=None`` blocks.
+HTTPX_CALLS = re.compile(rf"httpx\.(?:{_HTTP}|(?:Async)?Client)")
+
+
+def blocking_without_timeout(name: str, keywords: Iterable[str], positional: int, star_kwargs: bool, timeout_none: bool) -> str | None:
+    """How a call of ``name`` can block forever (CLY603), or None."""
+    if HTTPX_CALLS.fullmatch(name):
+        return f"`{name}(timeout=None)`" if timeout_none else None
+    for pattern, position in BLOCKING_CALLS:
+        if pattern.fullmatch(name):
+            has_positional = position is not None and positional > position
+            if "timeout" in keywords or has_positional or star_kwargs:
+                return None
+            return f"`{name}` without `timeout=`"
+    return None
+
+
+def blocking_sink(function: FunctionSummary) -> tuple[int, str] | None:
+    """The first call of a project function that can block forever (CLY603): its name."""
+    for call in function.calls:
+        if call.bounded:
+            continue
+        found = blocking_without_timeout(
+            call.name, call.keywords, call.positional, call.star_kwargs, "timeout" in call.none_keywords
+        )
+        if found:
+            return call.line, call.name
+    return None
+
+
+#: Sinks answered together by one walk (the rules about what a task does: CLY501, CLY603).
+TASK_SINKS: tuple[Sink, ...] = (waits_sink, blocking_sink)
 
 
 def has_idempotency_key(function: FunctionSummary) -> bool:

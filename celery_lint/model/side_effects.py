@@ -12,7 +12,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import libcst as cst
 
@@ -80,47 +80,6 @@ DEFAULT_NON_IDEMPOTENT_CALLS = (
 )
 
 _IDEMPOTENCY_KEY = re.compile(r"idempotency[-_]key", re.IGNORECASE)
-
-_HTTP = r"(?:get|post|put|patch|delete|head|options|request)"
-#: Network calls that wait forever without a timeout (CLY603): dotted call name -> index
-#: of a positional ``timeout`` argument (None: keyword only).
-BLOCKING_CALLS = [
-    (re.compile(rf"requests\.{_HTTP}"), None),
-    (re.compile(rf"requests\.(?:\w+\.)*Session\(\)\.{_HTTP}"), None),
-    (re.compile(rf"requests\.session\(\)\.{_HTTP}"), None),
-    (re.compile(r"urllib\.request\.urlopen"), 2),
-    (re.compile(r"socket\.create_connection"), 1),
-    (re.compile(r"smtplib\.SMTP(?:_SSL)?"), 3),
-]
-#: httpx has a 5-second default: only an explicit ``timeout=None`` blocks.
-HTTPX_CALLS = re.compile(rf"httpx\.(?:{_HTTP}|(?:Async)?Client)")
-
-
-def blocking_without_timeout(name: str, keywords: Iterable[str], positional: int, star_kwargs: bool, timeout_none: bool) -> str | None:
-    """How a call of ``name`` can block forever (CLY603), or None."""
-    if HTTPX_CALLS.fullmatch(name):
-        return f"`{name}(timeout=None)`" if timeout_none else None
-    for pattern, position in BLOCKING_CALLS:
-        if pattern.fullmatch(name):
-            has_positional = position is not None and positional > position
-            if "timeout" in keywords or has_positional or star_kwargs:
-                return None
-            return f"`{name}` without `timeout=`"
-    return None
-
-
-def blocking_sink(function: FunctionSummary) -> tuple[int, str] | None:
-    """The first call of a project function that can block forever (CLY603): its name."""
-    for call in function.calls:
-        if call.bounded:
-            continue
-        found = blocking_without_timeout(
-            call.name, call.keywords, call.positional, call.star_kwargs, "timeout" in call.none_keywords
-        )
-        if found:
-            return call.line, call.name
-    return None
-
 
 def compile_patterns(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..model.callgraph import TIMEOUT_CONTEXTS
+from ..model.callgraph import TIMEOUT_CONTEXTS, blocking_sink, blocking_without_timeout
 from ..model.context import keyword_args, literal_value, positional_args
-from ..model.side_effects import SideEffects, blocking_sink, blocking_without_timeout
+from ..model.side_effects import SideEffects
 from .base import Example, Rule
 
 class BlockingIoWithoutTimeout(Rule):
