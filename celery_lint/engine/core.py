@@ -407,6 +407,12 @@ class Engine:
         try:
             if may_be_pathological(text, lines):
                 tree = check_parser_safety(text, tree)
+            if tree is None:
+                try:  # once, for slimming and for the call graph's view of this file
+                    tree = quiet_ast_parse(text)
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    tree = None  # libcst's parse reports the error
+                self._text = (path, text, tree)
             # Fixes rewrite the module: they need all of it.
             if capture is not None or not self.slim:
                 source, statements = text, (tree.body if tree is not None else None)
