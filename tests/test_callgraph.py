@@ -215,7 +215,8 @@ class Order(Model):
 def test_the_transaction_snippet_holds_every_call_of_every_region() -> None:
     snippet = transaction_snippet(REGIONS)
     assert snippet is not None
-    text, functions = snippet
+    text, functions, regions = snippet
+    assert regions == 3
     cut = transaction_calls(ast.parse(text), "m.py", "m", functions)
     full = transaction_calls(ast.parse(REGIONS), "m.py", "m")
     assert set(full) <= set(cut)
@@ -277,3 +278,16 @@ def test_sinks_walked_together_answer_as_walked_alone(tmp_path: Path) -> None:
     assert first == (alone_waits, alone_blocking)
     assert first[0] is not None and first[0].chain() == "start() -> a() -> b() -> shop.jobs.render.delay().get()"
     assert first[1] is not None and first[1].chain() == "start() -> fetch() -> requests.get"
+
+
+@pytest.mark.parametrize(("depth", "expected"), [(0, set()), (1, {"CLY501"}), (2, {"CLY306", "CLY307", "CLY501", "CLY601", "CLY603"})])
+def test_helper_depth_bounds_every_rule_that_follows_helpers(tmp_path: Path, depth: int, expected: set[str]) -> None:
+    import json
+    import shutil
+
+    from tests.conftest import FIXTURES
+
+    shutil.copytree(FIXTURES / "helpers", tmp_path / "helpers")
+    (tmp_path / "helpers" / "pyproject.toml").write_text(f"[tool.celery-lint]\nhelper-depth = {depth}\n")
+    proc = run(tmp_path / "helpers", "--no-cache", "--output-format", "json", ".")
+    assert {f["code"] for f in json.loads(proc.stdout)} == expected

@@ -53,3 +53,17 @@ def test_an_edit_to_the_constants_module_reaches_the_cached_result(tmp_path: Pat
     (tmp_path / "shop" / "limits.py").write_text("SOFT = 200\nHARD = 300\n")
     cached, uncached = run(tmp_path, "shop/tasks.py"), run(tmp_path, "--no-cache", "shop/tasks.py")
     assert cached.stdout == uncached.stdout and cached.returncode == uncached.returncode == 0
+
+
+def test_a_constant_re_exported_through_a_parenthesised_import(tmp_path: Path) -> None:
+    make(
+        tmp_path,
+        {
+            "shop/tasks.py": "",
+            "shop/limits.py": "from shop.base import (\n    MINUTE,\n    HOUR as H,\n)\n\nclass Task:\n    pass\n",
+            "shop/base.py": "MINUTE = 60\nHOUR = 3600\n",
+        },
+    )
+    assert constant(tmp_path, "shop.limits.MINUTE") == 60
+    assert constant(tmp_path, "shop.limits.H") == 3600
+    assert constant(tmp_path, "shop.limits.Task") is UNKNOWN  # a class: the module is not even parsed

@@ -41,6 +41,7 @@ _OPTIONS: dict[str, tuple[str, bool, str]] = {
     "--celery-require-queue": ("require-queue", False, "auto, always or off (CLY401)"),
     "--celery-ignore-result-mode": ("ignore-result-mode", False, "no-return, strict or off (CLY502)"),
     "--celery-result-backend": ("result-backend", False, "auto, configured or none: are task results stored (CLY402/CLY502)"),
+    "--celery-helper-depth": ("helper-depth", False, "how many calls deep project functions are followed (0: none)"),
     "--celery-test-code": ("test-code", False, "lenient or strict: which rules run in test modules"),
     "--celery-bind-parameter-names": ("bind-parameter-names", True, "names accepted for the bound parameter (CLY106)"),
     "--celery-extra-task-options": ("extra-task-options", True, "task option names your Task classes read (CLY201)"),

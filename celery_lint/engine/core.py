@@ -193,7 +193,7 @@ class Engine:
         self._searches: dict[tuple[bool, ...], tuple[tuple[str | None, tuple[str, ...]], ...]] = {}
         self.apps = AppLocator(settings.src_roots())
         self._off_in_tests = tuple(r.code for r in ALL_RULES if not r.in_tests and r is not FILE_NOT_PARSED)
-        self.graph = CallGraph(self.apps, str(settings.project_root))
+        self.graph = CallGraph(self.apps, str(settings.project_root), settings.helper_depth)
         #: The text being linted (the module the walk sees may be slimmed): the call
         #: graph reads the file's own functions from it.
         self._text: tuple[str, str, ast.Module | None] = ("", "", None)
@@ -259,19 +259,15 @@ class Engine:
         transaction reach a dispatch?); the ``ast`` made for that, for the parse to reuse."""
         if not rules or any(not present & set(r.precheck_needles) or present & (set(self._rule_needles[r]) - set(r.precheck_needles)) for r in rules):
             return rules, tree
+        if not self.settings.helper_depth:
+            return (), tree  # only helpers could make these rules report here
         if may_be_pathological(text, text.splitlines()):
             return rules, tree  # the parse checks it first
-        made: list[ast.Module] = [tree] if tree is not None else []
-
-        def tree_of() -> ast.Module:
-            if not made:
-                made.append(quiet_ast_parse(text))
-            return made[0]
-
         module = module_name_for(path, self.settings.src_roots())
-        self.graph.set_current(path, module, tree_of)
+        # A walk that reaches a function of this file skims its text (no parse of it all).
+        self.graph.set_current(path, module, (lambda: tree) if tree is not None else (lambda: text))
         kept = tuple(r for r in rules if r.precheck(text, path, module, self.graph))
-        return kept, made[0] if made else None
+        return kept, tree
 
     def _search_plan(self, applies: tuple[bool, ...]) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
         """The needles to look for in a file, given which path-limited rules apply to it,
@@ -373,14 +369,15 @@ class Engine:
             return None
         return capture.ctx
 
-    def _tree_of(self, path: str, module: cst.Module) -> Callable[[], ast.Module]:
-        """The ``ast`` of the file being linted, made only if the call graph asks for it."""
+    def _tree_of(self, path: str, module: cst.Module) -> Callable[[], ast.Module | str]:
+        """The file being linted for the call graph: its ``ast`` when the engine made one,
+        else its text to skim (read only if a walk reaches one of its functions)."""
         text_path, text, tree = self._text
 
-        def tree_of() -> ast.Module:
+        def tree_of() -> ast.Module | str:
             if text_path != path:
-                return quiet_ast_parse(module.code)
-            return tree if tree is not None else quiet_ast_parse(text)
+                return module.code
+            return tree if tree is not None else text
 
         return tree_of
 
@@ -463,7 +460,7 @@ class Engine:
         the file's text holds ``Celery`` (see ``FileContext``)."""
         ctx = FileContext(path, self.settings, self.apps, mentions_celery=mentions_celery)
         ctx.index = self.index
-        ctx.graph = self.graph
+        ctx.graph = self.graph if self.settings.helper_depth else None
         self.graph.set_current(path, ctx.module, self._tree_of(path, module))
         reports: list[Report] = []
         analyses = {}

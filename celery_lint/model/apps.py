@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -90,6 +91,8 @@ class AppLocator:
         self.touched.add(path)
         table = self._constant_tables.get(path)
         if table is None:
+            if not _may_bind(path, name):
+                return UNKNOWN  # no `NAME = ...` or import of it at the left margin: no parse
             table = self._constant_tables[path] = _constant_table(path, module)
         assignments, imports = table
         evaluating: set[str] = set()
@@ -232,6 +235,22 @@ class _ModuleReader:
                 if isinstance(value, ast.Name) and value.id in made:
                     return True
         return False
+
+
+def _may_bind(path: str, name: str) -> bool:
+    """Can the module bind ``name`` as a constant? A text search before any parse: most
+    imported names a rule evaluates (a `base=` class, a function) are not assignments."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return False
+    word = re.escape(name.encode())
+    binding = rb"^" + word + rb"\s*(?::[^=\n]*)?=(?!=)"  # NAME = ... / NAME: int = ...
+    imported = rb"^[ \t]*(?:from|import)\b.*\b" + word + rb"\b"  # from x import NAME
+    continued = rb"^[ \t]+" + word + rb"\b[ \t]*(?:,|\)|as\b|$)"  # from x import (\n    NAME,
+    aliased = rb"\bas[ \t]+" + word + rb"\b"  # ... import X as NAME
+    return re.search(b"|".join((binding, imported, continued, aliased)), data, re.MULTILINE) is not None
 
 
 def _constant_table(path: str, module: str) -> tuple[dict[str, ast.expr], dict[str, str]]:

@@ -9,9 +9,10 @@ The graph is built lazily, from the modules a query reaches: each is read once p
 with :mod:`ast` (never imported) into a :class:`ModuleSummary`, the calls each top-level
 function makes, named through the module's imports and simple local bindings as the
 per-file context names them (``msg = EmailMessage(...); msg.send()`` is
-``django.core.mail.EmailMessage().send``). A query walks breadth-first from one call, at
-most :data:`MAX_DEPTH` calls deep and through at most :data:`MAX_FUNCTIONS` functions, and
-answers the shortest path to a call that the rule's *sink* accepts. Every module a query
+``django.core.mail.EmailMessage().send``). A query answers the shortest path, at most
+:data:`MAX_DEPTH` functions long (``helper-depth``), from one call to a call that the
+rule's *sink* accepts; answers are remembered per function and depth for the run, so the
+work is bounded by the functions within that depth, however many calls lead there. Every module a query
 reads joins the locator's ``touched`` set, which the findings cache stores with each
 file's findings: an edit to any helper on the way re-lints the files that reach it.
 
@@ -26,7 +27,6 @@ import ast
 import bisect
 import os
 import re
-from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -34,9 +34,8 @@ from .apps import AppLocator
 from .celery_api import DISPATCH_METHODS
 from .source import DEFINITIONS, SourceError, decode_source, quiet_ast_parse, statements
 
-#: How many calls deep a query follows helpers, and how many functions it may visit.
+#: How many calls deep a query follows helpers by default (``helper-depth``).
 MAX_DEPTH = 6
-MAX_FUNCTIONS = 300
 
 _IDEMPOTENCY_KEY = re.compile(r"idempotency[-_]key", re.IGNORECASE)
 #: Methods that wait on a result (CLY501) and calls that make a group/chord result.
@@ -166,27 +165,29 @@ Sink = Callable[[FunctionSummary], "tuple[int, str] | None"]
 class CallGraph:
     """The project's functions and the calls they make, read as queries reach them."""
 
-    def __init__(self, locator: AppLocator, root: str | None = None) -> None:
+    def __init__(self, locator: AppLocator, root: str | None = None, depth: int = MAX_DEPTH) -> None:
         self.locator = locator
         self.root = root
+        #: How many calls deep a walk goes (the ``helper-depth`` setting).
+        self.depth = depth
         self._modules: dict[str, ModuleSummary | None] = {}
-        #: (start, sink, stop, now) -> (answer, files read): see :meth:`_query`.
-        self._walks: dict[tuple[object, ...], tuple[Reach | None, frozenset[str]]] = {}
-        self._walks_through: dict[str, list[tuple[object, ...]]] = {}
+        #: (file, function, depth, sink, stop, now) -> (shortest chain, files): see :meth:`_best`.
+        self._answers: dict[tuple[object, ...], tuple[tuple[tuple[str, ...], int, str, str] | None, frozenset[str]]] = {}
+        self._answers_through: dict[str, list[tuple[object, ...]]] = {}
         #: file -> function -> (its callees in the project, deferred or not; files read)
         self._targets: dict[str, dict[str, tuple[tuple[tuple[tuple[str, str | None, str], bool], ...], frozenset[str]]]] = {}
         #: (dotted name, importer) -> (file, module, function) or None, and the files read.
         self._resolved: dict[tuple[str, str], tuple[tuple[str, str | None, str] | None, tuple[str, ...]]] = {}
         #: The file being linted, whose text may differ from the disk (stdin, the API).
-        self._current: tuple[str, str | None, Callable[[], ast.Module]] | None = None
+        self._current: tuple[str, str | None, Callable[[], ast.Module | str]] | None = None
 
-    def set_current(self, path: str, module: str | None, tree: Callable[[], ast.Module]) -> None:
-        """The file being linted: its summary comes from ``tree()`` (its text as linted),
-        called only when a query reaches one of its functions."""
+    def set_current(self, path: str, module: str | None, tree: Callable[[], ast.Module | str]) -> None:
+        """The file being linted: its summary comes from ``tree()`` (its ``ast``, or its text
+        to skim, as linted), called only when a query reaches one of its functions."""
         self._current = (os.path.abspath(path), module, tree)
         self._modules.pop(os.path.abspath(path), None)
-        for key in self._walks_through.pop(os.path.abspath(path), ()):
-            self._walks.pop(key, None)
+        for key in self._answers_through.pop(os.path.abspath(path), ()):
+            self._answers.pop(key, None)
         self._targets.pop(os.path.abspath(path), None)
 
     # -- queries ------------------------------------------------------------------
@@ -236,65 +237,64 @@ class CallGraph:
     def _query(
         self, start: tuple[str, str | None, str], sink: Sink, stop: Callable[[FunctionSummary], bool] | None, now: bool
     ) -> Reach | None:
-        """One walk, remembered for the run: a walk's answer depends only on where it starts
-        and the files it reads, which it records (and which join ``touched`` on reuse). A
-        walk through the file being linted is not kept past that file (its text may not be
-        the disk's). The sinks of :data:`TASK_SINKS` are answered by one walk together:
-        each one's answer is the one its own walk would give (the same functions are
-        visited in the same order; the walk goes on until every sink has its answer)."""
-        sinks = TASK_SINKS if sink in TASK_SINKS and stop is None and not now else (sink,)
-        key = (start, sinks, stop, now)
-        known = self._walks.get(key)
-        if known is None:
-            read: set[str] = set()
-            known = self._walks[key] = (self._walk(start, sinks, stop, now, read), frozenset(read))
-            for path in read:
-                self._walks_through.setdefault(path, []).append(key)
-        self.locator.touched.update(known[1])
-        return known[0].get(sink)
+        """The shortest path from ``start`` to a call the sink accepts, at most
+        :attr:`depth` functions long (:meth:`_best`); its files join ``touched``."""
+        hit, files = self._best(start, self.depth, sink, stop, now)
+        self.locator.touched.update(files)
+        if hit is None:
+            return None
+        chain, line, what, path = hit
+        return Reach(chain, what, f"{self._display(path)}:{line}")
 
-    def _walk(
+    def _best(
         self,
-        start: tuple[str, str | None, str],
-        sinks: tuple[Sink, ...],
+        target: tuple[str, str | None, str],
+        depth: int,
+        sink: Sink,
         stop: Callable[[FunctionSummary], bool] | None,
         now: bool,
-        read: set[str],
-    ) -> dict[Sink, Reach]:
-        """Breadth-first from ``start``: for each sink, the shortest path to a call it accepts."""
-        found: dict[Sink, Reach] = {}
-        queue: deque[tuple[tuple[str, str | None, str], tuple[str, ...]]] = deque([(start, ())])
-        seen: set[tuple[str, str]] = set()
-        visited = 0
-        while queue and visited < MAX_FUNCTIONS and len(found) < len(sinks):
-            (path, module, name), chain = queue.popleft()
-            if (path, name) in seen:
-                continue
-            seen.add((path, name))
-            read.add(path)
-            summary = self._module(path, module)
-            function = summary.function(name) if summary is not None else None
-            if function is None:
-                continue
-            visited += 1
-            if stop is not None and stop(function):
-                continue
-            chain = (*chain, name)
-            for sink in sinks:
-                if sink not in found:
-                    hit = sink(function)
-                    if hit is not None:
-                        found[sink] = Reach(chain, hit[1], f"{self._display(path)}:{hit[0]}")
-            if len(chain) >= MAX_DEPTH or len(found) == len(sinks):
-                continue
-            assert summary is not None
-            targets, files = self._targets_of(summary, function)
-            read.update(files)
-            self.locator.touched.update(files)
-            for target, deferred in targets:
-                if not (now and deferred):
-                    queue.append((target, chain))
-        return found
+    ) -> tuple[tuple[tuple[str, ...], int, str, str] | None, frozenset[str]]:
+        """The shortest chain of at most ``depth`` functions from ``target`` to one whose
+        own call the sink accepts (the first callee, in call order, among equally short
+        ones: the path a breadth-first walk finds first), and every file the answer rests on.
+
+        Remembered for the run per function and depth, so every file and every call that
+        reaches the same helper shares one answer: the work is bounded by the functions
+        within ``depth`` calls, however many calls lead there. An answer that rests on the
+        file being linted is forgotten when the next file is linted (its text may differ
+        from the disk's)."""
+        path, module, name = target
+        key = (path, name, depth, sink, stop, now)
+        known = self._answers.get(key)
+        if known is not None:
+            return known
+        summary = self._module(path, module)
+        function = summary.function(name) if summary is not None else None
+        files: set[str] = {path}
+        hit: tuple[tuple[str, ...], int, str, str] | None = None
+        if function is not None and not (stop is not None and stop(function)):
+            found = sink(function)
+            if found is not None:
+                hit = ((name,), found[0], found[1], path)
+            elif depth > 1:
+                assert summary is not None
+                targets, read = self._targets_of(summary, function)
+                files.update(read)
+                best: tuple[tuple[str, ...], int, str, str] | None = None
+                for callee, deferred in targets:
+                    if now and deferred:
+                        continue
+                    sub, sub_files = self._best(callee, depth - 1, sink, stop, now)
+                    files.update(sub_files)
+                    if sub is not None and (best is None or len(sub[0]) < len(best[0])):
+                        best = sub
+                if best is not None:
+                    hit = ((name, *best[0]), best[1], best[2], best[3])
+        answer = (hit, frozenset(files))
+        self._answers[key] = answer
+        for file in answer[1]:
+            self._answers_through.setdefault(file, []).append(key)
+        return answer
 
     def _targets_of(
         self, summary: ModuleSummary, function: FunctionSummary
@@ -371,7 +371,11 @@ class CallGraph:
         current = self._current
         try:
             if current is not None and current[0] == path:
-                summary = summarise(current[2](), path, current[1])
+                source = current[2]()
+                if isinstance(source, str):
+                    summary = skim(source, path, current[1])
+                else:
+                    summary = summarise(source, path, current[1])
             else:
                 with open(path, "rb") as handle:
                     text = decode_source(handle.read())
@@ -662,10 +666,11 @@ def _occurrences(text: str, word: str) -> list[int]:
     return found
 
 
-def transaction_snippet(text: str) -> tuple[str, set[str]] | None:
+def transaction_snippet(text: str) -> tuple[str, set[str], int] | None:
     """The parts of a module that :func:`transaction_calls` reads, as a small module:
     its top-level imports and each transaction region (re-indented under a function), and
-    the names of its top-level functions. Parsing that is a fraction of parsing the file;
+    the names of its top-level functions, and how many regions it holds. Parsing that is
+    a fraction of parsing the file;
     None when a line mentions ``atomic`` outside what was cut out (``with (\n
     transaction.atomic(),\n):``): then the whole file is read."""
     lines = text.split("\n")
@@ -710,7 +715,9 @@ def transaction_snippet(text: str) -> tuple[str, set[str]] | None:
             continue
         if not lines[number].lstrip().startswith("#"):
             return None
-    return "\n".join(imports) + "\n" + "\n".join(blocks), set(_TOP_DEF.findall(text))
+    if not blocks:
+        return "", set(), 0
+    return "\n".join(imports) + "\n" + "\n".join(blocks), set(_TOP_DEF.findall(text)), len(blocks)
 
 
 def transaction_calls(tree: ast.Module, path: str, module: str | None, functions: set[str] | None = None) -> list[str]:
@@ -817,10 +824,6 @@ def blocking_sink(function: FunctionSummary) -> tuple[int, str] | None:
         if found:
             return call.line, call.name
     return None
-
-
-#: Sinks answered together by one walk (the rules about what a task does: CLY501, CLY603).
-TASK_SINKS: tuple[Sink, ...] = (waits_sink, blocking_sink)
 
 
 def has_idempotency_key(function: FunctionSummary) -> bool:

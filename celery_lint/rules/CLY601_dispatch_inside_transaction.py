@@ -228,6 +228,8 @@ from django.db import transaction
         from the regions' text alone when it can be cut out (a fifth of the file's parse)."""
         snippet = transaction_snippet(text)
         calls = None
+        if snippet is not None and not snippet[2]:
+            return False  # no transaction here (`atomic = False` in a migration, a docstring)
         if snippet is not None:
             try:
                 calls = transaction_calls(quiet_ast_parse(snippet[0]), path, module, snippet[1])
