@@ -252,7 +252,13 @@ class Engine:
         return ignored
 
     def _prechecked(
-        self, rules: tuple[type[Rule], ...], present: set[str], text: str, path: str, tree: ast.Module | None
+        self,
+        rules: tuple[type[Rule], ...],
+        present: set[str],
+        text: str,
+        path: str,
+        tree: ast.Module | None,
+        lines: list[str],
     ) -> tuple[tuple[type[Rule], ...], ast.Module | None]:
         """The rules left when every active rule came in by its ``precheck_needles`` alone
         and is asked (on the file's ``ast``) whether it can report (CLY601: does a call in a
@@ -261,7 +267,7 @@ class Engine:
             return rules, tree
         if not self.settings.helper_depth:
             return (), tree  # only helpers could make these rules report here
-        if may_be_pathological(text, text.splitlines()):
+        if may_be_pathological(text, lines):
             return rules, tree  # the parse checks it first
         module = module_name_for(path, self.settings.src_roots())
         # A walk that reaches a function of this file skims its text (no parse of it all).
@@ -385,7 +391,7 @@ class Engine:
         self.apps.touched = set()
         lines = text.splitlines()
         rules, present = self._active(text, path)
-        rules, tree = self._prechecked(rules, present, text, path, tree)
+        rules, tree = self._prechecked(rules, present, text, path, tree, lines)
         self._text = (path, text, tree)
         if not rules:
             return FileResult(path, [], lines, parsed=False)

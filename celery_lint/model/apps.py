@@ -239,18 +239,29 @@ class _ModuleReader:
 
 def _may_bind(path: str, name: str) -> bool:
     """Can the module bind ``name`` as a constant? A text search before any parse: most
-    imported names a rule evaluates (a `base=` class, a function) are not assignments."""
+    imported names a rule evaluates (a `base=` class, a function) are not assignments.
+    Only the lines holding the name are looked at (``bytes.find``)."""
     try:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError:
         return False
-    word = re.escape(name.encode())
-    binding = rb"^" + word + rb"\s*(?::[^=\n]*)?=(?!=)"  # NAME = ... / NAME: int = ...
-    imported = rb"^[ \t]*(?:from|import)\b.*\b" + word + rb"\b"  # from x import NAME
-    continued = rb"^[ \t]+" + word + rb"\b[ \t]*(?:,|\)|as\b|$)"  # from x import (\n    NAME,
-    aliased = rb"\bas[ \t]+" + word + rb"\b"  # ... import X as NAME
-    return re.search(b"|".join((binding, imported, continued, aliased)), data, re.MULTILINE) is not None
+    word = name.encode()
+    binds = re.compile(
+        rb"(?:" + re.escape(word) + rb"\s*(?::[^=\n]*)?=(?!=)"  # NAME = ... / NAME: int = ... at the margin
+        rb"|[ \t]*(?:from|import)\b.*\b" + re.escape(word) + rb"\b"  # from x import NAME
+        rb"|[ \t]+" + re.escape(word) + rb"\b[ \t]*(?:,|\)|as\b|\r?$)"  # from x import (\n    NAME,
+        rb"|.*\bas[ \t]+" + re.escape(word) + rb"\b)"  # ... import X as NAME
+    )
+    at = data.find(word)
+    while at >= 0:
+        start = data.rfind(b"\n", 0, at) + 1
+        end = data.find(b"\n", at)
+        line = data[start : end if end >= 0 else len(data)]
+        if binds.match(line):
+            return True
+        at = data.find(word, (end if end >= 0 else len(data)) + 1) if end >= 0 else -1
+    return False
 
 
 def _constant_table(path: str, module: str) -> tuple[dict[str, ast.expr], dict[str, str]]:

@@ -44,6 +44,18 @@ _CANVAS = frozenset({"group", "chord", "chain"})
 _ON_COMMIT = re.compile(r"(^|\.)on_commit$")
 #: Lines as ``ast`` counts them (``str.splitlines`` also splits at form feeds).
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def split_lines(text: str) -> list[str]:
+    """``text``'s lines with their ends, as ``ast`` counts lines (``\n``, ``\r\n``, ``\r``;
+    not the form feeds ``str.splitlines`` also splits at)."""
+    if "\r" in text:
+        return _LINES.findall(text)
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
 #: Nodes whose body runs later than the code around them.
 _LATER = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef})
 #: Context managers that bound everything inside them with a timeout (CLY603).
@@ -174,6 +186,8 @@ class CallGraph:
         #: (file, function, depth, sink, stop, now) -> (shortest chain, files): see :meth:`_best`.
         self._answers: dict[tuple[object, ...], tuple[tuple[tuple[str, ...], int, str, str] | None, frozenset[str]]] = {}
         self._answers_through: dict[str, list[tuple[object, ...]]] = {}
+        #: file -> (function, sink) -> what the sink said of the function's own calls.
+        self._sink_hits: dict[str, dict[tuple[str, Sink], tuple[int, str] | None]] = {}
         #: file -> function -> (its callees in the project, deferred or not; files read)
         self._targets: dict[str, dict[str, tuple[tuple[tuple[tuple[str, str | None, str], bool], ...], frozenset[str]]]] = {}
         #: (dotted name, importer) -> (file, module, function) or None, and the files read.
@@ -188,6 +202,7 @@ class CallGraph:
         self._modules.pop(os.path.abspath(path), None)
         for key in self._answers_through.pop(os.path.abspath(path), ()):
             self._answers.pop(key, None)
+        self._sink_hits.pop(os.path.abspath(path), None)
         self._targets.pop(os.path.abspath(path), None)
 
     # -- queries ------------------------------------------------------------------
@@ -273,7 +288,10 @@ class CallGraph:
         files: set[str] = {path}
         hit: tuple[tuple[str, ...], int, str, str] | None = None
         if function is not None and not (stop is not None and stop(function)):
-            found = sink(function)
+            judged = self._sink_hits.setdefault(path, {})
+            if (name, sink) not in judged:  # a function is met at every depth: judge it once
+                judged[(name, sink)] = sink(function)
+            found = judged[(name, sink)]
             if found is not None:
                 hit = ((name,), found[0], found[1], path)
             elif depth > 1:
@@ -410,8 +428,11 @@ def summarise(tree: ast.Module, path: str, module: str | None, lines: list[str] 
     return ModuleSummary(path, module, imports, spans, reader, lines)
 
 
-_SPAN_END = re.compile(r"[^\s#)\]}]")
-_BINDING = re.compile(r"^[A-Za-z_]\w*[ \t]*=[ \t]*[A-Za-z_][\w.]*\(.*\)[ \t]*$", re.MULTILINE)
+#: After a line break: a line that ends a top-level function's span (not indented, blank,
+#: a comment or a signature's closing bracket). Patterns that start with a literal line
+#: break let the regex engine jump from line to line instead of trying every character.
+_SPAN_END = re.compile(r"\n(?=[^\s#)\]}])")
+_BINDING = re.compile(r"\n([A-Za-z_]\w*[ \t]*=[ \t]*[A-Za-z_][\w.]*\(.*\)[ \t]*)(?=\n|$)")
 
 
 def skim(text: str, path: str, module: str | None) -> ModuleSummary:
@@ -421,7 +442,8 @@ def skim(text: str, path: str, module: str | None) -> ModuleSummary:
     module reached through helpers is skimmed in a sixth of a full parse's time, and no
     tree stays in memory. Where the text does not cut cleanly (a statement that does not
     parse alone) the module is parsed whole (``exact``)."""
-    lines = _LINES.findall(text)
+    lines = split_lines(text)
+    marked = "\n" + text
     exact_summary: list[ModuleSummary | None] = []
 
     def exact() -> ModuleSummary | None:
@@ -435,32 +457,33 @@ def skim(text: str, path: str, module: str | None) -> ModuleSummary:
     spans: dict[str, ast.AST | tuple[int, int]] = {}
     start: int | None = None
     name = ""
-    for number, line in enumerate(lines, 1):
-        if not line or not _SPAN_END.match(line[0]):
-            continue  # indented, blank, a comment, or a signature's closing bracket
+    number, offset = 1, 1
+    for edge in _SPAN_END.finditer(marked):  # lines at the left margin, in order
+        number += marked.count("\n", offset, edge.start() + 1)
+        offset = edge.start() + 1
         if start is not None:
             spans[name] = (start, number - 1)  # the last definition is the one bound
             start = None
-        found = _TOP_DEF.match(line)
+        found = _TOP_DEF_AT.match(marked, offset)
         if found:
             start, name = number, found.group(1)
     if start is not None:
         spans[name] = (start, len(lines))
     imports: dict[str, str] = {}
     try:
-        statements_text = "\n".join(m.group(0).lstrip() for m in _IMPORT.finditer(text))
-        for node in quiet_ast_parse(statements_text).body:
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                _bind_imports(node, imports, module, path)
+        for match in _IMPORT.finditer(marked):
+            for node in import_nodes(match.group(1)):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    _bind_imports(node, imports, module, path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         summary = exact()
         if summary is None:
             raise SyntaxError(path) from None
         return summary
     reader = _Reader(imports, set(spans))
-    for binding in _BINDING.finditer(text):
+    for binding in _BINDING.finditer(marked):
         try:
-            node = quiet_ast_parse(binding.group(0)).body[0]
+            node = quiet_ast_parse(binding.group(1)).body[0]
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
@@ -469,6 +492,38 @@ def skim(text: str, path: str, module: str | None) -> ModuleSummary:
                 if isinstance(target, ast.Name) and value:
                     reader.module_bindings[target.id] = value
     return ModuleSummary(path, module, imports, spans, reader, lines, exact)
+
+
+_FROM = re.compile(r"from\s+(\.*)([\w.]*)\s+import\s+(.*)", re.DOTALL)
+_ALIAS = re.compile(r"\s*([\w.]+|\*)(?:\s+as\s+(\w+))?\s*")
+_COMMENT = re.compile(r"#[^\n]*")
+
+
+def import_nodes(statement: str) -> list[ast.stmt]:
+    """An import statement found in a module's text as ``ast`` nodes, read without the
+    parser (a skimmed module's imports: about a tenth of the time); parsed when it is not
+    of the plain forms (a backslash, a semicolon)."""
+    if "\\" not in statement and ";" not in statement:
+        match = _FROM.fullmatch(statement)
+        text = match.group(3) if match else statement[len("import") :] if statement.startswith("import") else None
+        if text is not None:
+            text = _COMMENT.sub("", text).strip()
+            if match and text.startswith("(") and text.endswith(")"):
+                text = text[1:-1]
+            aliases = []
+            for part in text.split(","):
+                if not part.strip() and match:
+                    continue  # a trailing comma in parentheses
+                found = _ALIAS.fullmatch(part)
+                if found is None or (not match and found.group(1) == "*"):
+                    aliases = None
+                    break
+                aliases.append(ast.alias(found.group(1), found.group(2)))
+            if aliases:
+                if match:
+                    return [ast.ImportFrom(match.group(2) or None, aliases, len(match.group(1)))]
+                return [ast.Import(aliases)]
+    return quiet_ast_parse(statement).body
 
 
 def _bind_imports(node: ast.Import | ast.ImportFrom, imports: dict[str, str], module: str | None, path: str) -> None:
@@ -653,8 +708,10 @@ _NEWLINE = re.compile("\n")
 _ATOMIC_WORD = re.compile(r"atomic\b(?!\s*=[^=])")
 #: An import statement, parenthesised continuation included; at any depth (those under
 #: ``if``/``try`` at module level count, and one more name known does no harm here).
-_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+import[ \t]*(?:\([^)]*\)|[^\n]*)|import[ \t][^\n]*)", re.MULTILINE)
-_TOP_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
+#: Matched against ``"\n" + text`` (see ``_SPAN_END``); group 1 is the statement.
+_IMPORT = re.compile(r"\n[ \t]*(from[ \t]+[\w.]+[ \t]+import[ \t]*(?:\([^)]*\)|[^\n]*)|import[ \t][^\n]*)")
+_TOP_DEF = re.compile(r"\n(?:async[ \t]+)?def[ \t]+(\w+)")
+_TOP_DEF_AT = re.compile(r"(?:async[ \t]+)?def[ \t]+(\w+)")
 
 
 def _occurrences(text: str, word: str) -> list[int]:
@@ -666,11 +723,12 @@ def _occurrences(text: str, word: str) -> list[int]:
     return found
 
 
-def transaction_snippet(text: str) -> tuple[str, set[str], int] | None:
+def transaction_snippet(text: str) -> tuple[list[str], str, set[str], int] | None:
     """The parts of a module that :func:`transaction_calls` reads, as a small module:
     its top-level imports and each transaction region (re-indented under a function), and
-    the names of its top-level functions, and how many regions it holds. Parsing that is
-    a fraction of parsing the file;
+    the names of its top-level functions, and how many regions it holds (the import
+    statements and the regions' text apart: see :func:`snippet_calls`). Reading that is a
+    fraction of parsing the file;
     None when a line mentions ``atomic`` outside what was cut out (``with (\n
     transaction.atomic(),\n):``): then the whole file is read."""
     lines = text.split("\n")
@@ -704,9 +762,9 @@ def transaction_snippet(text: str) -> tuple[str, set[str], int] | None:
         covered.append((index, end))
     imports: list[str] = []
     import_spans: list[tuple[int, int]] = []
-    for match in _IMPORT.finditer(text):
-        imports.append(match.group(0).lstrip())
-        import_spans.append((line_of(match.start()), line_of(match.end()) + 1))
+    for match in _IMPORT.finditer("\n" + text):  # offsets one past the text's
+        imports.append(match.group(1))
+        import_spans.append((line_of(match.start(1) - 1), line_of(match.end() - 1) + 1))
     for offset in atomic:
         if _ATOMIC_WORD.match(text, offset) is None or (offset and (text[offset - 1].isalnum() or text[offset - 1] == "_")):
             continue  # `in_atomic_block`, `atomic = False`
@@ -716,18 +774,33 @@ def transaction_snippet(text: str) -> tuple[str, set[str], int] | None:
         if not lines[number].lstrip().startswith("#"):
             return None
     if not blocks:
-        return "", set(), 0
-    return "\n".join(imports) + "\n" + "\n".join(blocks), set(_TOP_DEF.findall(text)), len(blocks)
+        return [], "", set(), 0
+    return imports, "\n".join(blocks), set(_TOP_DEF.findall("\n" + text)), len(blocks)
 
 
-def transaction_calls(tree: ast.Module, path: str, module: str | None, functions: set[str] | None = None) -> list[str]:
+def snippet_calls(snippet: tuple[list[str], str, set[str], int], path: str, module: str | None) -> list[str]:
+    """:func:`transaction_calls` of a :func:`transaction_snippet`: its import statements
+    read without the parser (:func:`import_nodes`), its regions parsed. Raises what
+    ``ast.parse`` raises when the cut was wrong."""
+    imports: dict[str, str] = {}
+    for statement in snippet[0]:
+        for node in import_nodes(statement):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                _bind_imports(node, imports, module, path)
+    return transaction_calls(quiet_ast_parse(snippet[1]), path, module, snippet[2], imports)
+
+
+def transaction_calls(
+    tree: ast.Module, path: str, module: str | None, functions: set[str] | None = None, known: dict[str, str] | None = None
+) -> list[str]:
     """Dotted names (as :class:`CallSite` names them) of the calls made directly inside
     ``with transaction.atomic()``, a function decorated ``@atomic``, or a ``save()``/
     ``delete()`` method of a class with a base: a superset of what CLY601 follows.
 
     With :meth:`CallGraph.reach`, the engine asks whether a file that only a transaction
-    word brought in can reach a dispatch, before parsing it with libcst."""
-    imports: dict[str, str] = {}
+    word brought in can reach a dispatch, before parsing it with libcst. ``functions``
+    and ``known`` (imports) for a snippet: the module's, found in its text."""
+    imports: dict[str, str] = dict(known or {})
     defined: set[str] = set()
     for node in statements(tree.body, skip=DEFINITIONS):
         if isinstance(node, (ast.Import, ast.ImportFrom)):

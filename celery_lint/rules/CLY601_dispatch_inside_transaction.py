@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ..model.callgraph import CallGraph, dispatch_sink, transaction_calls, transaction_snippet
+from ..model.callgraph import CallGraph, dispatch_sink, snippet_calls, transaction_calls, transaction_snippet
 from ..model.celery_api import DISPATCH_METHODS, ON_COMMIT_DISPATCH_METHODS
 from ..model.context import Dispatch, keyword_args
 from ..model.needles import TRANSACTION_NEEDLES
@@ -228,11 +228,11 @@ from django.db import transaction
         from the regions' text alone when it can be cut out (a fifth of the file's parse)."""
         snippet = transaction_snippet(text)
         calls = None
-        if snippet is not None and not snippet[2]:
+        if snippet is not None and not snippet[3]:
             return False  # no transaction here (`atomic = False` in a migration, a docstring)
         if snippet is not None:
             try:
-                calls = transaction_calls(quiet_ast_parse(snippet[0]), path, module, snippet[1])
+                calls = snippet_calls(snippet, path, module)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 calls = None  # cut where it should not be: read the whole file
         if calls is None:
