@@ -258,7 +258,6 @@ class Engine:
         text: str,
         path: str,
         tree: ast.Module | None,
-        lines: list[str],
     ) -> tuple[tuple[type[Rule], ...], ast.Module | None]:
         """The rules left when every active rule came in by its ``precheck_needles`` alone
         and is asked (on the file's ``ast``) whether it can report (CLY601: does a call in a
@@ -267,8 +266,6 @@ class Engine:
             return rules, tree
         if not self.settings.helper_depth:
             return (), tree  # only helpers could make these rules report here
-        if may_be_pathological(text, lines):
-            return rules, tree  # the parse checks it first
         module = module_name_for(path, self.settings.src_roots())
         # A walk that reaches a function of this file skims its text (no parse of it all).
         self.graph.set_current(path, module, (lambda: tree) if tree is not None else (lambda: text))
@@ -391,7 +388,7 @@ class Engine:
         self.apps.touched = set()
         lines = text.splitlines()
         rules, present = self._active(text, path)
-        rules, tree = self._prechecked(rules, present, text, path, tree, lines)
+        rules, tree = self._prechecked(rules, present, text, path, tree)
         self._text = (path, text, tree)
         if not rules:
             return FileResult(path, [], lines, parsed=False)

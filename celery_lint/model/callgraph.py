@@ -760,19 +760,22 @@ def transaction_snippet(text: str) -> tuple[list[str], str, set[str], int] | Non
         block = [line[indent:] if line[:indent].strip() == "" else line.lstrip() for line in lines[index:end]]
         blocks.append("def _region():\n" + "\n".join("    " + line for line in block) + "\n    pass\n")
         covered.append((index, end))
+    uncovered = []
+    for offset in atomic:
+        if _ATOMIC_WORD.match(text, offset) is None or (offset and (text[offset - 1].isalnum() or text[offset - 1] == "_")):
+            continue  # `in_atomic_block`, `atomic = False`
+        number = line_of(offset)
+        if not any(first <= number < last for first, last in covered) and not lines[number].lstrip().startswith("#"):
+            uncovered.append(number)
+    if not blocks and not uncovered:
+        return [], "", set(), 0  # no transaction here: nothing more to read
     imports: list[str] = []
     import_spans: list[tuple[int, int]] = []
     for match in _IMPORT.finditer("\n" + text):  # offsets one past the text's
         imports.append(match.group(1))
         import_spans.append((line_of(match.start(1) - 1), line_of(match.end() - 1) + 1))
-    for offset in atomic:
-        if _ATOMIC_WORD.match(text, offset) is None or (offset and (text[offset - 1].isalnum() or text[offset - 1] == "_")):
-            continue  # `in_atomic_block`, `atomic = False`
-        number = line_of(offset)
-        if any(first <= number < last for first, last in covered) or any(first <= number < last for first, last in import_spans):
-            continue
-        if not lines[number].lstrip().startswith("#"):
-            return None
+    if any(not any(first <= number < last for first, last in import_spans) for number in uncovered):
+        return None  # `atomic` where the cut did not look: read the whole file
     if not blocks:
         return [], "", set(), 0
     return imports, "\n".join(blocks), set(_TOP_DEF.findall("\n" + text)), len(blocks)
