@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from .celery_api import APP_MODULE_NAMES
 from .recognise import alias_of, is_app_class
-from .source import DEFINITIONS, parse_file
+from .source import DEFINITIONS, bind_imports, import_source, parse_file
 from .values import UNKNOWN, ast_value
 from .source import statements as source_statements
 
@@ -175,9 +175,7 @@ class _ModuleReader:
         statements = list(source_statements(tree.body, skip=DEFINITIONS))
         for node in statements:  # module-level imports count wherever they stand
             if isinstance(node, ast.Import):
-                for alias in node.names:
-                    top = alias.name.split(".")[0]
-                    self.imports[alias.asname or top] = alias.name if alias.asname else top
+                bind_imports(node, self.imports, self.module, self.path)
             elif isinstance(node, ast.ImportFrom):
                 self._import_from(node)
         for node in statements:
@@ -195,7 +193,9 @@ class _ModuleReader:
         return _Summary(frozenset(self.apps), frozenset(self.makers))
 
     def _import_from(self, node: ast.ImportFrom) -> None:
-        source = _absolute(node, self.module, self.path.endswith("__init__.py"))
+        source = import_source(node, self.module, self.path)
+        if source is None:
+            return  # a relative import that cannot be resolved from here
         for alias in node.names:
             local = alias.asname or alias.name
             self.imports[local] = f"{source}.{alias.name}" if source else alias.name
@@ -283,28 +283,14 @@ def _constant_table(path: str, module: str) -> tuple[dict[str, ast.expr], dict[s
                     other.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
             assignments[node.target.id] = node.value
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                top = alias.name.split(".")[0]
-                imports[alias.asname or top] = alias.name if alias.asname else top
-        elif isinstance(node, ast.ImportFrom):
-            source = _absolute(node, module, path.endswith("__init__.py"))
-            for alias in node.names:
-                imports[alias.asname or alias.name] = f"{source}.{alias.name}" if source else alias.name
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bind_imports(node, imports, module, path)
         elif isinstance(node, (*DEFINITIONS, ast.For, ast.AugAssign, ast.With)):
             names = [node.name] if isinstance(node, DEFINITIONS) else [n.id for n in ast.walk(node.target if isinstance(node, (ast.For, ast.AugAssign)) else node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
             other.update(names)
     for name in other:
         assignments.pop(name, None)
     return assignments, imports
-
-
-def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
-    if not node.level:
-        return node.module or ""
-    package = module.split(".") if is_package else module.split(".")[:-1]
-    base = package[: len(package) - (node.level - 1)] if node.level - 1 <= len(package) else []
-    return ".".join([*base, node.module] if node.module else base)
 
 
 def _dotted(node: ast.AST, imports: dict[str, str]) -> str | None:

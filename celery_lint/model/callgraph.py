@@ -32,7 +32,7 @@ from typing import Callable, Iterable
 
 from .apps import AppLocator
 from .celery_api import DISPATCH_METHODS
-from .source import DEFINITIONS, SourceError, decode_source, quiet_ast_parse, statements
+from .source import DEFINITIONS, SourceError, bind_imports, decode_source, quiet_ast_parse, statements
 
 #: How many calls deep a query follows helpers by default (``helper-depth``).
 MAX_DEPTH = 6
@@ -411,7 +411,7 @@ def summarise(tree: ast.Module, path: str, module: str | None, lines: list[str] 
     functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
     for node in statements(tree.body, skip=DEFINITIONS):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            _bind_imports(node, imports, module, path)
+            bind_imports(node, imports, module, path)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             functions.append(node)
     names = {f.name for f in functions}
@@ -474,7 +474,7 @@ def skim(text: str, path: str, module: str | None) -> ModuleSummary:
         for match in _IMPORT.finditer(marked):
             for node in import_nodes(match.group(1)):
                 if isinstance(node, (ast.Import, ast.ImportFrom)):
-                    _bind_imports(node, imports, module, path)
+                    bind_imports(node, imports, module, path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         summary = exact()
         if summary is None:
@@ -524,29 +524,6 @@ def import_nodes(statement: str) -> list[ast.stmt]:
                     return [ast.ImportFrom(match.group(2) or None, aliases, len(match.group(1)))]
                 return [ast.Import(aliases)]
     return quiet_ast_parse(statement).body
-
-
-def _bind_imports(node: ast.Import | ast.ImportFrom, imports: dict[str, str], module: str | None, path: str) -> None:
-    if isinstance(node, ast.Import):
-        for alias in node.names:
-            top = alias.name.split(".")[0]
-            imports[alias.asname or top] = alias.name if alias.asname else top
-        return
-    source = _absolute(node, module, path.endswith("__init__.py"))
-    for alias in node.names:
-        if alias.name != "*":
-            imports[alias.asname or alias.name] = f"{source}.{alias.name}" if source else alias.name
-
-
-def _absolute(node: ast.ImportFrom, module: str | None, is_package: bool) -> str:
-    if not node.level:
-        return node.module or ""
-    parts = (module or "").split(".") if module else []
-    package = parts if is_package else parts[:-1]
-    if node.level - 1 > len(package):
-        return node.module or ""
-    base = package[: len(package) - (node.level - 1)]
-    return ".".join([*base, node.module] if node.module else base)
 
 
 class _Reader:
@@ -621,7 +598,7 @@ class _Reader:
                 deferred = True
             elif kind is ast.Import or kind is ast.ImportFrom:
                 local: dict[str, str] = {}
-                _bind_imports(node, local, None, "")  # type: ignore[arg-type]
+                bind_imports(node, local, None, "")  # type: ignore[arg-type]
                 self.local.update(local)
             elif kind is ast.With or kind is ast.AsyncWith:
                 bounded = self._with(node, bounded)  # type: ignore[arg-type]
@@ -789,7 +766,7 @@ def snippet_calls(snippet: tuple[list[str], str, set[str], int], path: str, modu
     for statement in snippet[0]:
         for node in import_nodes(statement):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                _bind_imports(node, imports, module, path)
+                bind_imports(node, imports, module, path)
     return transaction_calls(quiet_ast_parse(snippet[1]), path, module, snippet[2], imports)
 
 
@@ -807,7 +784,7 @@ def transaction_calls(
     defined: set[str] = set()
     for node in statements(tree.body, skip=DEFINITIONS):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            _bind_imports(node, imports, module, path)
+            bind_imports(node, imports, module, path)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             defined.add(node.name)
     reader = _Reader(imports, defined if functions is None else functions)

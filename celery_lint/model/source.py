@@ -107,6 +107,27 @@ def resolve_relative(module: str, level: int, current: str | None, is_package: b
     return ".".join([*base, module] if module else base)
 
 
+def import_source(node: ast.ImportFrom, module: str | None, path: str) -> str | None:
+    """The absolute module a ``from ... import`` in ``path`` (module ``module``) reads
+    from; None for a relative import that cannot be resolved there."""
+    name = resolve_relative(node.module or "", node.level, module, os.path.basename(path) == "__init__.py")
+    return None if name.startswith(".") else name
+
+
+def bind_imports(node: ast.Import | ast.ImportFrom, imports: dict[str, str], module: str | None, path: str) -> None:
+    """Add what an import statement binds to ``imports`` (local name -> dotted name)."""
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            top = alias.name.split(".")[0]
+            imports[alias.asname or top] = alias.name if alias.asname else top
+        return
+    source = import_source(node, module, path)
+    if source is None:
+        return
+    for alias in node.names:
+        if alias.name != "*":
+            imports[alias.asname or alias.name] = f"{source}.{alias.name}" if source else alias.name
+
 
 # ---------------------------------------------------------------------------
 # parsing
