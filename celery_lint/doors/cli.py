@@ -339,15 +339,22 @@ def _add_noqa(findings: Sequence[Finding]) -> int:
     for finding in findings:
         by_file.setdefault(finding.filename, []).append(finding)
     lines = files = 0
+    failed = False
     for path, file_findings in by_file.items():
         if path == "-" or not os.path.isfile(path):
             continue
-        changed = add_noqa(path, file_findings)
+        try:
+            changed = add_noqa(path, file_findings)
+        except (OSError, UnicodeError, SyntaxError) as exc:  # the file is left as it was
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            sys.stderr.write(f"celery-lint: error: cannot add noqa directives to {path}: {reason}\n")
+            failed = True
+            continue
         if changed:
             lines += changed
             files += 1
     sys.stdout.write(f"Added {lines} noqa directive{'s' if lines != 1 else ''} to {files} file{'s' if files != 1 else ''}.\n")
-    return EXIT_CLEAN
+    return EXIT_ERROR if failed else EXIT_CLEAN
 
 
 def run_in_process(argv: Sequence[str] | None = None) -> int:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
+import stat
+import tempfile
 from typing import Iterable, Iterator
 
 from ..config.settings import DEFAULT_EXCLUDE, Settings, relative_posix
@@ -113,3 +116,28 @@ def not_a_file(engine: Engine, path: str) -> FileResult | None:
 
 def lint_file(engine: Engine, path: str) -> FileResult:
     return not_a_file(engine, path) or engine.lint_path(path)
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Replace the file at ``path`` (through a symlink: its target) with ``data`` so that a
+    full disk, a crash or a kill leaves the old content or the new, never a part of either:
+    a temporary file in the same directory, flushed and synced, given the original's mode
+    (and owner, where allowed), then renamed over it. Raises ``OSError`` with the original
+    untouched and no temporary file left."""
+    target = os.path.realpath(path)
+    st = os.stat(target)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=f".{os.path.basename(target)}.", suffix=".celery-lint")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        if hasattr(os, "chown"):
+            with contextlib.suppress(OSError):  # only root may give a file away
+                os.chown(tmp, st.st_uid, st.st_gid)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

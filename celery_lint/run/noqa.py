@@ -14,6 +14,7 @@ from typing import Iterable, Sequence
 from ..engine.core import FileResult, Finding, decode_source
 from ..engine.suppression import NOQA, UNPARSED, governing_line, noqa_codes, string_continuations, visible
 from ..rules.catalogue import BY_CODE
+from .files import write_atomically
 
 UNUSED_NOQA = "CLY901"
 
@@ -125,8 +126,7 @@ def add_noqa(path: str, findings: Sequence[Finding]) -> int:
         out = "".join(lines).encode("utf-8" if encoding == "utf-8-sig" else encoding)
         if bom and not out.startswith(b"\xef\xbb\xbf"):
             out = b"\xef\xbb\xbf" + out
-        with open(path, "wb") as handle:
-            handle.write(out)
+        write_atomically(path, out)
     return changed
 
 

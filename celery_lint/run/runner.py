@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 from .cache import Cache, content_hash
 from ..config.settings import Settings
 from ..engine.core import Engine, FileResult, Finding, SourceError, decode_source
-from .files import not_a_file
+from .files import not_a_file, write_atomically
 from ..model.project import ProjectIndex
 from .noqa import UNUSED_NOQA, stale_noqa, unused_noqa, visible, without_codes
 
@@ -102,8 +102,7 @@ def fix_one(engine: Engine, path: str, mode: FixMode) -> Linted:
     new, linted = fix_source(engine, data, path, mode)
     if new is not None and mode.write:
         try:
-            with open(path, "wb") as handle:
-                handle.write(new)
+            write_atomically(path, new)
         except OSError as exc:
             reason = exc.strerror or str(exc)
             error = Finding("CLY000", "file-not-parsed", f"cannot write the fixed file: {reason}", path, 1, 1, 1, 1)
