@@ -98,3 +98,14 @@ def test_fix_writes_through_the_atomic_path(tmp_path: Path) -> None:
     assert '@shared_task(name="shop.tasks.send")' in path.read_text()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert sorted(p.name for p in path.parent.iterdir()) == ["__init__.py", "tasks.py"]
+
+
+@pytest.mark.parametrize("args", [["--diff"], ["--fix"], []])
+def test_every_run_that_makes_the_cache_directory_writes_its_gitignore(tmp_path: Path, args: list[str]) -> None:
+    """Issue 17, item 8: `git add -A` must not pick the cache up, whichever writer came first."""
+    (tmp_path / "pyproject.toml").write_text("[tool.celery-lint]\n")
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "tasks.py").write_text(SOURCE)
+    subprocess.run([sys.executable, "-m", "celery_lint", *args, "."], cwd=tmp_path, capture_output=True, text=True)
+    cache = tmp_path / ".celery_lint_cache"
+    assert cache.is_dir() and (cache / ".gitignore").read_text().endswith("*\n")

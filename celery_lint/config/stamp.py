@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 _STAMP: list[list[object]] | None = None
 
@@ -48,3 +49,12 @@ def settled(st: os.stat_result) -> bool:
 def stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
     """What says a file is unchanged for the in-memory memos (with :func:`settled`)."""
     return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+
+
+def prepare_directory(directory: Path) -> None:
+    """Create a cache directory, with a ``.gitignore`` that keeps it out of version control
+    (every cache writer calls this: the result cache, the index cache, flake8's)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ignore = directory / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# created by celery-lint\n*\n")

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from .. import __version__
 from ..config.settings import Settings
-from ..config.stamp import code_stamp
+from ..config.stamp import code_stamp, prepare_directory
 from .project import IndexedTask, ModuleFacts, has_facts
 
 _FORMAT = 6  # 3: IndexedTask.app; 4: beat_scheduler; 5: reject_on_worker_lost, create_missing_queues; 6: track_started, result_extended
@@ -135,7 +135,7 @@ class FactsCache:
     def _write(self) -> None:
         assert self.file is not None
         try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
+            prepare_directory(self.file.parent)  # with its .gitignore, whichever writer comes first
             fd, tmp = tempfile.mkstemp(dir=self.file.parent, prefix=".index-", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 # json.dumps, not json.dump: only the one-shot form uses the C encoder

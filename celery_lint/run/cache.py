@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .. import __version__
-from ..config.stamp import code_stamp
+from ..config.stamp import code_stamp, prepare_directory
 from ..config.settings import Settings
 from ..engine.core import Finding
 
@@ -44,14 +44,6 @@ def _stat(path: str) -> list[int] | None:
     except OSError:
         return None
     return [st.st_mtime_ns, st.st_size]
-
-
-def prepare_directory(directory: Path) -> None:
-    """Create a cache directory, with a ``.gitignore`` that keeps it out of version control."""
-    directory.mkdir(parents=True, exist_ok=True)
-    ignore = directory / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# created by celery-lint\n*\n")
 
 
 def deps_stats(deps: Sequence[str]) -> dict[str, list[int] | None]:
