@@ -294,10 +294,19 @@ class Engine:
 
     # -- entry points ------------------------------------------------------------
 
+    def oversized(self, path: str, size: int) -> FileResult | None:
+        """CLY000 for a file over the size limit (:data:`MAX_FILE_BYTES`), which is never
+        parsed: a 50 MB generated module took libcst minutes and gigabytes."""
+        if size <= MAX_FILE_BYTES:
+            return None
+        limit, actual = MAX_FILE_BYTES // (1024 * 1024), size / (1024 * 1024)
+        return self._unparsed(path, SourceError(f"file is {actual:.1f} MiB, over the {limit} MiB limit; not linted"), [])
+
     def lint_path(self, path: str) -> FileResult:
         try:
-            if os.path.getsize(path) > MAX_FILE_BYTES:
-                raise SourceError(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not linted")
+            too_large = self.oversized(path, os.path.getsize(path))
+            if too_large is not None:
+                return too_large
             with open(path, "rb") as handle:
                 data = handle.read()
         except SourceError as exc:
@@ -308,6 +317,9 @@ class Engine:
         return self.lint_bytes(data, path)
 
     def lint_bytes(self, data: bytes, path: str) -> FileResult:
+        too_large = self.oversized(path, len(data))
+        if too_large is not None:
+            return too_large
         try:
             text = decode_source(data)
         except SourceError as exc:
@@ -316,6 +328,9 @@ class Engine:
 
     def lint_text(self, text: str, path: str, tree: ast.Module | None = None) -> FileResult:
         """Findings of ``text``; ``tree``: its ``ast`` when the caller has it (flake8)."""
+        too_large = self.oversized(path, len(text))  # characters: never more than its bytes
+        if too_large is not None:
+            return too_large
         return self._analyse(text, path, None, tree)
 
     def fix_text(self, text: str, path: str, *, unsafe: bool = False) -> FixOutcome:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .celery_api import APP_MODULE_NAMES
+from .needles import MAX_FILE_BYTES
 from .recognise import alias_of, is_app_class
 from .source import DEFINITIONS, bind_imports, import_source, parse_file
 from .values import UNKNOWN, ast_value
@@ -242,6 +243,8 @@ def _may_bind(path: str, name: str) -> bool:
     imported names a rule evaluates (a `base=` class, a function) are not assignments.
     Only the lines holding the name are looked at (``bytes.find``)."""
     try:
+        if os.path.getsize(path) > MAX_FILE_BYTES:
+            return False
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError:

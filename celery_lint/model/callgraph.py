@@ -32,6 +32,7 @@ from typing import Callable, Iterable
 
 from .apps import AppLocator
 from .celery_api import DISPATCH_METHODS
+from .needles import MAX_FILE_BYTES
 from .source import DEFINITIONS, SourceError, bind_imports, decode_source, quiet_ast_parse, statements
 
 #: How many calls deep a query follows helpers by default (``helper-depth``).
@@ -395,6 +396,8 @@ class CallGraph:
                 else:
                     summary = summarise(source, path, current[1])
             else:
+                if os.path.getsize(path) > MAX_FILE_BYTES:
+                    raise ValueError(f"{path} is over the size limit")
                 with open(path, "rb") as handle:
                     text = decode_source(handle.read())
                 summary = skim(text, path, module)

@@ -13,6 +13,7 @@ apps, makers, option dicts) with the awaited-results scan; the decisions it make
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections import deque
 from typing import Any, Iterable
@@ -20,7 +21,7 @@ from typing import Any, Iterable
 from ..config.settings import Settings, relative_posix
 from .apps import AppLocator
 from .context import FileContext
-from .needles import CELERY_WORD_BYTES, TASK_DEFINITION_NEEDLES, TASK_DEFINITION_PATTERN
+from .needles import CELERY_WORD_BYTES, MAX_FILE_BYTES, TASK_DEFINITION_NEEDLES, TASK_DEFINITION_PATTERN
 from .project import IndexedTask, ModuleFacts
 from .recognise import (
     INDEXED_SETTINGS,
@@ -75,6 +76,8 @@ def extract(path: str, settings: Settings, locator: AppLocator | None = None) ->
     src_roots = settings.src_roots()
     root = settings.project_root
     try:
+        if os.path.getsize(path) > MAX_FILE_BYTES:
+            return None  # linting it reports CLY000; the index does not read it
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError:

@@ -19,6 +19,7 @@ from typing import Iterable, Sequence
 import libcst as cst
 
 from ..config.stamp import settled, stat_key
+from .needles import MAX_FILE_BYTES
 
 
 def quiet_ast_parse(source: str | bytes) -> ast.Module:
@@ -40,6 +41,8 @@ def parse_file(path: str) -> ast.Module:
     the daemon's forked runs inherit what their server read. Raises what ``open`` and
     ``ast.parse`` raise."""
     st = os.stat(path)
+    if st.st_size > MAX_FILE_BYTES:
+        raise ValueError(f"{path} is over the size limit")  # callers treat it as unreadable
     key = stat_key(st)
     known = _FILE_TREES.get(path)
     if known is not None and known[0] == key:

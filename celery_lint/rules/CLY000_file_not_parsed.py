@@ -10,7 +10,8 @@ class FileNotParsed(Rule):
     Reports each file the linter could not analyse, with the reason: a syntax error (with
     the parser's line and column), bytes that are not valid in the file's encoding, a NUL
     byte, code nested too deeply for the parser, a file that cannot be read, or a file
-    larger than 20 MiB.
+    larger than 20 MiB (with its size; such a file is never given to a parser: not when it
+    is linted, not when the project index or a helper lookup would read it, not in flake8).
 
     ## Why is this bad?
     A linter that silently skips a file gives a clean result it has not earned. Every

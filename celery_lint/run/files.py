@@ -106,12 +106,16 @@ def _inside(path: str, root: str) -> bool:
 
 
 def not_a_file(engine: Engine, path: str) -> FileResult | None:
-    """CLY000 for a path that is a directory or does not exist; None for a file."""
+    """CLY000 for a path that is a directory, does not exist or is over the size limit;
+    None for a file to lint."""
     if os.path.isdir(path):
         return engine._unparsed(path, SourceError("is a directory, not a Python file"), [])
     if not os.path.lexists(path):
         return engine._unparsed(path, SourceError("no such file or directory"), [])
-    return None
+    try:
+        return engine.oversized(path, os.path.getsize(path))  # before any read
+    except OSError:
+        return None  # the read reports it
 
 
 def lint_file(engine: Engine, path: str) -> FileResult:
