@@ -54,3 +54,11 @@ def test_a_deprecation_of_a_newer_release_is_not_reported_under_an_older_pin(tmp
     assert "CLY202" in run(tmp_path, "--no-cache", ".").stdout  # no pin: the newest release
     (tmp_path / "requirements.txt").write_text("celery==5.6.3\n")
     assert "CLY202" not in run(tmp_path, "--no-cache", ".").stdout
+
+
+def test_a_message_that_depends_on_the_target_says_where_it_was_read(tmp_path: Path) -> None:
+    from tests.test_index import make, run
+
+    make(tmp_path, {"shop/tasks.py": "from celery import shared_task\n\n@shared_task(name='shop.t', queue='x', ignore_result=True)\ndef t():\n    return 1\n"})
+    (tmp_path / "requirements.txt").write_text("celery>=5.6,<6\n")
+    assert "(target Celery 5.7, read from requirements.txt)" in run(tmp_path, "--no-cache", ".").stdout

@@ -112,6 +112,13 @@ class Settings:
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
+    def target_note(self) -> str:
+        """`` (target Celery 5.7, read from requirements.txt)`` for a message that depends
+        on the target release, when a file of the project decided it; empty otherwise."""
+        if self.target_version_source in (None, "configuration"):
+            return ""
+        return f" (target Celery {'.'.join(map(str, self.target_version))}, read from {self.target_version_source})"
+
     def src_roots(self) -> tuple[Path, ...]:
         return tuple((self.project_root / s).resolve() for s in self.src)
 

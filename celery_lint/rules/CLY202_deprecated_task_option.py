@@ -44,7 +44,9 @@ class DeprecatedTaskOption(Rule):
     `task_routes` entry elsewhere, so no fix is offered for them.
 
     ## Options
-    - `target-version`: the 5.7 deprecations apply from 5.7 (default: newest).
+    - `target-version`: the 5.7 deprecations apply from 5.7. When it is not configured,
+      the newest release the project's lock or requirement files allow is used (a project
+      on `celery==5.6.3` is not told), and the message names the file it was read from.
 
     ## References
     - [Celery: Routing tasks](https://docs.celeryq.dev/en/stable/userguide/routing.html)
@@ -101,7 +103,7 @@ def old():
                 self.report(
                     arg.keyword,
                     f"task `{task.name}`: `{keyword}=` on the task is deprecated since Celery {since} and has no "
-                    "effect from 6.0; route with `task_routes`",
+                    f"effect from 6.0; route with `task_routes`{self.settings.target_note()}",
                 )
             elif keyword == "acks_on_failure_or_timeout" and modern:
                 self.report(
