@@ -291,3 +291,17 @@ def test_helper_depth_bounds_every_rule_that_follows_helpers(tmp_path: Path, dep
     (tmp_path / "helpers" / "pyproject.toml").write_text(f"[tool.celery-lint]\nhelper-depth = {depth}\n")
     proc = run(tmp_path / "helpers", "--no-cache", "--output-format", "json", ".")
     assert {f["code"] for f in json.loads(proc.stdout)} == expected
+
+
+def test_a_relative_import_inside_a_helper_is_followed(tmp_path: Path) -> None:
+    graph = graph_for(
+        tmp_path,
+        "shop/tasks.py",
+        {
+            "shop/tasks.py": "from shop.orders.notify import notify\n",
+            "shop/orders/notify.py": "def notify(a):\n    from ..mail import send\n    send(a)\n",
+            "shop/mail.py": "import requests\n\ndef send(a):\n    requests.post(a)\n",
+        },
+    )
+    found = reach(graph, tmp_path, "shop/tasks.py", "shop.orders.notify.notify", MAIL)
+    assert found is not None and found.chain() == "notify() -> send() -> requests.post"

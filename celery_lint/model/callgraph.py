@@ -418,7 +418,7 @@ def summarise(tree: ast.Module, path: str, module: str | None, lines: list[str] 
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             functions.append(node)
     names = {f.name for f in functions}
-    reader = _Reader(imports, names)
+    reader = _Reader(imports, names, module, path)
     for node in tree.body:  # module-level `session = requests.Session()`, once every import is known
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             value = reader.dotted(node.value)
@@ -483,7 +483,7 @@ def skim(text: str, path: str, module: str | None) -> ModuleSummary:
         if summary is None:
             raise SyntaxError(path) from None
         return summary
-    reader = _Reader(imports, set(spans))
+    reader = _Reader(imports, set(spans), module, path)
     for binding in _BINDING.finditer(marked):
         try:
             node = quiet_ast_parse(binding.group(1)).body[0]
@@ -532,9 +532,12 @@ def import_nodes(statement: str) -> list[ast.stmt]:
 class _Reader:
     """Reads one function's calls (fresh state per function)."""
 
-    def __init__(self, imports: dict[str, str], functions: set[str]) -> None:
+    def __init__(self, imports: dict[str, str], functions: set[str], module: str | None = None, path: str = "") -> None:
         self.imports = imports
         self.functions = functions
+        #: The module read, for its functions' own relative imports.
+        self.module = module
+        self.path = path
         self.module_bindings: dict[str, str] = {}
         self.local: dict[str, str] = {}
 
@@ -601,7 +604,7 @@ class _Reader:
                 deferred = True
             elif kind is ast.Import or kind is ast.ImportFrom:
                 local: dict[str, str] = {}
-                bind_imports(node, local, None, "")  # type: ignore[arg-type]
+                bind_imports(node, local, self.module, self.path)  # type: ignore[arg-type]
                 self.local.update(local)
             elif kind is ast.With or kind is ast.AsyncWith:
                 bounded = self._with(node, bounded)  # type: ignore[arg-type]
@@ -790,7 +793,7 @@ def transaction_calls(
             bind_imports(node, imports, module, path)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             defined.add(node.name)
-    reader = _Reader(imports, defined if functions is None else functions)
+    reader = _Reader(imports, defined if functions is None else functions, module, path)
     found: list[str] = []
 
     def is_atomic(expr: ast.AST) -> bool:
