@@ -16,9 +16,8 @@ Reads files only; imports nothing from the trees.
 
 from __future__ import annotations
 
-import ast
+import argparse
 import os
-import sys
 
 from celery_lint.model.callgraph import skim, snippet_calls, split_lines, summarise, transaction_calls, transaction_snippet
 from celery_lint.model.source import decode_source, quiet_ast_parse
@@ -75,4 +74,6 @@ def main(roots: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("trees", nargs="+", help="checkouts of real projects")
+    raise SystemExit(main(parser.parse_args().trees))
