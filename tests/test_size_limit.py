@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from celery_lint.model import needles, source
+from celery_lint.model import source
 
 BIG = "x = 1\n"
 
