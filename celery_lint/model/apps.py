@@ -37,6 +37,7 @@ class AppLocator:
         #: (directory, top-level name) -> whether the directory holds that package or module
         self._heads: dict[tuple[Path, str], bool] = {}
         self._constant_tables: dict[str, tuple[dict[str, ast.expr], dict[str, str]]] = {}
+        self._binds: dict[tuple[str, str], bool] = {}
         #: Files read (directly or through re-exports) for the file being linted: its
         #: findings depend on them, so the cache must too.
         self.touched: set[str] = set()
@@ -92,7 +93,10 @@ class AppLocator:
         self.touched.add(path)
         table = self._constant_tables.get(path)
         if table is None:
-            if not _may_bind(path, name):
+            key = (path, name)
+            if key not in self._binds:  # one read per module and name, not per evaluation
+                self._binds[key] = _may_bind(path, name)
+            if not self._binds[key]:
                 return UNKNOWN  # no `NAME = ...` or import of it at the left margin: no parse
             table = self._constant_tables[path] = _constant_table(path, module)
         assignments, imports = table

@@ -31,17 +31,16 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from .apps import AppLocator
-from .celery_api import DISPATCH_METHODS
+from .celery_api import CANVAS_CALLS, DISPATCH_METHODS, RESULT_WAIT_METHODS
 from .needles import MAX_FILE_BYTES
 from .source import DEFINITIONS, SourceError, bind_imports, decode_source, quiet_ast_parse, statements
 
 #: How many calls deep a query follows helpers by default (``helper-depth``).
 MAX_DEPTH = 6
 
-_IDEMPOTENCY_KEY = re.compile(r"idempotency[-_]key", re.IGNORECASE)
+#: An idempotency key in a string or a keyword (CLY306/CLY307 stay silent where one is shown).
+IDEMPOTENCY_KEY = re.compile(r"idempotency[-_]key", re.IGNORECASE)
 #: Methods that wait on a result (CLY501) and calls that make a group/chord result.
-_WAITS = frozenset({"get", "wait", "join", "join_native"})
-_CANVAS = frozenset({"group", "chord", "chain"})
 _ON_COMMIT = re.compile(r"(^|\.)on_commit$")
 #: Lines as ``ast`` counts them (``str.splitlines`` also splits at form feeds).
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
@@ -597,7 +596,7 @@ class _Reader:
                 continue
             if kind is ast.Constant:
                 value = node.value  # type: ignore[attr-defined]
-                if isinstance(value, str) and _IDEMPOTENCY_KEY.search(value):
+                if isinstance(value, str) and IDEMPOTENCY_KEY.search(value):
                     self.key = True
                 continue
             if kind in _LATER:
@@ -651,7 +650,7 @@ class _Reader:
             self.waits.append((node.lineno + self.offset, "celery.result.allow_join_result()"))
             return
         func = node.func
-        if isinstance(func, ast.Attribute) and func.attr in _WAITS:
+        if isinstance(func, ast.Attribute) and func.attr in RESULT_WAIT_METHODS:
             sync = next((k.value for k in node.keywords if k.arg == "disable_sync_subtasks"), None)
             if func.attr == "get" and isinstance(sync, ast.Constant) and sync.value is False:
                 self.waits.append((node.lineno + self.offset, f"{name or '.get'}(disable_sync_subtasks=False)"))
@@ -665,7 +664,7 @@ class _Reader:
         if isinstance(func, ast.Attribute) and func.attr in DISPATCH_METHODS:
             return True
         if isinstance(func, ast.Call):  # group(...)() / chord(...)(callback)
-            return _attr(func.func).rpartition(".")[2] in _CANVAS
+            return _attr(func.func).rpartition(".")[2] in CANVAS_CALLS
         return False
 
 

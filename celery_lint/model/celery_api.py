@@ -167,6 +167,10 @@ RETRY_POLICY_KEYS = frozenset({"max_retries", "interval_start", "interval_step",
 
 #: Methods that put a message on the broker.
 DISPATCH_METHODS = frozenset({"delay", "apply_async", "send_task"})
+#: Methods that wait on an ``AsyncResult``/``GroupResult`` (CLY501), and the canvas
+#: primitives whose call returns such a result (``group(...)()``).
+RESULT_WAIT_METHODS = frozenset({"get", "wait", "join", "join_native"})
+CANVAS_CALLS = frozenset({"group", "chord", "chain"})
 #: Celery >= 5.4 Django-aware dispatch that waits for the transaction to commit.
 ON_COMMIT_DISPATCH_METHODS = frozenset({"delay_on_commit", "apply_async_on_commit"})
 #: Methods that make a signature from a task, whose ``.apply_async``/``.delay`` dispatch it.

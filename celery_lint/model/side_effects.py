@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Iterator
 
 import libcst as cst
 
-from .callgraph import LOCAL, FunctionSummary, Reach, has_idempotency_key
+from .callgraph import IDEMPOTENCY_KEY, LOCAL, FunctionSummary, Reach, has_idempotency_key
 
 if TYPE_CHECKING:
     from ..config.settings import Settings
@@ -79,7 +79,6 @@ DEFAULT_NON_IDEMPOTENT_CALLS = (
     "slack.*WebClient().chat_postMessage",
 )
 
-_IDEMPOTENCY_KEY = re.compile(r"idempotency[-_]key", re.IGNORECASE)
 
 def compile_patterns(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
@@ -182,7 +181,7 @@ class SideEffects:
                 facts.idempotency_key = True
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        if self._stack and _IDEMPOTENCY_KEY.search(node.value):
+        if self._stack and IDEMPOTENCY_KEY.search(node.value):
             self._stack[-1].idempotency_key = True
 
     # -- queries ------------------------------------------------------------------

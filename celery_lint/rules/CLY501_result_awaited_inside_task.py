@@ -3,12 +3,10 @@ from __future__ import annotations
 import libcst as cst
 
 from ..model.callgraph import waits_sink
-from ..model.celery_api import DISPATCH_METHODS
+from ..model.celery_api import CANVAS_CALLS, DISPATCH_METHODS, RESULT_WAIT_METHODS
 from ..model.context import TaskDef, keyword_args, literal_value
 from .base import Example, Rule
 
-_WAIT = ("get", "wait", "join", "join_native")
-_CANVAS = ("group", "chord", "chain")
 
 
 class ResultAwaitedInsideTask(Rule):
@@ -131,7 +129,7 @@ def report(ids):
         if isinstance(func, cst.Call):  # group(...)() / chord(...)(callback)
             inner = func.func
             name = inner.value if isinstance(inner, cst.Name) else inner.attr.value if isinstance(inner, cst.Attribute) else ""
-            return name in _CANVAS
+            return name in CANVAS_CALLS
         return False
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -150,7 +148,7 @@ def report(ids):
         if isinstance(func, cst.Name) and self.ctx.qualname(func) == "celery.result.allow_join_result":
             self.report(node, "`allow_join_result()` inside a task lets it wait on subtasks, which can deadlock the pool")
             return
-        if not isinstance(func, cst.Attribute) or func.attr.value not in _WAIT:
+        if not isinstance(func, cst.Attribute) or func.attr.value not in RESULT_WAIT_METHODS:
             self._through_helper(node)
             return
         keywords = keyword_args(node)
