@@ -32,10 +32,12 @@ class AppLocator:
         self.src_roots = src_roots
         self._summaries: dict[str, _Summary] = {}
         #: (module, importer's directory, importer's module) -> its file (None: not in the project)
-        self._files: dict[tuple[str, str, str | None], str | None] = {}
+        self._files: dict[tuple[str, tuple[str, ...]], str | None] = {}
+        #: (importer, its module) -> the directories its absolute imports are looked up in.
+        self._bases: dict[tuple[str, str | None], tuple[str, ...]] = {}
         self._deps: dict[str, frozenset[str]] = {}
         #: (directory, top-level name) -> whether the directory holds that package or module
-        self._heads: dict[tuple[Path, str], bool] = {}
+        self._heads: dict[tuple[str, str], bool] = {}
         self._constant_tables: dict[str, tuple[dict[str, ast.expr], dict[str, str]]] = {}
         self._binds: dict[tuple[str, str], bool] = {}
         #: Files read (directly or through re-exports) for the file being linted: its
@@ -50,34 +52,47 @@ class AppLocator:
         self.touched.update(self._deps.get(path, (path,)))
         return name in names
 
+    def _bases_of(self, importer: str, importer_module: str | None) -> tuple[str, ...]:
+        bases = self._bases.get((importer, importer_module))
+        if bases is None:
+            found = [str(root) for root in self.src_roots]
+            if importer_module:
+                # the directory holding the importer's top-level package
+                # (a package's `__init__.py` sits one directory deeper than its dotted name says)
+                depth = importer_module.count(".") + (os.path.basename(importer) == "__init__.py") + 1
+                base = os.path.abspath(importer)
+                for _ in range(depth):
+                    base = os.path.dirname(base)
+                found.append(base)
+            bases = self._bases[(importer, importer_module)] = tuple(found)
+        return bases
+
     def _module_file(self, module: str, importer: str, importer_module: str | None) -> str | None:
-        key = (module, os.path.dirname(os.path.abspath(importer)), importer_module)
+        """The file of ``module`` as ``importer`` (a module named ``importer_module``)
+        would import it: under a ``src`` root or beside the importer's top-level package.
+        Remembered per module and base directory (the importers of one project share it)."""
+        bases = self._bases_of(importer, importer_module)
+        key = (module, bases)
         if key not in self._files:
-            self._files[key] = self._find_module_file(module, importer, importer_module)
+            self._files[key] = self._find_module_file(module, bases)
         return self._files[key]
 
-    def _find_module_file(self, module: str, importer: str, importer_module: str | None) -> str | None:
-        bases: list[Path] = list(self.src_roots)
-        if importer_module:
-            # the directory holding the importer's top-level package
-            # (a package's `__init__.py` sits one directory deeper than its dotted name says)
-            depth = importer_module.count(".") + (os.path.basename(importer) == "__init__.py")
-            bases.append(Path(os.path.abspath(importer)).parents[depth])
-        relative = Path(*module.split("."))
+    def _find_module_file(self, module: str, bases: tuple[str, ...]) -> str | None:
+        relative = os.path.join(*module.split("."))
         head = module.partition(".")[0]
         for base in bases:
             if not self._holds(base, head):
                 continue  # `django.db.models`: no `django` here (one stat per name and base)
-            for candidate in (base / relative.with_suffix(".py"), base / relative / "__init__.py"):
-                if candidate.is_file():
-                    return str(candidate)
+            for candidate in (os.path.join(base, relative + ".py"), os.path.join(base, relative, "__init__.py")):
+                if os.path.isfile(candidate):
+                    return candidate
         return None
 
-    def _holds(self, base: Path, head: str) -> bool:
+    def _holds(self, base: str, head: str) -> bool:
         key = (base, head)
         known = self._heads.get(key)
         if known is None:
-            known = self._heads[key] = (base / head).is_dir() or (base / f"{head}.py").is_file()
+            known = self._heads[key] = os.path.isdir(os.path.join(base, head)) or os.path.isfile(os.path.join(base, head + ".py"))
         return known
 
     def constant(self, qualified: str, importer: str, importer_module: str | None, hops: int = 0) -> Any:
