@@ -213,6 +213,48 @@ class Order(Model):
 '''
 
 
+IMPORTS = """\
+import requests
+from shop.mail import \\
+    send_receipt
+from shop import (
+    billing,  # a comment
+)
+\"\"\"A docstring line that reads
+import this is not a statement
+\"\"\"
+
+
+def local():
+    from shop.tasks import refund
+    refund.delay(1)
+
+
+def uses_an_import_made_elsewhere():
+    refund.delay(2)  # NameError at run time: `refund` is bound only in `local`
+
+
+def calls():
+    send_receipt(1)
+    billing.create(2)
+    requests.get("u")
+"""
+
+
+def test_skimmed_imports_are_read_lazily_as_the_module_binds_them() -> None:
+    exact = summarise(ast.parse(IMPORTS), "m.py", "m", _LINES.findall(IMPORTS))
+    skimmed = skim(IMPORTS, "m.py", "m")
+    for name in ("local", "uses_an_import_made_elsewhere", "calls"):
+        assert skimmed.function(name) == exact.function(name), name
+    assert [c.name for c in skimmed.function("calls").calls] == [  # type: ignore[union-attr]
+        "shop.mail.send_receipt",
+        "shop.billing.create",
+        "requests.get",
+    ]
+    assert "refund" not in skimmed.imports  # bound inside `local` only
+    assert skimmed.function("uses_an_import_made_elsewhere").calls == ()  # type: ignore[union-attr]
+
+
 def test_the_transaction_snippet_holds_every_call_of_every_region() -> None:
     snippet = transaction_snippet(REGIONS)
     assert snippet is not None
@@ -223,6 +265,41 @@ def test_the_transaction_snippet_holds_every_call_of_every_region() -> None:
     assert {"shop.billing.create", "shop.billing.refund"} <= set(cut)
     # a region the cut cannot see: the whole file is read instead
     assert transaction_snippet("from django.db import transaction\n\nwith (\n    transaction.atomic(),\n):\n    pass\n") is None
+
+
+@pytest.mark.parametrize(
+    "region",
+    [
+        # a string whose lines sit left of the region: the cut ends inside it
+        'def f():\n    with transaction.atomic():\n        x = """\nleft\n"""\n        create(x)\n',
+        # brackets continued on a line left of the region
+        "def f():\n    with transaction.atomic():\n        log(\n    'x')\n        create(1)\n",
+        # a backslash continuation
+        "def f():\n    with transaction.atomic():\n        y = 1 + \\\n2\n        create(y)\n",
+    ],
+)
+def test_a_region_that_does_not_stand_alone_is_read_from_the_whole_file(region: str) -> None:
+    text = "from django.db import transaction\nfrom shop.billing import create\n\n" + region
+    snippet = transaction_snippet(text)
+    assert snippet is not None and snippet[3] == 1
+    with pytest.raises(SyntaxError):
+        snippet_calls(snippet, "m.py", "m")
+    assert "shop.billing.create" in transaction_calls(ast.parse(text), "m.py", "m")
+
+
+def test_the_snippet_names_calls_as_the_parse_does() -> None:
+    text = (
+        "from django.db import transaction\nimport shop.billing as billing\nfrom shop import mail\n\n"
+        "def helper():\n    pass\n\n"
+        "def f(o):\n    with transaction.atomic():\n        billing . create (o)\n        helper()\n"
+        "        o.save()\n        mail.send(o).then()\n        unknown(o)\n"
+    )
+    snippet = transaction_snippet(text)
+    assert snippet is not None
+    cut = snippet_calls(snippet, "m.py", "m")
+    assert set(transaction_calls(ast.parse(text), "m.py", "m")) - {"shop.mail.send().then"} <= set(cut)
+    assert {"shop.billing.create", ".helper", "shop.mail.send"} <= set(cut)
+    assert not any("unknown" in c or "save" in c for c in cut)
 
 
 def test_an_edit_three_modules_away_reaches_the_cached_result(tmp_path: Path) -> None:

@@ -24,7 +24,6 @@ the arguments of ``on_commit(...)`` runs later, so it is marked ``deferred``.
 from __future__ import annotations
 
 import ast
-import bisect
 import os
 import re
 from dataclasses import dataclass
@@ -106,11 +105,12 @@ class ModuleSummary:
         self,
         path: str,
         module: str | None,
-        imports: dict[str, str],
+        imports: dict[str, str] | LazyImports,
         defs: dict[str, ast.AST | tuple[int, int]],
         reader: _Reader | None,
         lines: list[str] | None = None,
         exact: Callable[[], ModuleSummary | None] | None = None,
+        text: str | None = None,
     ) -> None:
         self.path = path
         self.module = module
@@ -123,10 +123,32 @@ class ModuleSummary:
         #: For a skimmed module (:func:`skim`): the summary from a full parse, asked for
         #: when a function's lines do not parse alone (the skim cut in the wrong place).
         self._exact = exact
+        self._text = text
         self._read: dict[str, FunctionSummary | None] = {}
+        self._mentions: dict[tuple[str | None, tuple[str, ...]], bool] = {}
 
     def defines(self, name: str) -> bool:
         return name in self._defs
+
+    def mentions(self, name: str, words: tuple[str, ...], whole_module: bool) -> bool:
+        """Can function ``name`` make a call that holds one of ``words``? Its text (or the
+        module's, for names its imports bring) is searched; True when the text is not at
+        hand (a module read from a tree)."""
+        if name not in self._defs:
+            return False
+        key = (None if whole_module else name, words)
+        known = self._mentions.get(key)
+        if known is None:
+            text = self._text if whole_module else self.text_of(name)
+            known = self._mentions[key] = text is None or any(word in text for word in words)
+        return known
+
+    def text_of(self, name: str) -> str | None:
+        """The lines of top-level function ``name`` (None when the module was read from a tree)."""
+        found = self._defs.get(name)
+        if self._lines is None or not isinstance(found, tuple):
+            return None
+        return "".join(self._lines[found[0] - 1 : found[1]])
 
     def function(self, name: str) -> FunctionSummary | None:
         if name in self._read:
@@ -198,12 +220,13 @@ class CallGraph:
     def set_current(self, path: str, module: str | None, tree: Callable[[], ast.Module | str]) -> None:
         """The file being linted: its summary comes from ``tree()`` (its ``ast``, or its text
         to skim, as linted), called only when a query reaches one of its functions."""
-        self._current = (os.path.abspath(path), module, tree)
-        self._modules.pop(os.path.abspath(path), None)
-        for key in self._answers_through.pop(os.path.abspath(path), ()):
+        path = os.path.abspath(path)
+        self._current = (path, module, tree)
+        self._modules.pop(path, None)
+        for key in self._answers_through.pop(path, ()):
             self._answers.pop(key, None)
-        self._sink_hits.pop(os.path.abspath(path), None)
-        self._targets.pop(os.path.abspath(path), None)
+        self._sink_hits.pop(path, None)
+        self._targets.pop(path, None)
 
     # -- queries ------------------------------------------------------------------
 
@@ -284,7 +307,12 @@ class CallGraph:
         if known is not None:
             return known
         summary = self._module(path, module)
-        function = summary.function(name) if summary is not None else None
+        function = None
+        words = SINK_WORDS.get(sink)
+        if summary is not None and (depth > 1 or words is None or summary.mentions(name, *words)):
+            # at the last step only the function's own calls count: one whose text cannot
+            # hold the sink's call is not read
+            function = summary.function(name)
         files: set[str] = {path}
         hit: tuple[tuple[str, ...], int, str, str] | None = None
         if function is not None and not (stop is not None and stop(function)):
@@ -427,7 +455,65 @@ def summarise(tree: ast.Module, path: str, module: str | None, lines: list[str] 
     if lines is None:
         return ModuleSummary(path, module, imports, {f.name: f for f in functions}, reader)
     spans: dict[str, ast.AST | tuple[int, int]] = {f.name: (f.lineno, f.end_lineno or f.lineno) for f in functions}
-    return ModuleSummary(path, module, imports, spans, reader, lines)
+    return ModuleSummary(path, module, imports, spans, reader, lines, text="".join(lines))
+
+
+class LazyImports:
+    """A module's import statements (text, in source order), read when a name is first
+    looked up: a walk asks for a few names of each module it skims, and reading every
+    import statement of every module was a third of a skim. A name takes the value of the
+    last statement that binds it, as in the module. Used as a read-only mapping. A
+    statement that does not parse alone asks ``exact`` (the whole module's imports), or
+    raises ``SyntaxError`` without it."""
+
+    def __init__(
+        self, statements: list[str], module: str | None, path: str, exact: Callable[[], dict[str, str]] | None = None
+    ) -> None:
+        self._statements = statements
+        self._nodes: dict[int, list[ast.stmt]] = {}
+        self._module = module
+        self._path = path
+        self._exact = exact
+        self._names: dict[str, str | None] = {}
+        self._words: dict[str, list[int]] | None = None
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        known = self._names.get(name, "")
+        if known == "":
+            known = self._names[name] = self._lookup(name)
+        return default if known is None else known
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def _lookup(self, name: str) -> str | None:
+        if self._words is None:  # word -> the statements holding it (one that binds a name holds it)
+            self._words = {}
+            for index, statement in enumerate(self._statements):
+                for word in set(_WORD.findall(statement)):
+                    self._words.setdefault(word, []).append(index)
+        bound: dict[str, str] = {}
+        for index in self._words.get(name, ()):
+            statement = self._statements[index]
+            nodes = self._nodes.get(index)
+            if nodes is None:
+                try:
+                    nodes = self._nodes[index] = import_nodes(statement)
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    # the text did not cut as the parser would: ask the whole module
+                    if self._exact is None:
+                        raise SyntaxError(f"{self._path}: an import statement does not stand alone") from None
+                    return self._exact().get(name)
+            for node in nodes:
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    bind_imports(node, bound, self._module, self._path)
+        return bound.get(name)
 
 
 #: After a line break: a line that ends a top-level function's span (not indented, blank,
@@ -471,17 +557,23 @@ def skim(text: str, path: str, module: str | None) -> ModuleSummary:
             start, name = number, found.group(1)
     if start is not None:
         spans[name] = (start, len(lines))
-    imports: dict[str, str] = {}
-    try:
-        for match in _IMPORT.finditer(marked):
-            for node in import_nodes(match.group(1)):
-                if isinstance(node, (ast.Import, ast.ImportFrom)):
-                    bind_imports(node, imports, module, path)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+
+    def exact_imports() -> dict[str, str]:
         summary = exact()
-        if summary is None:
-            raise SyntaxError(path) from None
-        return summary
+        return summary.imports if summary is not None else {}  # type: ignore[return-value]
+
+    statements = []
+    ordered = sorted(spans.values())  # type: ignore[type-var]
+    at, line, offset = 0, 1, 0
+    for match in _IMPORT.finditer(marked):
+        line += marked.count("\n", offset, match.start() + 1)
+        offset = match.start() + 1
+        while at < len(ordered) and ordered[at][1] < line:  # type: ignore[index]
+            at += 1
+        if at < len(ordered) and ordered[at][0] <= line:  # type: ignore[index]
+            continue  # inside a function: binds only there (its reader sees it)
+        statements.append(match.group(1))
+    imports = LazyImports(statements, module, path, exact_imports)
     reader = _Reader(imports, set(spans), module, path)
     for binding in _BINDING.finditer(marked):
         try:
@@ -493,7 +585,7 @@ def skim(text: str, path: str, module: str | None) -> ModuleSummary:
             for target in node.targets:
                 if isinstance(target, ast.Name) and value:
                     reader.module_bindings[target.id] = value
-    return ModuleSummary(path, module, imports, spans, reader, lines, exact)
+    return ModuleSummary(path, module, imports, spans, reader, lines, exact, text)
 
 
 _FROM = re.compile(r"from\s+(\.*)([\w.]*)\s+import\s+(.*)", re.DOTALL)
@@ -531,7 +623,9 @@ def import_nodes(statement: str) -> list[ast.stmt]:
 class _Reader:
     """Reads one function's calls (fresh state per function)."""
 
-    def __init__(self, imports: dict[str, str], functions: set[str], module: str | None = None, path: str = "") -> None:
+    def __init__(
+        self, imports: dict[str, str] | LazyImports, functions: set[str], module: str | None = None, path: str = ""
+    ) -> None:
         self.imports = imports
         self.functions = functions
         #: The module read, for its functions' own relative imports.
@@ -574,25 +668,27 @@ class _Reader:
 
     def _read(self, body: list[ast.stmt]) -> None:
         """Every node of the body in source order (an explicit stack: a third of the time of
-        recursion), with whether it runs later (``deferred``) or under a timeout (``bounded``)."""
+        recursion; children found through a per-type table of the fields that can hold
+        nodes: a third of ``ast.iter_child_nodes``' time), with whether it runs later
+        (``deferred``) or under a timeout (``bounded``)."""
         stack: list[tuple[ast.AST, bool, bool, bool]] = [(node, False, False, False) for node in reversed(body)]
         push = stack.append
+        pop = stack.pop
+        fields_of = _NODE_FIELDS
         while stack:
-            node, deferred, bounded, bind = stack.pop()
+            node, deferred, bounded, bind = pop()
             if bind:  # after an assignment's value: its targets
-                assert isinstance(node, ast.Assign)
-                self._bind(node)
+                self._bind(node)  # type: ignore[arg-type]
                 continue
             kind = type(node)
             if kind is ast.Call:
-                assert isinstance(node, ast.Call)
-                self._call(node, deferred=deferred, bounded=bounded)
-                on_commit = deferred or bool(_ON_COMMIT.search(self.dotted(node.func) or _attr(node.func)))
-                for child in reversed([*node.args, *node.keywords]):
+                name = self._call(node, deferred=deferred, bounded=bounded)  # type: ignore[arg-type]
+                on_commit = deferred or bool(_ON_COMMIT.search(name or _attr(node.func)))  # type: ignore[attr-defined]
+                for child in reversed([*node.args, *node.keywords]):  # type: ignore[attr-defined]
                     push((child, on_commit, bounded, False))
-                push((node.func, deferred, bounded, False))
+                push((node.func, deferred, bounded, False))  # type: ignore[attr-defined]
                 continue
-            if kind is ast.Name or kind is ast.Load or kind is ast.Store:
+            if kind is ast.Name:
                 continue
             if kind is ast.Constant:
                 value = node.value  # type: ignore[attr-defined]
@@ -611,8 +707,19 @@ class _Reader:
                 push((node, deferred, bounded, True))
                 push((node.value, deferred, bounded, False))  # type: ignore[attr-defined]
                 continue
-            for child in reversed(list(ast.iter_child_nodes(node))):
-                push((child, deferred, bounded, False))
+            fields = fields_of.get(kind)
+            if fields is None:
+                fields = fields_of[kind] = _node_fields(kind)
+            children: list[ast.AST] = []
+            for field in fields:
+                value = getattr(node, field, None)
+                if type(value) is list:
+                    children.extend(value)
+                elif value is not None:
+                    children.append(value)
+            for child in reversed(children):
+                if isinstance(child, ast.AST):
+                    push((child, deferred, bounded, False))
 
     def _with(self, node: ast.With | ast.AsyncWith, bounded: bool) -> bool:
         for item in node.items:
@@ -632,7 +739,8 @@ class _Reader:
                 if is_result:
                     self.results.add(target.id)
 
-    def _call(self, node: ast.Call, *, deferred: bool, bounded: bool) -> None:
+    def _call(self, node: ast.Call, *, deferred: bool, bounded: bool) -> str | None:
+        """Records the call (and a wait on a result); its dotted name."""
         keywords = frozenset(k.arg for k in node.keywords if k.arg)
         if "idempotency_key" in keywords:
             self.key = True
@@ -645,10 +753,10 @@ class _Reader:
             positional = sum(1 for a in node.args if not isinstance(a, ast.Starred))
             self.calls.append(CallSite(name, node.lineno + self.offset, keywords, positional, star, none, bounded, deferred))
         if deferred:
-            return
+            return name
         if name in ("celery.result.allow_join_result",):
             self.waits.append((node.lineno + self.offset, "celery.result.allow_join_result()"))
-            return
+            return name
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in RESULT_WAIT_METHODS:
             sync = next((k.value for k in node.keywords if k.arg == "disable_sync_subtasks"), None)
@@ -656,6 +764,7 @@ class _Reader:
                 self.waits.append((node.lineno + self.offset, f"{name or '.get'}(disable_sync_subtasks=False)"))
             elif (isinstance(func.value, ast.Name) and func.value.id in self.results) or self._is_result(func.value):
                 self.waits.append((node.lineno + self.offset, f"{name or '.' + func.attr}()"))
+        return name
 
     def _is_result(self, node: ast.AST) -> bool:
         if not isinstance(node, ast.Call):
@@ -666,6 +775,17 @@ class _Reader:
         if isinstance(func, ast.Call):  # group(...)() / chord(...)(callback)
             return _attr(func.func).rpartition(".")[2] in CANVAS_CALLS
         return False
+
+
+#: Node type -> the fields that can hold child nodes, in ``_fields`` order (what
+#: ``ast.iter_child_nodes`` visits, without its generators and the fields that never hold
+#: a call: contexts and operators).
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "kind"})
+
+
+def _node_fields(kind: type) -> tuple[str, ...]:
+    return tuple(field for field in getattr(kind, "_fields", ()) if field not in _LEAF_FIELDS)
 
 
 def _attr(node: ast.AST) -> str:
@@ -684,14 +804,19 @@ _ATOMIC = "django.db.transaction.atomic"
 #: A line that starts a transaction region: ``with ...atomic...:``, ``@...atomic...``, or a
 #: ``save``/``delete`` method.
 _REGION_HEAD = re.compile(r"([ \t]*)(?:(?:async[ \t]+)?with\b.*atomic|@.*atomic|(?:async[ \t]+)?def[ \t]+(?:save|delete)[ \t]*\()")
-_NEWLINE = re.compile("\n")
+#: A ``save``/``delete`` method's head (a region: see ``_REGION_HEAD``).
+_METHOD_REGION = re.compile(r"def[ \t]+(?:save|delete)[ \t]*\(")
+#: What each region is re-indented under in a snippet.
+_REGION_DEF = "def _region():\n"
+_METHOD_HEAD = re.compile(r"[ \t]*(?:async[ \t]+)?def\b")
 #: ``atomic`` where it may start a region the cut missed (not ``atomic = False``, a
 #: migration's flag, nor ``in_atomic_block``).
 _ATOMIC_WORD = re.compile(r"atomic\b(?!\s*=[^=])")
-#: An import statement, parenthesised continuation included; at any depth (those under
-#: ``if``/``try`` at module level count, and one more name known does no harm here).
+#: An import statement, parenthesised or backslash continuation included; at any depth
+#: (those under ``if``/``try`` at module level count; :func:`skim` leaves out those inside
+#: a function, which bind only there).
 #: Matched against ``"\n" + text`` (see ``_SPAN_END``); group 1 is the statement.
-_IMPORT = re.compile(r"\n[ \t]*(from[ \t]+[\w.]+[ \t]+import[ \t]*(?:\([^)]*\)|[^\n]*)|import[ \t][^\n]*)")
+_IMPORT = re.compile(r"\n[ \t]*(from[ \t]+[\w.]+[ \t]+import[ \t]*(?:\([^)]*\)|(?:\\\r?\n|[^\n])*)|import[ \t](?:\\\r?\n|[^\n])*)")
 _TOP_DEF = re.compile(r"\n(?:async[ \t]+)?def[ \t]+(\w+)")
 _TOP_DEF_AT = re.compile(r"(?:async[ \t]+)?def[ \t]+(\w+)")
 
@@ -714,14 +839,12 @@ def transaction_snippet(text: str) -> tuple[list[str], str, set[str], int] | Non
     None when a line mentions ``atomic`` outside what was cut out (``with (\n
     transaction.atomic(),\n):``): then the whole file is read."""
     lines = text.split("\n")
-    starts = [0]
-    starts.extend(m.end() for m in _NEWLINE.finditer(text))
 
-    def line_of(offset: int) -> int:
-        return bisect.bisect_right(starts, offset) - 1
+    def line_of(offset: int) -> int:  # asked for a few offsets: `atomic` and method heads
+        return text.count("\n", 0, offset)
 
     atomic = _occurrences(text, "atomic")
-    heads = sorted({line_of(o) for o in atomic} | {line_of(o) for word in ("save", "delete") for o in _occurrences(text, word)})
+    heads = sorted({line_of(o) for o in atomic} | {line_of(m.start()) for m in _METHOD_REGION.finditer(text)})
     blocks: list[str] = []
     covered: list[tuple[int, int]] = []
     for index in heads:  # only the lines holding a head's word are matched (str.find is C)
@@ -740,7 +863,7 @@ def transaction_snippet(text: str) -> tuple[list[str], str, set[str], int] | Non
                 break
             end += 1
         block = [line[indent:] if line[:indent].strip() == "" else line.lstrip() for line in lines[index:end]]
-        blocks.append("def _region():\n" + "\n".join("    " + line for line in block) + "\n    pass\n")
+        blocks.append(_REGION_DEF + "\n".join("    " + line for line in block) + "\n    pass\n")
         covered.append((index, end))
     uncovered = []
     for offset in atomic:
@@ -753,9 +876,13 @@ def transaction_snippet(text: str) -> tuple[list[str], str, set[str], int] | Non
         return [], "", set(), 0  # no transaction here: nothing more to read
     imports: list[str] = []
     import_spans: list[tuple[int, int]] = []
-    for match in _IMPORT.finditer("\n" + text):  # offsets one past the text's
+    line, offset = 0, 0
+    marked = "\n" + text  # offsets one past the text's
+    for match in _IMPORT.finditer(marked):
+        line += marked.count("\n", offset, match.start(1))
+        offset = match.start(1)
         imports.append(match.group(1))
-        import_spans.append((line_of(match.start(1) - 1), line_of(match.end() - 1) + 1))
+        import_spans.append((line - 1, line + match.group(1).count("\n")))
     if any(not any(first <= number < last for first, last in import_spans) for number in uncovered):
         return None  # `atomic` where the cut did not look: read the whole file
     if not blocks:
@@ -763,16 +890,52 @@ def transaction_snippet(text: str) -> tuple[list[str], str, set[str], int] | Non
     return imports, "\n".join(blocks), set(_TOP_DEF.findall("\n" + text)), len(blocks)
 
 
+_WORD = re.compile(r"[A-Za-z_]\w*")
+#: A call's dotted name in text: ``name(`` or ``a.b.c(`` not itself after a dot or a word.
+_CALL_TEXT = re.compile(r"(?<![\w.])([A-Za-z_]\w*(?:[ \t]*\.[ \t]*[A-Za-z_]\w*)*)[ \t]*\(")
+_SPACES = re.compile(r"[ \t]+")
+#: A dotted name ending in ``atomic`` on a region's first line (``transaction.atomic``).
+_ATOMIC_NAME = re.compile(r"(?<![\w.])((?:[A-Za-z_]\w*[ \t]*\.[ \t]*)*atomic)\b")
+
+
 def snippet_calls(snippet: tuple[list[str], str, set[str], int], path: str, module: str | None) -> list[str]:
-    """:func:`transaction_calls` of a :func:`transaction_snippet`: its import statements
-    read without the parser (:func:`import_nodes`), its regions parsed. Raises what
-    ``ast.parse`` raises when the cut was wrong."""
-    imports: dict[str, str] = {}
-    for statement in snippet[0]:
-        for node in import_nodes(statement):
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                bind_imports(node, imports, module, path)
-    return transaction_calls(quiet_ast_parse(snippet[1]), path, module, snippet[2], imports)
+    """:func:`transaction_calls` of a :func:`transaction_snippet`, read from its text
+    without the parser: its import statements through :func:`import_nodes`, and in its
+    regions every ``name(...)``/``a.b(...)`` whose first name an import or a top-level
+    function binds (a superset of what the parse finds: calls in strings, comments and
+    nested functions count too, which can only make the prefilter parse a file it need
+    not). Raises ``SyntaxError`` when the cut may have lost a call (a region ending inside
+    brackets, a triple-quoted string or after a backslash): then the file is read whole."""
+    regions = snippet[1]
+    if (
+        (regions.count('"""') % 2)
+        or (regions.count("'''") % 2)
+        or "\\\n" in regions
+        or any(regions.count(o) != regions.count(c) for o, c in ("()", "[]", "{}"))
+    ):
+        raise SyntaxError("the transaction regions do not stand alone")
+    imports = LazyImports(snippet[0], module, path)
+    functions = snippet[2]
+
+    def named(dotted: str) -> str | None:
+        head, dot, rest = _SPACES.sub("", dotted).partition(".")
+        bound = imports.get(head)
+        if bound is not None:
+            return bound + dot + rest
+        return LOCAL + head + dot + rest if head in functions else None
+
+    found = []
+    for block in regions.split(_REGION_DEF)[1:]:
+        head = block.partition("\n")[0]
+        if not _METHOD_HEAD.match(head) and not any(
+            named(name) == _ATOMIC for name in _ATOMIC_NAME.findall(head)
+        ):
+            continue  # `@traced_atomic_transaction()`: not Django's atomic (as the parse judges)
+        for match in _CALL_TEXT.finditer(block):
+            name = named(match.group(1))
+            if name is not None:
+                found.append(name)
+    return found
 
 
 def transaction_calls(
@@ -882,6 +1045,16 @@ def blocking_sink(function: FunctionSummary) -> tuple[int, str] | None:
         if found:
             return call.line, call.name
     return None
+
+
+#: What a sink's call must show in the text: words of which one is in the function's own
+#: text (False) or in its module's (True: the name comes through an import). A sink not
+#: listed prunes nothing (CLY306's patterns are the user's).
+SINK_WORDS: dict[Sink, tuple[tuple[str, ...], bool]] = {
+    dispatch_sink: (tuple(sorted(DISPATCH_METHODS)), False),
+    waits_sink: (tuple(sorted(DISPATCH_METHODS | CANVAS_CALLS | {"allow_join_result", "disable_sync_subtasks"})), False),
+    blocking_sink: (("requests", "urlopen", "create_connection", "smtplib", "httpx"), True),
+}
 
 
 def has_idempotency_key(function: FunctionSummary) -> bool:
