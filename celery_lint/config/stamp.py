@@ -38,6 +38,47 @@ def code_stamp() -> list[list[object]]:
     return _STAMP
 
 
+#: File times advance in clock ticks, up to two seconds on coarse file systems (FAT; one
+#: second on HFS+ and ext3): two writes within one tick can leave the same stat.
+GRANULARITY_NS = 2_000_000_000
+_run_start_ns = time.time_ns()
+
+
+def begin_run() -> None:
+    """Mark the start of a run (the CLI, flake8's option parsing, each daemon request):
+    what a cache may trust by stat is judged against it (:func:`snapshot`)."""
+    global _run_start_ns
+    _run_start_ns = time.time_ns()
+
+
+def snapshot(path: str) -> list[int] | None:
+    """The stat a cache may remember a file by, or None when it must not trust one.
+
+    ``[mtime_ns, ctime_ns, size, inode]``: the ctime moves with every write and cannot be
+    set back, so an edit whose mtime is restored (``cp -p``, ``rsync -t``) still changes
+    it. None for a file changed within :data:`GRANULARITY_NS` of the run's start or after
+    it: the same stat could then describe two contents (git's "racily clean" entries), and
+    the cache has to compare contents instead. None also when the file cannot be stat'ed.
+    Take it *before* reading the file: a change during the read then shows as a
+    different stat later, never as a stale entry."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    if max(st.st_mtime_ns, st.st_ctime_ns) >= _run_start_ns - GRANULARITY_NS:
+        return None
+    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
+
+
+def current_stat(path: str) -> list[int] | None:
+    """The same four numbers as :func:`snapshot`, however recent (to compare with a stored one)."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
+
+
 def settled(st: os.stat_result) -> bool:
     """The file was last changed over two seconds ago. File times advance in clock ticks
     (milliseconds), so two writes of the same size within one tick leave the same stat:

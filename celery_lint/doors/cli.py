@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from .. import __version__
 from ..config.settings import ConfigError, Settings, load_settings
+from ..config.stamp import begin_run
 from ..model.needles import ALL_NEEDLES, MAX_FILE_BYTES, MODELS_PATH_PATTERN
 from ..report.summary import colored, summary_line, use_color
 
@@ -76,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, metavar="FILE", help="read settings from FILE instead of the nearest pyproject.toml")
     parser.add_argument("--jobs", "-j", type=_positive, metavar="N", help="worker processes (default: all cores)")
     parser.add_argument("--no-index", action="store_true", help="do not build the project index: only per-file knowledge, and the project rules (CLY103, CLY407, CLY408, CLY503, CLY701, CLY702) stay silent")
-    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    parser.add_argument("--no-cache", action="store_true", help="read and write no cache (results, project index)")
     parser.add_argument("--cache-dir", type=Path, metavar="DIR", help="where the result cache lives (default: .celery_lint_cache at the project root)")
     parser.add_argument("--follow-symlinks", action="store_true", help="follow symlinked directories and files out of the given paths (cycles are still visited once)")
     parser.add_argument("--stdin-filename", metavar="NAME", help="the file name to lint stdin (-) as")
@@ -170,11 +171,13 @@ def _fix_mode(args: argparse.Namespace) -> FixMode | None:
 def _lint(args: argparse.Namespace, settings: Settings) -> tuple[RunResult, str | None]:
     """Findings (noqa applied, sorted), files checked, fixes, and a cache warning if any."""
     from ..run.cache import CACHE_DIR_NAME, Cache, fingerprint  # lazy: start-up time
+    from ..model.source import ModuleNames  # lazy: start-up time
     from ..engine.core import Engine  # lazy: start-up time
     from ..run.files import discover  # lazy: start-up time
     from ..run.project import project_index  # lazy: start-up time
     from ..run.runner import RunResult, _shown, default_jobs, fix_source, lint_files  # lazy: start-up time
 
+    begin_run()  # what the caches may trust by stat is judged against this moment
     fix_mode = _fix_mode(args)
     cache_dir = None if args.no_cache else (args.cache_dir or settings.project_root / CACHE_DIR_NAME)
     paths: list[str] | None = None
@@ -197,7 +200,7 @@ def _lint(args: argparse.Namespace, settings: Settings) -> tuple[RunResult, str 
     cache = None
     if cache_dir is not None:
         key = fingerprint(settings, [r.code for r in Engine(settings).rules], index.digest() if index else "")
-        cache = Cache(cache_dir, key)
+        cache = Cache(cache_dir, key, ModuleNames(settings.src_roots()))
     assert paths is not None
     result = lint_files(paths, settings, jobs=args.jobs or default_jobs(), cache=cache, fix_mode=fix_mode, index=index)
     warning = None

@@ -30,6 +30,8 @@ from ..run.cache import (
     prepare_directory,
 )
 from ..config.settings import ConfigError, Settings, load_settings, settings_from_mapping
+from ..config.stamp import begin_run
+from ..model.source import ModuleNames
 from ..engine.core import Engine, Finding
 from ..rules import FILE_NOT_PARSED
 from ..run.project import project_index
@@ -80,14 +82,15 @@ def _changed_fields(table: dict[str, Any]) -> list[str]:
     return [key.replace("-", "_") for key in table]
 
 
-def _engine_for(settings: Settings) -> Engine:
+def _engine_for(settings: Settings, cache: bool = True) -> Engine:
     """The engine with the project index, built once per flake8 run.
 
     flake8 parses options in its main process before starting worker processes, which
     inherit the engine (fork); elsewhere each worker builds it, reading the index's
     on-disk cache (one ``stat`` per file when nothing changed).
     """
-    return Engine(settings, index=project_index(settings, settings.project_root / CACHE_DIR_NAME))
+    cache_dir = settings.project_root / CACHE_DIR_NAME if cache else None  # `--celery-no-cache`: no cache at all
+    return Engine(settings, index=project_index(settings, cache_dir))
 
 
 class FindingsCache:
@@ -113,11 +116,14 @@ class FindingsCache:
         key = fingerprint(engine.settings, [r.code for r in engine.rules], index.digest() if index is not None else "")
         self.base = root / CACHE_DIR_NAME
         self.directory = self.base / f"flake8-{key}"
+        self.module_of = ModuleNames(engine.settings.src_roots())
         self._prepared = False
 
-    @staticmethod
-    def digest(path: str, text: str) -> str:
-        return hashlib.sha256(f"{path}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
+    def digest(self, path: str, text: str) -> str:
+        """The key of an entry: the path, the module name it gives now (an ``__init__.py``
+        added renames the module and its tasks) and the text."""
+        module = self.module_of(path) or ""
+        return hashlib.sha256(f"{path}\0{module}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
 
     def _entry(self, path: str) -> Path:
         return self.directory / (hashlib.sha256(os.path.abspath(path).encode("utf-8", "surrogatepass")).hexdigest()[:32] + ".json")
@@ -193,9 +199,10 @@ class CeleryLintPlugin:
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
         try:
+            begin_run()  # what the caches may trust by stat is judged against this moment
             base = load_settings(Path.cwd())
-            engine = cls._engine = _engine_for(settings_from_flake8(options, base))
             no_cache = getattr(options, _dest(NO_CACHE_OPTION), False)
+            engine = cls._engine = _engine_for(settings_from_flake8(options, base), cache=not no_cache)
             cls._cache = None if no_cache else FindingsCache(engine.settings.project_root, engine)
         except ConfigError as exc:
             from flake8.exceptions import ExecutionError
@@ -211,7 +218,7 @@ class CeleryLintPlugin:
         try:
             if not engine.active_rules(text, self.filename):
                 return  # the prefilter: nothing here can be reported (no parse, no cache)
-            digest = FindingsCache.digest(self.filename, text) if cache is not None else ""
+            digest = cache.digest(self.filename, text) if cache is not None else ""
             findings = cache.get(self.filename, digest) if cache is not None else None
             if findings is None:
                 result = engine.lint_text(text, self.filename, self.tree)

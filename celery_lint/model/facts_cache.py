@@ -1,9 +1,13 @@
 """The index's per-file facts cache, on disk: one JSON file per project and cache key.
 
-Each file's facts are stored by stat; a warm index costs one ``stat`` per file. The file
-name is keyed on what facts depend on besides the file itself (celery-lint's version and
-own code, the source roots). The daemon's server preloads the files its children read.
-Written atomically (a temporary file, then ``os.replace``).
+Each file's facts are stored by stat, with the module name its path gives and the stat
+of every other file its facts rest on (an app module that decided whether
+``@app.task`` is a task). A stat is trusted only as the result cache trusts it (taken
+before the read, settled before the run: ``config/stamp.snapshot``); an entry without
+one is read again. A warm index costs one ``stat`` per file. The file name is keyed on
+what facts depend on besides the files (celery-lint's version and own code, the source
+roots). The daemon's server preloads the files its children read. Written atomically
+(a temporary file, then ``os.replace``).
 """
 
 from __future__ import annotations
@@ -14,14 +18,14 @@ import os
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from .. import __version__
 from ..config.settings import Settings
-from ..config.stamp import code_stamp, prepare_directory
+from ..config.stamp import code_stamp, current_stat, prepare_directory, snapshot
 from .project import IndexedTask, ModuleFacts, has_facts
 
-_FORMAT = 6  # 3: IndexedTask.app; 4: beat_scheduler; 5: reject_on_worker_lost, create_missing_queues; 6: track_started, result_extended
+_FORMAT = 7  # 3: IndexedTask.app; 4: beat_scheduler; 5: reject_on_worker_lost, create_missing_queues; 6: track_started, result_extended; 7: snapshots, module, deps
 
 
 #: Set by the daemon's server (``celery-lint --daemon``), None otherwise:
@@ -77,6 +81,8 @@ class FactsCache:
         self.entries: dict[str, Any] = {}
         #: Facts already built from ``entries`` (preloaded by the daemon's server).
         self.facts: dict[str, ModuleFacts | None] = {}
+        #: dependency -> its stat now, looked up once per run (many files share an app module).
+        self._seen: dict[str, list[int] | None] = {}
         self.dirty = False
         if self.file is None:
             return
@@ -96,13 +102,13 @@ class FactsCache:
         except (OSError, ValueError):
             self.entries = {}
 
-    def get(self, path: str, rel: str) -> ModuleFacts | None:
+    def get(self, path: str, rel: str, module: str | None) -> ModuleFacts | None:
+        """The facts stored for ``path`` when its stat, its module name (``module``, as
+        its path gives it now) and the stat of each file they rest on are unchanged."""
         entry = self.entries.get(rel)
-        try:
-            st = os.stat(path)
-        except OSError:
+        if not isinstance(entry, dict) or entry.get("stat") is None or entry.get("stat") != current_stat(path):
             return None
-        if not isinstance(entry, dict) or entry.get("stat") != [st.st_mtime_ns, st.st_size]:
+        if entry.get("module") != module or not _deps_unchanged(entry.get("deps"), self._seen):
             return None
         if rel in self.facts:
             return self.facts[rel]
@@ -111,16 +117,19 @@ class FactsCache:
         except (KeyError, TypeError, AttributeError):
             return None  # an entry of the wrong shape: the file is read again
 
-    def put(self, path: str, rel: str, facts: ModuleFacts | None) -> None:
+    def put(self, rel: str, stat: list[int] | None, module: str | None, facts: ModuleFacts | None, deps: Iterable[str]) -> None:
+        """``stat``: the file's :func:`snapshot` taken before it was read (None: read it
+        again next time); ``deps``: the other files the facts rest on."""
         if self.file is None:
-            return
-        try:
-            st = os.stat(path)
-        except OSError:
             return
         # A file without facts (most of them) is stored as null, which reads back as empty
         # facts: asdict on each of readthedocs.org's 953 files cost its cold index 0.06 s.
-        self.entries[rel] = {"stat": [st.st_mtime_ns, st.st_size], "facts": asdict(facts) if has_facts(facts) else None}
+        self.entries[rel] = {
+            "stat": stat,
+            "module": module,
+            "deps": {dep: snapshot(dep) for dep in sorted(deps)},
+            "facts": asdict(facts) if has_facts(facts) else None,
+        }
         self.facts.pop(rel, None)
         self.dirty = True
 
@@ -144,6 +153,17 @@ class FactsCache:
             os.replace(tmp, self.file)
         except OSError:
             pass  # an unwritable cache only costs time
+
+
+def _deps_unchanged(stored: Any, seen: dict[str, list[int] | None]) -> bool:
+    if not isinstance(stored, dict):
+        return False
+    for dep, stat in stored.items():
+        if dep not in seen:
+            seen[dep] = current_stat(dep)
+        if stat is None or seen[dep] != stat:
+            return False
+    return True
 
 
 def _facts_from_json(data: dict[str, Any] | None) -> ModuleFacts | None:

@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any, Iterable
 
 from ..config.settings import Settings, relative_posix
+from ..config.stamp import current_stat, snapshot
 from .apps import AppLocator
 from .extract import extract
 from .facts_cache import FactsCache
 from .project import ModuleFacts, ProjectIndex, has_facts
 from .recognise import INDEXED_SETTINGS, is_test_module, setting_name
-from .source import parse_file
+from .source import ModuleNames, parse_file
 from .values import ast_literal
 
 
@@ -32,6 +34,7 @@ def build_index(settings: Settings, paths: Iterable[str], cache_dir: Path | None
     when its stat matches, else read with ``ast``; then merged."""
     cache = FactsCache(cache_dir, settings)
     locator = AppLocator(settings.src_roots())
+    names = ModuleNames(settings.src_roots())
     modules: dict[str, ModuleFacts] = {}
     packages: set[str] = set()
     prefixes = [relative_posix(root, settings.project_root) + "/" for root in settings.src_roots()]
@@ -39,21 +42,27 @@ def build_index(settings: Settings, paths: Iterable[str], cache_dir: Path | None
         rel = relative_posix(path, settings.project_root)
         top = next((rel[len(p) :] for p in prefixes if rel.startswith(p)), rel).split("/", 1)[0]
         packages.add(top[:-3] if top.endswith(".py") else top)
-        facts = _facts_of(cache, path, rel, settings, locator)
+        facts = _facts_of(cache, path, rel, settings, locator, names(path))
         if has_facts(facts):
             modules[rel] = facts  # type: ignore[assignment]
     cache.save()
     return _merge(settings, modules, packages)
 
 
-def _facts_of(cache: FactsCache, path: str, rel: str, settings: Settings, locator: AppLocator) -> ModuleFacts | None:
-    facts = cache.get(path, rel)
+def _facts_of(
+    cache: FactsCache, path: str, rel: str, settings: Settings, locator: AppLocator, module: str | None
+) -> ModuleFacts | None:
+    facts = cache.get(path, rel, module)
     if facts is None:
+        before = snapshot(path)  # before the read: an edit during the run shows as a new stat
+        locator.touched = set()
         try:
             facts = extract(path, settings, locator)
         except Exception:  # noqa: BLE001 - one odd file must not stop the run; it adds no facts
             facts = None
-        cache.put(path, rel, facts)
+        stat = before if before is not None and current_stat(path) == before else None
+        here = os.path.abspath(path)
+        cache.put(rel, stat, module, facts, {dep for dep in locator.touched if os.path.abspath(dep) != here})
     return facts
 
 

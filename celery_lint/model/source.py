@@ -58,7 +58,23 @@ def parse_file(path: str) -> ast.Module:
 
 
 
-def module_name_for(path: str | Path, src_roots: tuple[Path, ...] = ()) -> str | None:
+class ModuleNames:
+    """:func:`module_name_for` of many files, each directory's package chain looked up
+    once (a cache checks every file's module name on every run: adding or removing an
+    ``__init__.py`` renames modules, and with them the task names Celery generates).
+    Holds answers for one run only."""
+
+    def __init__(self, src_roots: tuple[Path, ...] = ()) -> None:
+        self.src_roots = src_roots
+        self._packages: dict[str, list[str]] = {}
+
+    def __call__(self, path: str) -> str | None:
+        return module_name_for(path, self.src_roots, self._packages)
+
+
+def module_name_for(
+    path: str | Path, src_roots: tuple[Path, ...] = (), packages: dict[str, list[str]] | None = None
+) -> str | None:
     """The dotted module name Python (and so Celery) gives ``path``.
 
     A file under a configured ``src`` root gets its path relative to that root; otherwise
@@ -80,21 +96,32 @@ def module_name_for(path: str | Path, src_roots: tuple[Path, ...] = ()) -> str |
         parts = list(relative.with_suffix("").parts)
         break
     if parts is None:
-        parts = [absolute.stem]
-        directory = absolute.parent
-        # A directory is part of the module path when it is a package, or a namespace
-        # portion inside one (`readthedocs/projects/tasks/` without `__init__.py` under
-        # the package `readthedocs/projects/` imports as `readthedocs.projects.tasks`).
-        while directory.parent != directory and (
-            (directory / "__init__.py").is_file() or (directory.parent / "__init__.py").is_file()
-        ):
-            parts.insert(0, directory.name)
-            directory = directory.parent
+        parts = [*_package_chain(str(absolute.parent), packages), absolute.stem]
     if parts and parts[-1] == "__init__":
         parts.pop()
     if not parts or not all(p.isidentifier() for p in parts):
         return None
     return ".".join(parts)
+
+
+def _package_chain(directory: str, known: dict[str, list[str]] | None) -> list[str]:
+    """The package names a directory's modules sit under (``["shop", "billing"]``).
+
+    A directory is part of the module path when it is a package, or a namespace portion
+    inside one (`readthedocs/projects/tasks/` without `__init__.py` under the package
+    `readthedocs/projects/` imports as `readthedocs.projects.tasks`)."""
+    if known is not None and directory in known:
+        return known[directory]
+    parent = os.path.dirname(directory)
+    if parent != directory and (
+        os.path.isfile(os.path.join(directory, "__init__.py")) or os.path.isfile(os.path.join(parent, "__init__.py"))
+    ):
+        chain = [*_package_chain(parent, known), os.path.basename(directory)]
+    else:
+        chain = []
+    if known is not None:
+        known[directory] = chain
+    return chain
 
 
 def resolve_relative(module: str, level: int, current: str | None, is_package: bool) -> str:

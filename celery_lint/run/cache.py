@@ -1,10 +1,18 @@
 """The result cache: a warm run reads and parses nothing that did not change.
 
-One JSON file per (celery-lint version, settings, enabled rules) fingerprint under
-``.celery_lint_cache/`` at the project root. An entry is reused when the file's stat
-(mtime, size) is unchanged, or else when its content hash is; and only when every other
-file its findings depended on (app modules read to resolve ``from x import app``) is
-unchanged too. A corrupt or unwritable cache is ignored: the run just lints.
+One JSON file per (celery-lint version and code, settings, enabled rules, project index)
+fingerprint under ``.celery_lint_cache/`` at the project root. What an entry trusts (the
+same rule for every cache; see ``config/stamp.py``):
+
+- the file's content: its hash, and the module name its path gives (an ``__init__.py``
+  added or removed renames the module and the tasks Celery names after it);
+- every other file its findings depended on (app modules, helpers), by stat;
+- a stat (mtime, ctime, size, inode) only when taken before the file was read and the
+  file had been quiet for over two seconds before the run began (:func:`snapshot`);
+  otherwise the entry is checked by content. An edit during a run, an edit whose mtime
+  was restored, or one within a clock tick is therefore never mistaken for no edit.
+
+A corrupt or unwritable cache is ignored: the run just lints.
 """
 
 from __future__ import annotations
@@ -15,15 +23,15 @@ import os
 import tempfile
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from .. import __version__
-from ..config.stamp import code_stamp, prepare_directory
+from ..config.stamp import code_stamp, current_stat, prepare_directory, snapshot
 from ..config.settings import Settings
 from ..engine.core import Finding
 
 CACHE_DIR_NAME = ".celery_lint_cache"
-_FORMAT = 1
+_FORMAT = 2  # 2: stat snapshots (mtime, ctime, size, inode), module names
 
 
 def fingerprint(settings: Settings, enabled: Sequence[str], index_digest: str = "") -> str:
@@ -38,23 +46,16 @@ def fingerprint(settings: Settings, enabled: Sequence[str], index_digest: str = 
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
-def _stat(path: str) -> list[int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return [st.st_mtime_ns, st.st_size]
-
-
 def deps_stats(deps: Sequence[str]) -> dict[str, list[int] | None]:
-    """The stat of each file findings depended on, as an entry stores it."""
-    return {dep: _stat(dep) for dep in deps}
+    """The stat of each file findings depended on, as an entry stores it: None for a file
+    changed too recently to be trusted by stat (the entry is then not reused)."""
+    return {dep: snapshot(dep) for dep in deps}
 
 
 def deps_unchanged(stored: Any) -> bool:
     """Every file an entry's findings depended on has the stat stored (False for a
-    malformed entry: the file is linted again)."""
-    return isinstance(stored, dict) and all(_stat(dep) == stat for dep, stat in stored.items())
+    malformed entry or a dependency that was not settled: the file is linted again)."""
+    return isinstance(stored, dict) and all(stat is not None and current_stat(dep) == stat for dep, stat in stored.items())
 
 
 def dump_findings(findings: Sequence[Finding]) -> list[dict[str, Any]]:
@@ -75,9 +76,11 @@ def content_hash(data: bytes) -> str:
 
 
 class Cache:
-    def __init__(self, directory: Path, key: str) -> None:
+    def __init__(self, directory: Path, key: str, module_of: Callable[[str], str | None] | None = None) -> None:
         self.directory = directory
         self.file = directory / f"{key}.json"
+        #: The module name a path gives now (``ModuleNames``), compared with the stored one.
+        self.module_of = module_of or (lambda path: None)
         self.entries: dict[str, dict[str, Any]] = {}
         self.dirty = False
         self.warning: str | None = None
@@ -95,31 +98,39 @@ class Cache:
     def _key(path: str) -> str:
         return os.path.abspath(path)
 
-    def _deps_unchanged(self, entry: dict[str, Any]) -> bool:
-        return deps_unchanged(entry.get("deps", {}))
+    def _valid(self, entry: dict[str, Any], path: str) -> bool:
+        return entry.get("module") == self.module_of(path) and deps_unchanged(entry.get("deps", {}))
 
     def by_stat(self, path: str) -> list[Finding] | None:
         entry = self.entries.get(self._key(path))
-        if entry is None or entry.get("stat") != _stat(path) or not self._deps_unchanged(entry):
+        if entry is None or entry.get("stat") is None or entry.get("stat") != current_stat(path) or not self._valid(entry, path):
             return None
         return self._findings(entry, path)
 
     def has(self, path: str) -> bool:
         return self._key(path) in self.entries
 
-    def by_content(self, path: str, digest: str) -> list[Finding] | None:
+    def by_content(self, path: str, digest: str, stat: list[int] | None) -> list[Finding] | None:
+        """The entry for these bytes (``digest``), whose ``stat`` was taken before they were
+        read (:func:`snapshot`): remembered for the next run when it can be trusted."""
         entry = self.entries.get(self._key(path))
-        if entry is None or entry.get("hash") != digest or not self._deps_unchanged(entry):
+        if entry is None or entry.get("hash") != digest or not self._valid(entry, path):
             return None
-        entry["stat"] = _stat(path)
-        self.dirty = True
+        if entry.get("stat") != stat:
+            entry["stat"] = stat
+            self.dirty = True
         return self._findings(entry, path)
 
-    def store(self, path: str, digest: str, findings: Sequence[Finding], deps: Sequence[str]) -> None:
+    def store(
+        self, path: str, digest: str, findings: Sequence[Finding], deps: Sequence[str], stat: list[int] | None
+    ) -> None:
+        """``stat``: the file's :func:`snapshot` taken before the bytes hashed as
+        ``digest`` were read, and unchanged after (None: check by content next time)."""
         self.entries[self._key(path)] = {
-            "stat": _stat(path),
+            "stat": stat,
             "hash": digest,
-            "deps": deps_stats(deps),
+            "module": self.module_of(path),
+            "deps": deps_stats([dep for dep in deps if os.path.abspath(dep) != self._key(path)]),
             "findings": dump_findings(findings),
         }
         self.dirty = True

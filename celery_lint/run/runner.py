@@ -16,6 +16,7 @@ from typing import Iterable, Sequence
 
 from .cache import Cache, content_hash
 from ..config.settings import Settings
+from ..config.stamp import current_stat, snapshot
 from ..engine.core import Engine, FileResult, Finding, SourceError, decode_source
 from .files import not_a_file, write_atomically
 from ..model.project import ProjectIndex
@@ -33,6 +34,8 @@ class Linted:
     #: Fix mode: the findings the fixes resolved, and the unified diff of the change.
     fixed: list[Finding] = field(default_factory=list)
     diff: str = ""
+    #: The file's stat taken before it was read, when the cache may trust it (``snapshot``).
+    stat: list[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ def lint_one(engine: Engine, path: str) -> Linted:
     if missing is not None:
         return Linted(missing.findings, None, [])
     digest = None
+    before = snapshot(path)  # before the read: an edit during the run shows as a new stat
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -124,7 +128,8 @@ def lint_one(engine: Engine, path: str) -> Linted:
         result = engine.lint_path(path)  # reports the read error as CLY000
     else:
         result = engine.lint_bytes(data, path)
-    return Linted(_shown(engine, result), digest, sorted(engine.apps.touched))
+    stat = before if before is not None and current_stat(path) == before else None
+    return Linted(_shown(engine, result), digest, sorted(engine.apps.touched), stat=stat)
 
 
 def _shown(engine: Engine, result: FileResult) -> list[Finding]:
@@ -184,12 +189,14 @@ def lint_files(
             continue
         if cache is not None and cache.has(path) and os.path.isfile(path):
             # stat changed but the content may not have: hash it (only files with an entry)
+            before = snapshot(path)
             try:
                 with open(path, "rb") as handle:
                     digest = content_hash(handle.read())
             except OSError:
                 digest = None
-            cached = cache.by_content(path, digest) if digest else None
+            stat = before if before is not None and current_stat(path) == before else None
+            cached = cache.by_content(path, digest, stat) if digest else None
             if cached is not None and fix_mode is not None and any(fix_mode.wants(f) for f in cached):
                 cached = None
             if cached is not None:
@@ -203,7 +210,7 @@ def lint_files(
         if linted.diff:
             run.diffs.append(linted.diff)
         if cache is not None and linted.digest is not None:
-            cache.store(path, linted.digest, linted.findings, linted.deps)
+            cache.store(path, linted.digest, linted.findings, linted.deps, linted.stat)
     run.findings = [f for path in ordered for f in results[path]]
     run.findings.sort(key=Finding.sort_key)
     return run
