@@ -9,6 +9,10 @@ from __future__ import annotations
 import difflib
 import io
 import os
+import signal
+import sys
+import threading
+import time
 import tokenize
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -53,10 +57,44 @@ _ENGINE: Engine | None = None
 _FIX_MODE: FixMode | None = None
 
 
-def _init_worker(settings: Settings, fix_mode: FixMode | None = None, index: ProjectIndex | None = None) -> None:
+def _init_worker(
+    settings: Settings, fix_mode: FixMode | None = None, index: ProjectIndex | None = None, parent: int | None = None
+) -> None:
     global _ENGINE, _FIX_MODE
+    end_with_parent(parent if parent is not None else os.getppid())
     _ENGINE = Engine(settings, index=index)
     _FIX_MODE = fix_mode
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def end_with_parent(parent: int) -> None:
+    """Make this worker process end when ``parent`` does, however it ends (a SIGKILL
+    included: a killed run's workers went on fixing files for 25 s).
+
+    On Linux the kernel sends SIGKILL when the parent goes (``PR_SET_PDEATHSIG``); a
+    watcher thread checks ``os.getppid()`` twice a second everywhere (and covers the
+    parent having gone before the first check). Files are written atomically, so a
+    worker ended mid-fix leaves the old file or the new one, never a part."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="celery-lint-parent-watch", daemon=True).start()
 
 
 def fix_source(engine: Engine, data: bytes, path: str, mode: FixMode) -> tuple[bytes | None, Linted]:
@@ -224,7 +262,9 @@ def _run(
             return (fix_one(engine, path, fix_mode) for path in todo)
         return (lint_one(engine, path) for path in todo)
     chunk = max(1, min(64, len(todo) // (jobs * 8)))
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings, fix_mode, index))
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, initializer=_init_worker, initargs=(settings, fix_mode, index, os.getpid())
+    )
     try:
         return list(pool.map(_lint_in_worker, todo, chunksize=chunk))
     finally:
