@@ -354,6 +354,8 @@ def _load_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8 (tomllib decodes before parsing)
+        raise ConfigError(f"{path} is not valid TOML: not UTF-8 (byte {exc.start})") from None
 
 
 #: path -> (stat key, table) of pyproject.toml files read (saleor's takes 4 ms to parse;

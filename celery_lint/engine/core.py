@@ -140,6 +140,15 @@ class _Capture:
     bound_names: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
+def _keep_final_newline(before: str, after: str) -> str:
+    """libcst drops the last line ending of a file with CR-only line endings (``"a\r"``
+    comes back as ``"a"``): a fix must not change a line it did not touch."""
+    ending = "\r\n" if before.endswith("\r\n") else before[-1:] if before.endswith(("\r", "\n")) else ""
+    if ending and not after.endswith(("\r", "\n")):
+        return after + ending
+    return after
+
+
 def _compiles(text: str) -> bool:
     try:
         quiet_ast_parse(text)
@@ -361,7 +370,7 @@ class Engine:
                 by_fix.setdefault(id(fix), []).append(finding)
             unique = list({id(fix): fix for _, fix in wanted}.values())
             new_module, chosen = apply_fixes(capture.module, unique, capture.bound_names)
-            new_text = new_module.code if chosen else current
+            new_text = _keep_final_newline(current, new_module.code) if chosen else current
             if new_text == current or not _compiles(new_text):
                 break
             applied.extend(finding for fix in chosen for finding in by_fix[id(fix)])
@@ -422,11 +431,13 @@ class Engine:
         try:
             if may_be_pathological(text, lines):
                 tree = check_parser_safety(text, tree)
+            compiles = True
             if tree is None:
                 try:  # once, for slimming and for the call graph's view of this file
                     tree = quiet_ast_parse(text)
                 except (SyntaxError, ValueError, RecursionError, MemoryError):
                     tree = None  # libcst's parse reports the error
+                    compiles = False
                 self._text = (path, text, tree)
             # Fixes rewrite the module: they need all of it.
             if capture is not None or not self.slim:
@@ -457,6 +468,11 @@ class Engine:
         except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the run
             message = f"internal error in celery-lint, please report it: {type(exc).__name__}: {exc}"
             return self._unparsed(path, SourceError(message), lines)
+        if not compiles:
+            # libcst reads syntax of newer Pythons (`except A, B:` of 3.14) that the running
+            # one cannot compile, and a fix is applied only when the fixed file compiles:
+            # such a file is never fixable here, so no finding says it is.
+            findings = [dataclasses.replace(f, fix=None) if f.fix is not None else f for f in findings]
         return FileResult(path, findings, lines, parsed=True)
 
     def lint_module(

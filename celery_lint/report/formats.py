@@ -51,14 +51,23 @@ def fix_hint(findings: Sequence[Finding], run: RunInfo) -> str | None:
     return " ".join(parts) if parts else None
 
 
+#: Control characters as escapes (``\n``, ``\x1b``): a path or a name holding a line
+#: break would split a finding over two lines, an escape sequence would reach the terminal.
+_CONTROL = {code: repr(chr(code))[1:-1] for code in (*range(0x20), 0x7F)}
+
+
+def printable(value: str) -> str:
+    return value.translate(_CONTROL)
+
+
 def text(findings: Sequence[Finding], run: RunInfo) -> str:
     if run.color:
         bold, red, dim, reset = "\033[1m", "\033[1;31m", "\033[2m", "\033[0m"
     else:
         bold = red = dim = reset = ""
     lines = [
-        f"{bold}{f.filename}{reset}{dim}:{reset}{f.line}{dim}:{reset}{f.column}{dim}:{reset} "
-        f"{red}{f.code}{reset} {'[*] ' if fixable(f, run) else ''}{f.message}"
+        f"{bold}{printable(f.filename)}{reset}{dim}:{reset}{f.line}{dim}:{reset}{f.column}{dim}:{reset} "
+        f"{red}{f.code}{reset} {'[*] ' if fixable(f, run) else ''}{printable(f.message)}"
         for f in findings
     ]
     lines.append(colored(summary(findings, run), run.color))

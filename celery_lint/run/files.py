@@ -49,7 +49,8 @@ def discover(paths: Iterable[str], settings: Settings, follow_symlinks: bool = F
         elif os.path.isdir(given):
             found: list[str] = []
             visited: set[str] = set()
-            for directory, dirnames, filenames in os.walk(given, followlinks=True):
+            unreadable: list[OSError] = []
+            for directory, dirnames, filenames in os.walk(given, followlinks=True, onerror=unreadable.append):
                 real = os.path.realpath(directory)
                 if real in visited:
                     dirnames[:] = []
@@ -62,6 +63,7 @@ def discover(paths: Iterable[str], settings: Settings, follow_symlinks: bool = F
                     path = os.path.join(directory, filename)
                     if not is_excluded(path, settings):
                         found.append(path)
+            found.extend(str(error.filename) for error in unreadable if error.filename)  # CLY000 each
             candidates = sorted(found)
         else:
             candidates = [] if is_excluded(given, settings) else [given]
@@ -81,7 +83,8 @@ def _walk(top: str, root_real: str, settings: Settings) -> Iterator[str]:
         try:
             entries = list(os.scandir(directory))
         except OSError:
-            continue  # unreadable directories are skipped, as os.walk does
+            yield directory  # reported as CLY000 (``not_a_file``): its files are not linted
+            continue
         for entry in entries:
             name = entry.name
             try:
@@ -109,6 +112,11 @@ def not_a_file(engine: Engine, path: str) -> FileResult | None:
     """CLY000 for a path that is a directory, does not exist or is over the size limit;
     None for a file to lint."""
     if os.path.isdir(path):
+        try:
+            os.scandir(path).close()
+        except OSError as exc:  # met while walking the tree: say so rather than skip it
+            reason = exc.strerror or str(exc)
+            return engine._unparsed(path, SourceError(f"cannot read this directory ({reason}): its files are not linted"), [])
         return engine._unparsed(path, SourceError("is a directory, not a Python file"), [])
     if not os.path.lexists(path):
         return engine._unparsed(path, SourceError("no such file or directory"), [])
