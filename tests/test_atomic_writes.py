@@ -71,6 +71,7 @@ def test_fix_and_add_noqa_report_an_unwritable_directory_and_keep_the_file(tmp_p
 
     (tmp_path / "pyproject.toml").write_text("[tool.celery-lint]\n")
     (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("")
     path = tmp_path / "shop" / "tasks.py"
     path.write_text(SOURCE)
 

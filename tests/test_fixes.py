@@ -19,7 +19,7 @@ from celery_lint.rules import ALL_RULES, Rule
 from tests.conftest import FIXTURES, as_example, lint_example, write_example
 
 
-def fix(source: str, *, select: str | None = None, path: str = "proj/tasks.py", unsafe: bool = False, **settings: object) -> str:
+def fix(source: str, *, select: str | None = None, path: str = "tasks.py", unsafe: bool = False, **settings: object) -> str:
     chosen = Settings(select=tuple(select.split(",")), **settings) if select else Settings(**settings)  # type: ignore[arg-type]
     return Engine(chosen).fix_text(textwrap.dedent(source).lstrip("\n"), path, unsafe=unsafe).text
 
@@ -319,7 +319,7 @@ CASES = [
 
 @pytest.mark.parametrize(("codes", "before", "after", "unsafe"), CASES, ids=[c[0] for c in CASES])
 def test_fix_writes(codes: str, before: str, after: str, unsafe: bool) -> None:
-    path = "proj/settings.py" if codes == "CLY704" else "proj/tasks.py"
+    path = "proj/settings.py" if codes == "CLY704" else "tasks.py"
     expected = textwrap.dedent(after).lstrip("\n")
     assert fix(before, select=codes, path=path, unsafe=unsafe) == expected
     if unsafe:  # unsafe fixes need --unsafe-fixes

@@ -343,7 +343,26 @@ def settings_from_mapping(table: Mapping[str, Any], *, project_root: Path, confi
             raise ConfigError(f"unknown key `{key}` in [tool.celery-lint]{hint}")
         attr, convert = _KEYS[key]
         values[attr] = convert(key, raw)
+    for entry in values.get("src", ()):
+        _check_src_root(project_root, entry)
     return Settings(project_root=project_root, config_file=config_file, **values)
+
+
+def _check_src_root(project_root: Path, entry: str) -> None:
+    """A ``src`` root is a directory Python imports top-level modules from (a ``sys.path``
+    entry). One that is itself a package, or inside one, would name every module below it
+    differently from how Python imports it (``src = ["proj"]`` with ``proj/__init__.py``
+    made CLY101 pin ``cly101.send_invoice`` for ``proj.cly101.send_invoice``)."""
+    root = (project_root / entry).resolve()
+    for directory in (root, root.parent):
+        marker = directory / "__init__.py"
+        if marker.is_file():
+            shown = os.path.relpath(marker, project_root).replace(os.sep, "/")
+            parent = os.path.relpath(directory.parent, project_root).replace(os.sep, "/")
+            raise ConfigError(
+                f"`src` entry `{entry}` is {'a package' if directory == root else 'inside a package'} "
+                f"({shown}): list the directory that holds the top-level packages instead (here `{parent}`)"
+            )
 
 
 def _load_toml(path: Path) -> dict[str, Any]:

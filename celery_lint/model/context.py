@@ -45,7 +45,7 @@ from .recognise import (
     spread_options,
     task_app,
 )
-from .source import module_name_for, resolve_relative
+from .source import module_name_certain, module_name_for, resolve_relative
 from .values import (
     CONSTANTS,
     Folded,
@@ -85,6 +85,9 @@ class FileContext:
         self.settings = settings
         self._app_locator = apps
         self.module = module_name_for(path, settings.src_roots())
+        #: Whether every worker imports this file under ``module`` (``module_name_certain``):
+        #: a name is pinned (CLY101's fix) only then.
+        self.module_certain = module_name_certain(path, settings.src_roots(), settings.project_root)
         self.is_package = os.path.basename(path) == "__init__.py"
         #: A settings module: its class bodies set Celery settings too (``recognise.project_setting``).
         #: The path below the project root, POSIX style.

@@ -104,6 +104,28 @@ def module_name_for(
     return ".".join(parts)
 
 
+def module_name_certain(path: str | Path, src_roots: tuple[Path, ...], project_root: Path) -> bool:
+    """Is :func:`module_name_for` the name a worker imports ``path`` under, whatever its
+    ``sys.path``? Yes when the file's top-level package (or the file itself) sits in the
+    project root (or above it: a project root inside the package), in a ``src`` root, or
+    in a ``src/`` directory of the project root (the src layout). A module in a plain directory (``scripts/jobs.py``, no ``__init__.py``) is
+    ``jobs`` with ``scripts/`` on ``sys.path`` but ``scripts.jobs`` when the worker runs
+    from the project root: Celery's generated name depends on how it is started."""
+    absolute = os.path.abspath(path)
+    roots = {str(root) for root in src_roots}
+    if any(absolute.startswith(root + os.sep) for root in roots):
+        return True
+    directory = os.path.dirname(absolute)
+    chain = _package_chain(directory, None)
+    base = directory
+    for _ in chain:
+        base = os.path.dirname(base)
+    root = str(project_root.resolve()) if isinstance(project_root, Path) else os.path.abspath(project_root)
+    if not base.startswith(root + os.sep):
+        return True  # the project root or above it (a root inside the package): no other reading
+    return base == os.path.join(root, "src")
+
+
 def _package_chain(directory: str, known: dict[str, list[str]] | None) -> list[str]:
     """The package names a directory's modules sit under (``["shop", "billing"]``).
 

@@ -35,11 +35,17 @@ class TaskWithoutName(Rule):
 
     ## Fix safety
     Safe: the fix pins exactly the name Celery generates today, so nothing registered
-    changes. It is not offered when the module path is unknown or `__main__`, or when the
-    decorator is a name bound to `shared_task(...)` (the keyword would go to the wrong call).
+    changes. It is offered only when that name is certain: the file's top-level package
+    (or the file itself) sits in the project root, a `src` root or a `src/` directory of
+    the project root. A module in a plain directory (`scripts/jobs.py` without
+    `__init__.py`) is named `jobs` or `scripts.jobs` depending on the worker's `sys.path`:
+    the finding says so and pins nothing. Nor is it offered when the module path is
+    unknown or `__main__`, or when the decorator is a name bound to `shared_task(...)`
+    (the keyword would go to the wrong call).
 
     ## Options
-    - `src`: source roots used to compute the dotted module path.
+    - `src`: source roots used to compute the dotted module path (directories that hold
+      top-level packages; one that is itself a package is a configuration error).
 
     ## References
     - [Celery: Task names](https://docs.celeryq.dev/en/stable/userguide/tasks.html#names)
@@ -158,8 +164,13 @@ def resize(image_id):
         if "name" in task.options or "name" in task.spread or task.opaque_options:
             return
         generated = f" (Celery generates `{task.generated_name}`)" if task.generated_name else ""
+        if task.generated_name and not self.ctx.module_certain:
+            generated = (
+                f" (Celery generates `{task.generated_name}` when the worker imports this file as "
+                f"`{task.module}`; pin the name your workers register)"
+            )
         fix = None
-        if task.generated_name and task.module != "__main__" and not task.alias:
+        if task.generated_name and task.module != "__main__" and not task.alias and self.ctx.module_certain:
             fix = replace(
                 task.decorator_expr,
                 with_keyword(task.decorator_expr, "name", string(task.generated_name)),
