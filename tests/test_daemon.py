@@ -315,3 +315,91 @@ def test_served_project_index_follows_edits_elsewhere(project: Path, sockets: Pa
     alone = _run(project, {**env, daemon.ENV_SWITCH: "0"}, "--daemon", "shop/tasks.py")
     assert "extra.py" in alone.stdout
     assert _served(served) and (served.returncode, served.stdout) == (alone.returncode, alone.stdout)
+
+
+def test_a_way_to_the_socket_directory_others_may_change_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parent another user may write (not sticky) could swap the directory after the check."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # world-writable, no sticky bit
+    monkeypatch.setenv(daemon.ENV_DIR, str(shared / "sockets"))
+    with pytest.raises(daemon.DaemonUnavailable, match="may be changed by another user"):
+        daemon.socket_dir()
+    shared.chmod(0o1777)  # sticky, as /tmp: others cannot rename or remove what is ours
+    assert daemon.socket_dir() == str(shared / "sockets")
+
+
+FAKE_SERVER = """
+import os, socket, sys
+os.setgid(65534)
+os.setuid(65534)  # another user
+listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+listener.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o777)
+listener.listen(1)
+print("ready", flush=True)
+connection, _ = listener.accept()
+connection.settimeout(5)
+received = b""
+try:
+    while True:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        received += chunk
+except OSError:
+    pass
+print(len(received), flush=True)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="needs root to run a server as another user")
+def test_the_client_sends_nothing_to_a_server_of_another_user(tmp_path: Path) -> None:
+    """A server planted by someone else got the caller's environment and streams."""
+    import shutil
+    import tempfile
+
+    sockets = Path(tempfile.mkdtemp(prefix="cly-planted-"))  # pytest's own tree is closed to others
+    sockets.chmod(0o777)
+    path = str(sockets / "planted.sock")
+    fake = subprocess.Popen(
+        [sys.executable, "-c", FAKE_SERVER, path],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert fake.stdout is not None and fake.stdout.readline().strip() == "ready"
+        with pytest.raises(daemon.DaemonUnavailable, match="runs as user 65534"):
+            daemon.request(["--version"], path)
+        assert fake.stdout.readline().strip() == "0"  # not a byte reached it
+    finally:
+        fake.kill()
+        fake.wait()
+        shutil.rmtree(sockets, ignore_errors=True)
+
+
+SERVER_WITH_ENVIRONMENT = """
+import os, sys
+from celery_lint.doors import server
+marker = sys.argv[2]
+server._environment = lambda: [(marker, os.stat(marker).st_ino)]
+sys.exit(server.serve(sys.argv[1], idle_seconds=60))
+"""
+
+
+def test_a_server_whose_environment_is_gone_exits(tmp_path: Path, sockets: Path) -> None:
+    """pre-commit deletes a hook's environment; its server must not run on from it."""
+    sockets.mkdir(mode=0o700)
+    path = str(sockets / "env.sock")
+    marker = tmp_path / "python"
+    marker.write_text("")
+    proc = subprocess.Popen([sys.executable, "-c", SERVER_WITH_ENVIRONMENT, path, str(marker)])
+    try:
+        assert _wait_for(lambda: os.path.exists(path), 20), "no server came up"
+        assert proc.poll() is None
+        marker.unlink()
+        proc.wait(timeout=10)
+        assert not os.path.exists(path)  # it cleaned up its socket
+    finally:
+        if proc.poll() is None:
+            proc.kill()

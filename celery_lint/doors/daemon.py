@@ -128,12 +128,63 @@ def socket_dir() -> str:
             directory = os.path.join(temporary, f"celery-lint-{os.getuid()}")
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
-        info = os.lstat(directory)
     except OSError as exc:
         raise DaemonUnavailable(f"cannot create {directory}: {exc.strerror or exc}") from None
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+    return _check_private(directory)
+
+
+def _check_private(directory: str) -> str:
+    """The socket directory and the way to it cannot be changed by another user.
+
+    Each component of its real path is checked from the root down: owned by this user
+    or root, and not writable by others unless sticky (``/tmp``: others cannot rename or
+    remove what is ours). The directory itself is opened without following a link and
+    checked on the open descriptor: a directory of this user that nobody else may enter.
+    Raises DaemonUnavailable otherwise; returns the path checked (through the real path
+    of its parent, not a link that could be swapped). Even so, the client checks who
+    runs the server it connects to before sending anything (``_check_peer``)."""
+    uid = os.getuid()
+    real = os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(directory))), os.path.basename(directory))
+    parts = real.split(os.sep)
+    for index in range(1, len(parts)):  # "/", "/tmp", ... up to the parent
+        component = os.sep.join(parts[:index]) or os.sep
+        try:
+            info = os.lstat(component)
+        except OSError as exc:
+            raise DaemonUnavailable(f"cannot check {component}: {exc.strerror or exc}") from None
+        open_to_others = info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX
+        if info.st_uid not in (uid, 0) or open_to_others:
+            raise DaemonUnavailable(f"{component} (on the way to {directory}) may be changed by another user")
+    try:
+        fd = os.open(real, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:  # a link (ELOOP), or not a directory
+        raise DaemonUnavailable(f"{directory} is not a private directory of this user") from None
+    try:
+        info = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != uid or info.st_mode & 0o077:
         raise DaemonUnavailable(f"{directory} is not a private directory of this user")
-    return directory
+    return real
+
+
+def _check_peer(connection: Any, path: str) -> None:
+    """The server at the other end runs as this user (``SO_PEERCRED``): checked before
+    anything is sent, so a server planted by someone else gets neither the environment
+    (secrets included) nor the standard streams. Where the owner cannot be told, the
+    server is not used."""
+    credentials = getattr(_socket, "SO_PEERCRED", None)
+    if credentials is None:
+        raise DaemonUnavailable("cannot check who runs the server on this platform")
+    import struct
+
+    try:
+        raw = connection.getsockopt(_socket.SOL_SOCKET, credentials, struct.calcsize("3i"))
+    except OSError as exc:
+        raise DaemonUnavailable(f"cannot check who runs the server at {path}: {exc}") from None
+    _pid, uid, _gid = struct.unpack("3i", raw)
+    if uid != os.getuid():
+        raise DaemonUnavailable(f"the server at {path} runs as user {uid}, not as this user: not used")
 
 
 def server_key() -> str:
@@ -210,6 +261,7 @@ def request(argv: Sequence[str], path: str | None = None) -> int:
             client.connect(path)
         except OSError as exc:
             raise DaemonUnavailable(f"no server at {path}: {exc.strerror or exc}", no_server=True) from None
+        _check_peer(client, path)
         umask = os.umask(0)
         os.umask(umask)
         try:

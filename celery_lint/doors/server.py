@@ -62,6 +62,7 @@ def serve(path: str, idle_seconds: float | None = None) -> int:
     listener.bind(path)
     listener.listen(64)
     identity = os.stat(path).st_ino
+    environment = _environment()
     children: set[int] = set()
     # Children name the index cache files they read, and say when they are done; the
     # server then preloads those files, so the next child starts with the index in memory.
@@ -82,8 +83,8 @@ def serve(path: str, idle_seconds: float | None = None) -> int:
                     last = time.monotonic()
                 elif time.monotonic() - last > idle:
                     return 0
-                if not _still_ours(path, identity):
-                    return 0
+                if not _still_ours(path, identity) or not _environment_intact(environment):
+                    return 0  # replaced, or its interpreter/installation is gone (a deleted pre-commit env)
                 continue
             connection, _ = listener.accept()
             last = time.monotonic()
@@ -113,6 +114,31 @@ def serve(path: str, idle_seconds: float | None = None) -> int:
         if _still_ours(path, identity):
             os.unlink(path)
         lock.close()
+
+
+def _environment() -> list[tuple[str, int]]:
+    """What the server runs from: its interpreter and celery-lint's package directory,
+    with their inode numbers (a reinstall replaces them)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    found = []
+    for path in (sys.executable, package):
+        try:
+            found.append((path, os.stat(path).st_ino))
+        except OSError:
+            pass
+    return found
+
+
+def _environment_intact(environment: list[tuple[str, int]]) -> bool:
+    """Still there, and the same files? pre-commit deletes the environments of hooks it
+    no longer uses; a server forked from a deleted one would serve code that is gone."""
+    for path, inode in environment:
+        try:
+            if os.stat(path).st_ino != inode:
+                return False
+        except OSError:
+            return False
+    return True
 
 
 def _warm_up() -> None:
