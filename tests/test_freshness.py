@@ -190,3 +190,17 @@ def test_a_snapshot_is_only_taken_of_a_settled_file(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(stamp, "_run_start_ns", time.time_ns() + 10 * stamp.GRANULARITY_NS)
     assert stamp.snapshot(str(path)) == stamp.current_stat(str(path))
     assert stamp.snapshot(str(tmp_path / "missing.py")) is None
+
+
+def test_module_names_of_the_fast_path_equal_module_name_for(tmp_path: Path) -> None:
+    from celery_lint.model.source import ModuleNames, module_name_for
+
+    for rel in ["pkg/__init__.py", "pkg/sub/__init__.py", "src/lib/__init__.py", "plain/x"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("")
+    roots = ((tmp_path / "src").resolve(),)
+    names = ModuleNames(roots)
+    for rel in ["pkg/a.py", "pkg/__init__.py", "pkg/sub/b.py", "pkg/ns/c.py", "src/lib/d.py", "src/e.py",
+                "plain/f.py", "g.py", "pkg/h.txt", "pkg/.py", "pkg/bad-name.py", "src/__init__.py"]:
+        path = str(tmp_path / rel)
+        assert names(path) == module_name_for(path, roots), rel

@@ -66,10 +66,31 @@ class ModuleNames:
 
     def __init__(self, src_roots: tuple[Path, ...] = ()) -> None:
         self.src_roots = src_roots
+        self._roots = sorted((str(root) for root in src_roots), key=len, reverse=True)
         self._packages: dict[str, list[str]] = {}
+        self._names: dict[str, str | None] = {}
 
     def __call__(self, path: str) -> str | None:
-        return module_name_for(path, self.src_roots, self._packages)
+        """:func:`module_name_for`, with ``os.path`` instead of ``pathlib`` (a warm run asks
+        for every file of the project twice: pathlib made that a fifth of the run)."""
+        absolute = os.path.abspath(path)
+        known = self._names.get(absolute, "")
+        if known != "":
+            return known
+        directory, name = os.path.split(absolute)
+        parts: list[str] | None = None
+        if name.endswith(".py") and name != ".py":
+            for root in self._roots:
+                if absolute.startswith(root + os.sep):
+                    parts = absolute[len(root) + 1 : -3].split(os.sep)
+                    break
+            else:
+                parts = [*_package_chain(directory, self._packages), name[:-3]]
+            if parts and parts[-1] == "__init__":
+                parts.pop()
+        module = ".".join(parts) if parts and all(p.isidentifier() for p in parts) else None
+        self._names[absolute] = module
+        return module
 
 
 def module_name_for(

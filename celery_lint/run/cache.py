@@ -52,10 +52,22 @@ def deps_stats(deps: Sequence[str]) -> dict[str, list[int] | None]:
     return {dep: snapshot(dep) for dep in deps}
 
 
-def deps_unchanged(stored: Any) -> bool:
+def deps_unchanged(stored: Any, seen: dict[str, list[int] | None] | None = None) -> bool:
     """Every file an entry's findings depended on has the stat stored (False for a
-    malformed entry or a dependency that was not settled: the file is linted again)."""
-    return isinstance(stored, dict) and all(stat is not None and current_stat(dep) == stat for dep, stat in stored.items())
+    malformed entry or a dependency that was not settled: the file is linted again).
+    ``seen``: stats already taken in this run (many entries share an app module)."""
+    if not isinstance(stored, dict):
+        return False
+    for dep, stat in stored.items():
+        if stat is None:
+            return False
+        if seen is None:
+            now = current_stat(dep)
+        else:
+            now = seen[dep] if dep in seen else seen.setdefault(dep, current_stat(dep))
+        if now != stat:
+            return False
+    return True
 
 
 def dump_findings(findings: Sequence[Finding]) -> list[dict[str, Any]]:
@@ -82,6 +94,8 @@ class Cache:
         #: The module name a path gives now (``ModuleNames``), compared with the stored one.
         self.module_of = module_of or (lambda path: None)
         self.entries: dict[str, dict[str, Any]] = {}
+        #: dependency -> its stat now, taken once per run.
+        self._seen: dict[str, list[int] | None] = {}
         self.dirty = False
         self.warning: str | None = None
         try:
@@ -99,7 +113,7 @@ class Cache:
         return os.path.abspath(path)
 
     def _valid(self, entry: dict[str, Any], path: str) -> bool:
-        return entry.get("module") == self.module_of(path) and deps_unchanged(entry.get("deps", {}))
+        return entry.get("module") == self.module_of(path) and deps_unchanged(entry.get("deps", {}), self._seen)
 
     def by_stat(self, path: str) -> list[Finding] | None:
         entry = self.entries.get(self._key(path))
