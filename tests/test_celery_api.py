@@ -207,3 +207,11 @@ def test_timedelta_units_match_the_standard_library() -> None:
         positional = [0] * index + [1]
         assert datetime.timedelta(*positional).total_seconds() == pytest.approx(seconds)
         assert datetime.timedelta(**{unit: 1}).total_seconds() == pytest.approx(seconds)
+
+
+def test_the_default_queue_is_celerys() -> None:
+    from celery.app.defaults import DEFAULTS
+
+    from celery_lint.model.celery_api import DEFAULT_QUEUE
+
+    assert DEFAULTS["task_default_queue"] == DEFAULT_QUEUE

@@ -54,7 +54,7 @@ def test_every_rule_has_an_annotated_fixture() -> None:
 def test_flake8_reports_the_same_findings_as_the_cli() -> None:
     proc = subprocess.run(
         # no_results and django_beat are projects of their own; the plugin does not read `exclude` yet (issue 19)
-        [sys.executable, "-m", "flake8", "--select=CLY", "--extend-exclude=no_results,django_beat,late_ack,default_queue", "--format=%(path)s|%(row)d|%(col)d|%(code)s|%(text)s", "."],
+        [sys.executable, "-m", "flake8", "--select=CLY", "--extend-exclude=no_results,django_beat,late_ack,default_queue,declared_queues", "--format=%(path)s|%(row)d|%(col)d|%(code)s|%(text)s", "."],
         cwd=FIXTURES,
         capture_output=True,
         text=True,
@@ -117,11 +117,23 @@ def test_a_project_that_names_its_default_queue_gets_no_cly401(tmp_path) -> None
     assert found == {("./shop/views.py", 6, "CLY401")}
 
 
+def test_declaring_the_default_queue_in_task_queues_silences_cly401(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """fixtures/declared_queues with `Queue("celery")` added: unrouted tasks go to a declared queue."""
+    import shutil
+
+    copy = tmp_path / "declared_queues"
+    shutil.copytree(FIXTURES / "declared_queues", copy)
+    conf = copy / "shop" / "celeryconf.py"
+    conf.write_text(conf.read_text().replace('(Queue("emails"),', '(Queue("celery"), Queue("emails"),'))
+    assert [f["code"] for f in _cli_json(".", cwd=copy)] == []
+
+
 @pytest.mark.parametrize(
     "name",
     [
         "django_beat",  # the DatabaseScheduler: PeriodicTask fields are valid keys
         "late_ack",  # CELERY_TASK_REJECT_ON_WORKER_LOST project-wide (CLY307)
+        "declared_queues",  # task_queues of kombu Queues without the default queue (CLY401)
     ],
 )
 def test_a_project_of_its_own_gets_its_annotated_findings(name: str) -> None:

@@ -244,3 +244,8 @@ def closest(word: str, candidates: Iterable[str]) -> str | None:
     """The single closest candidate, or None when nothing is close enough to suggest."""
     matches = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=0.75)
     return matches[0] if matches else None
+
+
+#: ``task_default_queue``'s default: where a task no route names is sent
+#: (``celery.app.defaults``; tests/test_celery_api.py compares).
+DEFAULT_QUEUE = "celery"

@@ -38,6 +38,7 @@ from .recognise import (
     is_app_name,
     is_settings_module,
     makes_app,
+    queue_call_name,
     results_stored,
     STATE_READER_SETTINGS,
     sends_tasks,
@@ -297,7 +298,22 @@ class FileContext:
             )
             if from_environment is not None:
                 return from_environment
+        if name == "task_queues" and isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+            names = [self._queue_name(element.value) for element in node.elements]
+            if all(isinstance(n, str) for n in names):
+                return names  # `[Queue("emails"), Queue("reports")]`: the names declared
         return literal_value(node)
+
+    def _queue_name(self, node: cst.BaseExpression) -> str | None:
+        if not isinstance(node, cst.Call):
+            return None
+        local = node.func.value if isinstance(node.func, cst.Name) else None
+        return queue_call_name(
+            self.qualname(node.func),
+            local,
+            [literal_value(a.value) for a in positional_args(node)],
+            {k: literal_value(a.value) for k, a in keyword_args(node).items()},
+        )
 
     def results_stored(self) -> bool:
         """Does the project store task results? (``recognise.results_stored``: this file's

@@ -36,6 +36,7 @@ from .recognise import (
     is_config_module,
     makes_app,
     project_setting,
+    queue_call_name,
     sends_tasks,
     spread_options,
     task_app,
@@ -518,7 +519,22 @@ class _Extractor:
             )
             if from_environment is not None:
                 return from_environment
+        if key == "task_queues" and isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            names = [self._queue_name(element) for element in node.elts]
+            if all(isinstance(n, str) for n in names):
+                return names  # `[Queue("emails"), Queue("reports")]`: the names declared
         return ast_literal(node)
+
+    def _queue_name(self, node: ast.AST) -> str | None:
+        if not isinstance(node, ast.Call):
+            return None
+        local = node.func.id if isinstance(node.func, ast.Name) else None
+        return queue_call_name(
+            self._imported(node.func),
+            local,
+            [ast_literal(a) for a in node.args],
+            {k.arg: ast_literal(k.value) for k in node.keywords if k.arg is not None},
+        )
 
     def _is_app_conf(self, node: ast.AST) -> bool:
         return isinstance(node, ast.Attribute) and node.attr == "conf" and self._is_app(node.value)

@@ -242,6 +242,32 @@ def may_share_app(first: str | None, second: str | None) -> bool:
     return first is None or second is None or first == second
 
 
+#: ``kombu.Queue`` under the names a settings module calls it by.
+QUEUE_CLASSES = frozenset({"kombu.Queue", "kombu.entity.Queue", "celery.Queue"})
+
+
+def queue_call_name(callee: str | None, local_name: str | None, arguments: list[object], keywords: dict[str, object]) -> str | None:
+    """The name of a queue ``Queue("emails", ...)`` declares (the first argument or
+    ``name=``), when the callee is ``kombu.Queue`` (or a local ``Queue`` whose import is
+    not seen); None otherwise. Both readers (``ast`` and libcst) judge calls with this."""
+    if callee not in QUEUE_CLASSES and not (callee is None and local_name == "Queue"):
+        return None
+    name = arguments[0] if arguments else keywords.get("name")
+    return name if isinstance(name, str) and name else None
+
+
+def declared_queues(value: object) -> list[str] | None:
+    """The queue names a ``task_queues`` value declares: a list of ``Queue(...)`` names (as
+    the readers give them) or the keys of a dict; None when it cannot be told (a name
+    computed at run time, an opaque value)."""
+    if isinstance(value, dict):
+        keys = list(value)
+        return keys if all(isinstance(k, str) for k in keys) else None
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return list(value)
+    return None
+
+
 def is_database_scheduler(scheduler: object) -> bool:
     """Is ``beat_scheduler`` django-celery-beat's model scheduler? Its dotted path
     (``django_celery_beat.schedulers:DatabaseScheduler``) or its entry-point alias ``django``."""

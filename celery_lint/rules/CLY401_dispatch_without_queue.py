@@ -8,6 +8,8 @@ import re
 import libcst as cst
 
 from ..model.context import UNKNOWN, Dispatch, TaskDef, has_star_kwargs, keyword_args, literal_value
+from ..model.celery_api import DEFAULT_QUEUE
+from ..model.recognise import declared_queues
 from ..model.values import is_unknown
 from .base import DISPATCH_NEEDLES, Example, Rule
 
@@ -39,7 +41,11 @@ class DispatchWithoutQueue(Rule):
     is reported: whether its workers consume that queue is CLY409's question. `task_routes`
     (literal dicts, globs included) and `task_queues` are read from the whole project with
     the index; routes that are not literals (a router function, a string path) make the
-    rule silent, since it cannot tell where a task goes.
+    rule silent, since it cannot tell where a task goes. `task_queues` is read as the
+    queue names it declares (a dict's keys, or `kombu.Queue("name")` objects): when it
+    declares the default queue (`celery`), unrouted tasks go to a queue the project
+    declares and `auto` mode reports nothing; when it does not, the finding says so,
+    since workers started without `-Q` consume only the declared queues.
 
     ## Why is this bad?
     A task sent without a queue goes to the default queue (`celery`). In a deployment
@@ -87,6 +93,27 @@ def view(user):
                     "import os\n"
                     'CELERY_TASK_ROUTES = {"shop.emails.*": {"queue": "emails"}}\n'
                     'CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")\n'
+                ),
+                "shop/tasks.py": (
+                    "from celery import shared_task\n\n"
+                    "@shared_task(name='shop.report')\ndef build_report(pk):\n    return pk\n"
+                ),
+            },
+        ),
+        # `task_queues` declares the default queue `celery` among its queues (kombu
+        # `Queue` objects, read from the whole project): unrouted tasks go to a declared queue.
+        Example(
+            """
+from shop.tasks import build_report
+
+def view(user):
+    build_report.apply_async(args=(user.pk,))
+""",
+            path="shop/views.py",
+            files={
+                "shop/settings.py": (
+                    "from kombu import Queue\n"
+                    'CELERY_TASK_QUEUES = [Queue("celery"), Queue("emails"), Queue("reports")]\n'
                 ),
                 "shop/tasks.py": (
                     "from celery import shared_task\n\n"
@@ -201,12 +228,35 @@ notify.delay(1)  # error
 """,
             options={"require-queue": "always"},
         ),
+        # `task_queues` declares named queues but not the default one: the message says
+        # that workers started without `-Q` never consume where this task goes.
+        Example(
+            """
+from shop.tasks import build_report
+
+def view(user):
+    build_report.apply_async(args=(user.pk,))  # error
+""",
+            path="shop/views.py",
+            files={
+                "shop/celeryconf.py": (
+                    "from celery import Celery\nfrom kombu import Queue\n\napp = Celery('shop')\n"
+                    'app.conf.task_queues = (Queue("emails"), Queue(name="reports"))\n'
+                ),
+                "shop/tasks.py": (
+                    "from celery import shared_task\n\n"
+                    "@shared_task(name='shop.report')\ndef build_report(pk):\n    return pk\n"
+                ),
+            },
+        ),
     ]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._candidates: list[Dispatch] = []
         self._named_queue_seen = False
+        self._missing_default = False
+        self._declared: list[str] = []
 
     def task_enter(self, task: TaskDef) -> None:
         if "queue" in task.options:
@@ -251,6 +301,11 @@ notify.delay(1)  # error
         )
         if not (self._named_queue_seen or "task_routes" in config or "task_queues" in config or project_queues):
             return
+        declared = declared_queues(self.ctx.project_setting("task_queues"))
+        if self.settings.require_queue == "auto" and declared is not None and DEFAULT_QUEUE in declared:
+            return  # the default queue is one the project declares: unrouted tasks go where it said
+        self._missing_default = declared is not None and DEFAULT_QUEUE not in declared
+        self._declared = declared or []
         if "task_routes" in config or index is None:
             routes = _route_patterns(config.get("task_routes"))
         else:
@@ -277,9 +332,17 @@ notify.delay(1)  # error
 
     def _report(self, dispatch: Dispatch) -> None:
         target = dispatch.display()
+        where = "the default queue"
+        if self._missing_default:
+            listed = ", ".join(f"`{q}`" for q in self._declared[:4]) + (", ..." if len(self._declared) > 4 else "")
+            where = (
+                f"the default queue `{DEFAULT_QUEUE}`, which `task_queues` does not declare ({listed}): "
+                "workers started without `-Q` do not consume it"
+            )
         self.report(
             dispatch.call,
-            f"{target} has no `queue=` and no route covers the task, so it goes to the default queue",
+            f"{target} has no `queue=` and no route covers the task, so it goes to {where}; "
+            "pass `queue=` or add a `task_routes` entry",
         )
 
 
