@@ -30,6 +30,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from celery_lint.config import stamp
 from celery_lint.doors import cli, daemon
+from tests.conftest import begin_settled_run
 
 EXAMPLES = int(os.environ.get("CELERY_LINT_STATEFUL_EXAMPLES", "6"))
 STEPS = int(os.environ.get("CELERY_LINT_STATEFUL_STEPS", "10"))
@@ -195,7 +196,7 @@ def test_cached_runs_equal_uncached_runs_after_any_edits(monkeypatch: pytest.Mon
     # The in-process CLI counts every file as settled (its stat is trusted); flake8 and the
     # daemon run with the real clock (fresh files are compared by content).
     monkeypatch.setattr(stamp, "_run_start_ns", time.time_ns() + 10**15)
-    monkeypatch.setattr(cli, "begin_run", lambda: None)
+    monkeypatch.setattr(cli, "begin_run", begin_settled_run)
     monkeypatch.delenv("CI", raising=False)
     run_state_machine_as_test(
         CachedEqualsUncached,

@@ -21,6 +21,7 @@ import pytest
 
 from celery_lint.config import stamp
 from celery_lint.doors import cli
+from tests.conftest import begin_settled_run
 from celery_lint.engine import core
 
 TASKS = (
@@ -45,7 +46,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def settled(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every file written so far counts as quiet for long enough to be trusted by stat."""
     monkeypatch.setattr(stamp, "_run_start_ns", time.time_ns() + 10 * stamp.GRANULARITY_NS)
-    monkeypatch.setattr(cli, "begin_run", lambda: None)
+    monkeypatch.setattr(cli, "begin_run", begin_settled_run)
 
 
 def lint(capsys: pytest.CaptureFixture[str], *args: str) -> list[tuple[str, str, int]]:
@@ -204,3 +205,27 @@ def test_module_names_of_the_fast_path_equal_module_name_for(tmp_path: Path) -> 
                 "plain/f.py", "g.py", "pkg/h.txt", "pkg/.py", "pkg/bad-name.py", "src/__init__.py"]:
         path = str(tmp_path / rel)
         assert names(path) == module_name_for(path, roots), rel
+
+
+def test_no_cache_bypasses_the_in_memory_memos_too(project: Path, capsys, settled) -> None:  # type: ignore[no-untyped-def]
+    """A daemon's server keeps parsed app modules and pyproject tables for the runs it
+    forks; `--no-cache` must not read them (here: a poisoned memo of the app module)."""
+    import ast
+
+    from celery_lint.model import source
+
+    (project / "shop" / "celery_setup.py").write_text("from celery import Celery\n\napp = Celery('shop')\n")
+    (project / "shop" / "tasks.py").write_text(
+        "from shop.celery_setup import app\n\n@app.task(name='shop.resize')\ndef resize(pk):\n    return pk\n"
+    )
+    (project / "shop" / "views.py").write_text(
+        "from shop.celery_setup import app\n\n\ndef view():\n    app.send_task('shop.resize')\n"
+    )
+    clean = lint(capsys, "--no-cache", ".")
+    path = str(project / "shop" / "celery_setup.py")
+    key = stamp.stat_key(os.stat(path))
+    source._FILE_TREES[path] = (key, ast.parse("app = 1\n"))  # what an earlier read left, wrongly
+    try:
+        assert lint(capsys, "--no-cache", ".") == clean
+    finally:
+        source._FILE_TREES.pop(path, None)

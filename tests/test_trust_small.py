@@ -13,6 +13,7 @@ import pytest
 
 from celery_lint.config import stamp
 from celery_lint.doors import cli
+from tests.conftest import begin_settled_run
 from celery_lint.run import files
 
 TASK = "from celery import shared_task\n\n\n@shared_task\ndef t(a):\n    return a\n"
@@ -39,7 +40,7 @@ def test_a_cached_result_does_not_survive_chmod(tmp_path: Path, monkeypatch: pyt
     tasks.write_text(TASK)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(stamp, "_run_start_ns", time.time_ns() + 10 * stamp.GRANULARITY_NS)
-    monkeypatch.setattr(cli, "begin_run", lambda: None)
+    monkeypatch.setattr(cli, "begin_run", begin_settled_run)
     cli.run_in_process(["--output-format", "json", "--jobs", "1", "."])
     capsys.readouterr()
     [cache_file] = [p for p in (tmp_path / ".celery_lint_cache").glob("*.json") if not p.name.startswith("index-")]

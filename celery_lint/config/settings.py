@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from .pins import project_celery_version
-from .stamp import settled, stat_key
+from .stamp import memo_usable, settled, stat_key
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -390,11 +390,11 @@ def read_pyproject(path: Path) -> dict[str, Any] | None:
         key = stat_key(st)
     except OSError:
         key = None
-    known = _TABLES.get(str(path))
+    known = _TABLES.get(str(path)) if memo_usable() else None
     if key is not None and known is not None and known[0] == key:
         return known[1]
     table = _read_pyproject(path)
-    if key is not None and settled(st):
+    if key is not None and settled(st) and memo_usable():
         if len(_TABLES) >= 64:
             _TABLES.pop(next(iter(_TABLES)))
         _TABLES[str(path)] = (key, table)

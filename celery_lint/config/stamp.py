@@ -42,13 +42,23 @@ def code_stamp() -> list[list[object]]:
 #: second on HFS+ and ext3): two writes within one tick can leave the same stat.
 GRANULARITY_NS = 2_000_000_000
 _run_start_ns = time.time_ns()
+_memos = True
 
 
-def begin_run() -> None:
+def begin_run(*, caches: bool = True) -> None:
     """Mark the start of a run (the CLI, flake8's option parsing, each daemon request):
-    what a cache may trust by stat is judged against it (:func:`snapshot`)."""
-    global _run_start_ns
+    what a cache may trust by stat is judged against it (:func:`snapshot`). ``caches``
+    False (``--no-cache``): the in-memory memos of files read by path (``memo_usable``)
+    are bypassed too, so nothing a run reports comes from an earlier read."""
+    global _run_start_ns, _memos
     _run_start_ns = time.time_ns()
+    _memos = caches
+
+
+def memo_usable() -> bool:
+    """May the in-memory memos (parsed app modules, ``pyproject.toml`` tables, kept by a
+    daemon's server for the runs it forks) be read and written in this run?"""
+    return _memos
 
 
 def snapshot(path: str) -> list[int] | None:

@@ -177,7 +177,6 @@ def _lint(args: argparse.Namespace, settings: Settings) -> tuple[RunResult, str 
     from ..run.project import project_index  # lazy: start-up time
     from ..run.runner import RunResult, _shown, default_jobs, fix_source, lint_files  # lazy: start-up time
 
-    begin_run()  # what the caches may trust by stat is judged against this moment
     fix_mode = _fix_mode(args)
     cache_dir = None if args.no_cache else (args.cache_dir or settings.project_root / CACHE_DIR_NAME)
     paths: list[str] | None = None
@@ -215,6 +214,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.explain:
         sys.stdout.write(explain(args.explain))
         return EXIT_CLEAN
+    begin_run(caches=not args.no_cache)  # what the caches may trust by stat is judged against this moment
     settings = settings_for(args)
     if args.list_rules:
         sys.stdout.write(list_rules(settings))

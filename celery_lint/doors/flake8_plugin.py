@@ -199,9 +199,9 @@ class CeleryLintPlugin:
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
         try:
-            begin_run()  # what the caches may trust by stat is judged against this moment
-            base = load_settings(Path.cwd())
             no_cache = getattr(options, _dest(NO_CACHE_OPTION), False)
+            begin_run(caches=not no_cache)  # what the caches may trust by stat is judged against this moment
+            base = load_settings(Path.cwd())
             engine = cls._engine = _engine_for(settings_from_flake8(options, base), cache=not no_cache)
             cls._cache = None if no_cache else FindingsCache(engine.settings.project_root, engine)
         except ConfigError as exc:

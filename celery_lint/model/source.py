@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 import libcst as cst
 
-from ..config.stamp import settled, stat_key
+from ..config.stamp import memo_usable, settled, stat_key
 from .needles import MAX_FILE_BYTES
 
 
@@ -44,12 +44,12 @@ def parse_file(path: str) -> ast.Module:
     if st.st_size > MAX_FILE_BYTES:
         raise ValueError(f"{path} is over the size limit")  # callers treat it as unreadable
     key = stat_key(st)
-    known = _FILE_TREES.get(path)
+    known = _FILE_TREES.get(path) if memo_usable() else None
     if known is not None and known[0] == key:
         return known[1]
     with open(path, "rb") as handle:
         tree = quiet_ast_parse(handle.read())
-    if settled(st):
+    if settled(st) and memo_usable():
         if len(_FILE_TREES) >= _FILE_TREES_LIMIT:
             _FILE_TREES.pop(next(iter(_FILE_TREES)))
         _FILE_TREES[path] = (key, tree)
@@ -68,29 +68,46 @@ class ModuleNames:
         self.src_roots = src_roots
         self._roots = sorted((str(root) for root in src_roots), key=len, reverse=True)
         self._packages: dict[str, list[str]] = {}
+        self._prefixes: dict[str, str | None] = {}
         self._names: dict[str, str | None] = {}
 
     def __call__(self, path: str) -> str | None:
-        """:func:`module_name_for`, with ``os.path`` instead of ``pathlib`` (a warm run asks
-        for every file of the project twice: pathlib made that a fifth of the run)."""
-        absolute = os.path.abspath(path)
-        known = self._names.get(absolute, "")
+        """:func:`module_name_for`, with ``os.path`` instead of ``pathlib`` and each
+        directory's dotted prefix computed once (a warm run asks for every file of the
+        project twice: pathlib made that a fifth of the run)."""
+        known = self._names.get(path, "")
         if known != "":
             return known
+        absolute = os.path.abspath(path)
         directory, name = os.path.split(absolute)
-        parts: list[str] | None = None
+        module: str | None = None
         if name.endswith(".py") and name != ".py":
-            for root in self._roots:
-                if absolute.startswith(root + os.sep):
-                    parts = absolute[len(root) + 1 : -3].split(os.sep)
-                    break
+            stem = name[:-3]
+            root = next((r for r in self._roots if absolute.startswith(r + os.sep)), None)
+            if root is not None:
+                parts = absolute[len(root) + 1 : -3].split(os.sep)
+                if parts[-1] == "__init__":
+                    parts.pop()
+                module = ".".join(parts) if parts and all(p.isidentifier() for p in parts) else None
             else:
-                parts = [*_package_chain(directory, self._packages), name[:-3]]
-            if parts and parts[-1] == "__init__":
-                parts.pop()
-        module = ".".join(parts) if parts and all(p.isidentifier() for p in parts) else None
-        self._names[absolute] = module
+                prefix = self._prefix(directory)
+                if stem == "__init__":
+                    module = prefix[:-1] or None if prefix is not None else None
+                elif prefix is not None and stem.isidentifier():
+                    module = prefix + stem
+        self._names[path] = module
         return module
+
+    def _prefix(self, directory: str) -> str | None:
+        """``"shop.billing."`` for a directory of that package, ``""`` outside any, None
+        when a package name on the way is not an identifier."""
+        known = self._prefixes.get(directory, "-")
+        if known != "-":
+            return known
+        chain = _package_chain(directory, self._packages)
+        prefix = "".join(f"{part}." for part in chain) if all(p.isidentifier() for p in chain) else None
+        self._prefixes[directory] = prefix
+        return prefix
 
 
 def module_name_for(
