@@ -184,7 +184,8 @@ def _lint(args: argparse.Namespace, settings: Settings) -> tuple[RunResult, str 
         paths = list(discover(args.paths or ["."], settings, follow_symlinks=args.follow_symlinks))
     # Linting the project root itself (the common `celery-lint .`): walk the tree once.
     whole = paths is not None and [os.path.abspath(p) for p in (args.paths or ["."])] == [str(settings.project_root)]
-    index = project_index(settings, cache_dir, paths if whole else None)
+    names = ModuleNames(settings.src_roots())
+    index = project_index(settings, cache_dir, paths if whole else None, names)
     if args.paths == ["-"]:
         engine = Engine(settings, index=index)
         name = args.stdin_filename or "<stdin>.py"
@@ -199,7 +200,7 @@ def _lint(args: argparse.Namespace, settings: Settings) -> tuple[RunResult, str 
     cache = None
     if cache_dir is not None:
         key = fingerprint(settings, [r.code for r in Engine(settings).rules], index.digest() if index else "")
-        cache = Cache(cache_dir, key, ModuleNames(settings.src_roots()))
+        cache = Cache(cache_dir, key, names)
     assert paths is not None
     result = lint_files(paths, settings, jobs=args.jobs or default_jobs(), cache=cache, fix_mode=fix_mode, index=index)
     warning = None

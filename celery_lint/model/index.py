@@ -29,12 +29,14 @@ from .source import ModuleNames, parse_file
 from .values import ast_literal
 
 
-def build_index(settings: Settings, paths: Iterable[str], cache_dir: Path | None) -> ProjectIndex:
+def build_index(
+    settings: Settings, paths: Iterable[str], cache_dir: Path | None, names: ModuleNames | None = None
+) -> ProjectIndex:
     """Index ``paths`` (every Python file of the project): each file's facts from the cache
     when its stat matches, else read with ``ast``; then merged."""
     cache = FactsCache(cache_dir, settings)
     locator = AppLocator(settings.src_roots())
-    names = ModuleNames(settings.src_roots())
+    names = names or ModuleNames(settings.src_roots())  # shared with the result cache by the CLI
     modules: dict[str, ModuleFacts] = {}
     packages: set[str] = set()
     prefixes = [relative_posix(root, settings.project_root) + "/" for root in settings.src_roots()]

@@ -6,16 +6,20 @@ from pathlib import Path
 
 from ..config import Settings
 from ..model.index import build_index
+from ..model.source import ModuleNames
 from ..model.project import ProjectIndex
 from .files import discover
 
 
-def project_index(settings: Settings, cache_dir: Path | None, project_files: list[str] | None = None) -> ProjectIndex | None:
+def project_index(
+    settings: Settings, cache_dir: Path | None, project_files: list[str] | None = None, names: ModuleNames | None = None
+) -> ProjectIndex | None:
     """The index of the whole project (not just the given paths), or None when switched off.
 
-    ``project_files``: the project's files when the caller has already walked the root.
+    ``project_files``: the project's files when the caller has already walked the root;
+    ``names``: the run's module names (one lookup per file for the index and the cache).
     """
     if not settings.project_index:
         return None
     files = project_files if project_files is not None else discover([str(settings.project_root)], settings)
-    return build_index(settings, files, cache_dir)
+    return build_index(settings, files, cache_dir, names)
