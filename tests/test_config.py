@@ -130,7 +130,9 @@ def test_pyproject_table_is_remembered_only_while_the_file_is_unchanged_and_sett
     import time
 
     from celery_lint.config import settings as config
+    from celery_lint.config.stamp import begin_run
 
+    begin_run()  # a run with its memos (an earlier --no-cache run in this process turned them off)
     path = tmp_path / "pyproject.toml"
     path.write_text('[tool.celery-lint]\nsrc = ["a"]\n')
     fresh = config.read_pyproject(path)

@@ -538,8 +538,10 @@ def test_preloaded_index_cache_is_used_only_while_the_file_is_unchanged(tmp_path
 def test_files_read_by_path_are_parsed_once_while_unchanged(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import os
 
+    from celery_lint.config.stamp import begin_run
     from celery_lint.model import source as context
 
+    begin_run()  # a run with its memos (an earlier --no-cache run in this process turned them off)
     path = tmp_path / "celeryconf.py"
     path.write_text("app = 1\n")
     first = context.parse_file(str(path))

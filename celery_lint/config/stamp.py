@@ -55,6 +55,12 @@ def begin_run(*, caches: bool = True) -> None:
     _memos = caches
 
 
+def end_run() -> None:
+    """The run is over: the memos are usable again (for the next run in this process)."""
+    global _memos
+    _memos = True
+
+
 def memo_usable() -> bool:
     """May the in-memory memos (parsed app modules, ``pyproject.toml`` tables, kept by a
     daemon's server for the runs it forks) be read and written in this run?"""

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from .. import __version__
 from ..config.settings import ConfigError, Settings, load_settings
-from ..config.stamp import begin_run
+from ..config.stamp import begin_run, end_run
 from ..model.needles import ALL_NEEDLES, MAX_FILE_BYTES, MODELS_PATH_PATTERN
 from ..report.summary import colored, summary_line, use_color
 
@@ -382,3 +382,5 @@ def run_in_process(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:  # pragma: no cover
         return 130
+    finally:
+        end_run()  # the memos a --no-cache run turned off serve the next run in this process again

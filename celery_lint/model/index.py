@@ -44,7 +44,8 @@ def build_index(
         rel = relative_posix(path, settings.project_root)
         top = next((rel[len(p) :] for p in prefixes if rel.startswith(p)), rel).split("/", 1)[0]
         packages.add(top[:-3] if top.endswith(".py") else top)
-        facts = _facts_of(cache, path, rel, settings, locator, names(path))
+        module = names(path) if cache.file is not None else None  # only a cache compares it
+        facts = _facts_of(cache, path, rel, settings, locator, module)
         if has_facts(facts):
             modules[rel] = facts  # type: ignore[assignment]
     cache.save()
@@ -54,6 +55,11 @@ def build_index(
 def _facts_of(
     cache: FactsCache, path: str, rel: str, settings: Settings, locator: AppLocator, module: str | None
 ) -> ModuleFacts | None:
+    if cache.file is None:  # no cache (--no-cache): nothing to key
+        try:
+            return extract(path, settings, locator)
+        except Exception:  # noqa: BLE001 - one odd file must not stop the run; it adds no facts
+            return None
     facts = cache.get(path, rel, module)
     if facts is None:
         before = snapshot(path)  # before the read: an edit during the run shows as a new stat

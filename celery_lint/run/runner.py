@@ -55,15 +55,21 @@ class FixMode:
 
 _ENGINE: Engine | None = None
 _FIX_MODE: FixMode | None = None
+_KEEP_STAT = True
 
 
 def _init_worker(
-    settings: Settings, fix_mode: FixMode | None = None, index: ProjectIndex | None = None, parent: int | None = None
+    settings: Settings,
+    fix_mode: FixMode | None = None,
+    index: ProjectIndex | None = None,
+    parent: int | None = None,
+    keep_stat: bool = True,
 ) -> None:
-    global _ENGINE, _FIX_MODE
+    global _ENGINE, _FIX_MODE, _KEEP_STAT
     end_with_parent(parent if parent is not None else os.getppid())
     _ENGINE = Engine(settings, index=index)
     _FIX_MODE = fix_mode
+    _KEEP_STAT = keep_stat
 
 
 _PR_SET_PDEATHSIG = 1
@@ -151,23 +157,25 @@ def fix_one(engine: Engine, path: str, mode: FixMode) -> Linted:
     return linted
 
 
-def lint_one(engine: Engine, path: str) -> Linted:
-    """Lint one file as the CLI shows it: noqa applied, CLY901 added when selected."""
+def lint_one(engine: Engine, path: str, keep_stat: bool = True) -> Linted:
+    """Lint one file as the CLI shows it: noqa applied, CLY901 added when selected.
+    ``keep_stat``: take the stat a result cache keeps (two ``stat`` calls; not without one)."""
     missing = not_a_file(engine, path)
     if missing is not None:
         return Linted(missing.findings, None, [])
     digest = None
-    before = snapshot(path)  # before the read: an edit during the run shows as a new stat
+    before = snapshot(path) if keep_stat else None  # before the read: an edit during the run shows as a new stat
     try:
         with open(path, "rb") as handle:
             data = handle.read()
-        digest = content_hash(data)
+        digest = content_hash(data) if keep_stat else None
     except OSError:
         result = engine.lint_path(path)  # reports the read error as CLY000
     else:
         result = engine.lint_bytes(data, path)
     stat = before if before is not None and current_stat(path) == before else None
-    return Linted(_shown(engine, result), digest, sorted(engine.apps.touched), stat=stat)
+    deps = sorted(engine.apps.touched) if keep_stat else []
+    return Linted(_shown(engine, result), digest, deps, stat=stat)
 
 
 def _shown(engine: Engine, result: FileResult) -> list[Finding]:
@@ -189,7 +197,7 @@ def _lint_in_worker(path: str) -> Linted:
     assert _ENGINE is not None
     if _FIX_MODE is not None:
         return fix_one(_ENGINE, path, _FIX_MODE)
-    return lint_one(_ENGINE, path)
+    return lint_one(_ENGINE, path, _KEEP_STAT)
 
 
 @dataclass
@@ -242,7 +250,7 @@ def lint_files(
                 continue
         todo.append(path)
     run = RunResult([], len(ordered))
-    for path, linted in zip(todo, _run(engine, settings, todo, jobs, fix_mode, index)):
+    for path, linted in zip(todo, _run(engine, settings, todo, jobs, fix_mode, index, cache is not None)):
         results[path] = linted.findings
         run.fixed.extend(linted.fixed)
         if linted.diff:
@@ -255,15 +263,21 @@ def lint_files(
 
 
 def _run(
-    engine: Engine, settings: Settings, todo: Sequence[str], jobs: int, fix_mode: FixMode | None, index: ProjectIndex | None
+    engine: Engine,
+    settings: Settings,
+    todo: Sequence[str],
+    jobs: int,
+    fix_mode: FixMode | None,
+    index: ProjectIndex | None,
+    keep_stat: bool = True,
 ) -> Iterable[Linted]:
     if jobs <= 1 or len(todo) < MIN_FILES_FOR_POOL:
         if fix_mode is not None:
             return (fix_one(engine, path, fix_mode) for path in todo)
-        return (lint_one(engine, path) for path in todo)
+        return (lint_one(engine, path, keep_stat) for path in todo)
     chunk = max(1, min(64, len(todo) // (jobs * 8)))
     pool = ProcessPoolExecutor(
-        max_workers=jobs, initializer=_init_worker, initargs=(settings, fix_mode, index, os.getpid())
+        max_workers=jobs, initializer=_init_worker, initargs=(settings, fix_mode, index, os.getpid(), keep_stat)
     )
     try:
         return list(pool.map(_lint_in_worker, todo, chunksize=chunk))
