@@ -97,7 +97,7 @@ class Settings:
     #: How test modules are linted: ``lenient`` runs only the rules marked ``in_tests``.
     test_code: str = "lenient"
     #: How many calls deep the rules follow project functions (``model/callgraph.py``); 0: not at all.
-    helper_depth: int = 6
+    helper_depth: int = 4
     bind_parameter_names: tuple[str, ...] = ("self",)
     extra_task_options: tuple[str, ...] = ()
     non_idempotent_calls: tuple[str, ...] = ()
@@ -312,11 +312,11 @@ CONFIG_DOCS: dict[str, tuple[str, str, str]] = {
     ),
     "helper-depth": (
         "integer 0-20",
-        "`6`",
+        "`4`",
         "How many calls deep CLY306, CLY307, CLY501, CLY603 and CLY601 follow the project's own "
-        "functions (across modules; at most 300 functions per call followed). `0` follows none "
-        "and skips the files only a transaction brings in: on saleor a cold run costs about a "
-        "fifth less (see README, Performance).",
+        "functions (across modules; each function is read once per run, whatever the number of "
+        "calls that reach it). `0` follows none and skips the files only a transaction brings "
+        "in: on saleor a cold run costs about a tenth less (see README, Performance).",
     ),
     "bind-parameter-names": ("list of strings", "`[\"self\"]`", "Names accepted for a bound task's first parameter (CLY106)."),
     "extra-task-options": ("list of strings", "`[]`", "Task decorator keywords your own Task classes read (CLY201)."),

@@ -173,16 +173,19 @@ def _check_peer(connection: Any, path: str) -> None:
     anything is sent, so a server planted by someone else gets neither the environment
     (secrets included) nor the standard streams. Where the owner cannot be told, the
     server is not used."""
-    credentials = getattr(_socket, "SO_PEERCRED", None)
-    if credentials is None:
-        raise DaemonUnavailable("cannot check who runs the server on this platform")
     import struct
 
     try:
-        raw = connection.getsockopt(_socket.SOL_SOCKET, credentials, struct.calcsize("3i"))
-    except OSError as exc:
+        if hasattr(_socket, "SO_PEERCRED"):  # Linux: struct ucred {pid, uid, gid}
+            raw = connection.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, struct.calcsize("3i"))
+            uid = struct.unpack("3i", raw)[1]
+        elif hasattr(_socket, "LOCAL_PEERCRED"):  # macOS/BSD: struct xucred {version, uid, ...}, level SOL_LOCAL (0)
+            raw = connection.getsockopt(0, _socket.LOCAL_PEERCRED, 76)
+            uid = struct.unpack_from("=II", raw)[1]
+        else:
+            raise DaemonUnavailable("cannot check who runs the server on this platform")
+    except (OSError, struct.error) as exc:
         raise DaemonUnavailable(f"cannot check who runs the server at {path}: {exc}") from None
-    _pid, uid, _gid = struct.unpack("3i", raw)
     if uid != os.getuid():
         raise DaemonUnavailable(f"the server at {path} runs as user {uid}, not as this user: not used")
 
