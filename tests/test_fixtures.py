@@ -144,3 +144,16 @@ def test_a_project_of_its_own_gets_its_annotated_findings(name: str) -> None:
         rel = path.relative_to(project).as_posix()
         expected.update((rel, line, code) for line, code in annotated(path))
     assert expected and found == expected
+
+
+def test_task_create_missing_queues_false_changes_what_cly401_says(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """fixtures/declared_queues with `task_create_missing_queues = False`: the send raises."""
+    import shutil
+
+    copy = tmp_path / "declared_queues"
+    shutil.copytree(FIXTURES / "declared_queues", copy)
+    conf = copy / "shop" / "celeryconf.py"
+    assert "raises" not in _cli_json(".", cwd=copy)[0]["message"]
+    conf.write_text(conf.read_text() + "app.conf.task_create_missing_queues = False\n")
+    [finding] = _cli_json(".", cwd=copy)
+    assert finding["code"] == "CLY401" and "raises `QueueNotFound`" in finding["message"]

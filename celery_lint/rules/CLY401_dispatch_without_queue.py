@@ -45,7 +45,8 @@ class DispatchWithoutQueue(Rule):
     queue names it declares (a dict's keys, or `kombu.Queue("name")` objects): when it
     declares the default queue (`celery`), unrouted tasks go to a queue the project
     declares and `auto` mode reports nothing; when it does not, the finding says so,
-    since workers started without `-Q` consume only the declared queues.
+    since workers started without `-Q` consume only the declared queues (and, with
+    `task_create_missing_queues = False`, that sending it raises `QueueNotFound`).
 
     ## Why is this bad?
     A task sent without a queue goes to the default queue (`celery`). In a deployment
@@ -257,6 +258,7 @@ def view(user):
         self._named_queue_seen = False
         self._missing_default = False
         self._declared: list[str] = []
+        self._raises = False
 
     def task_enter(self, task: TaskDef) -> None:
         if "queue" in task.options:
@@ -306,6 +308,7 @@ def view(user):
             return  # the default queue is one the project declares: unrouted tasks go where it said
         self._missing_default = declared is not None and DEFAULT_QUEUE not in declared
         self._declared = declared or []
+        self._raises = self.ctx.project_setting("task_create_missing_queues") is False
         if "task_routes" in config or index is None:
             routes = _route_patterns(config.get("task_routes"))
         else:
@@ -337,7 +340,11 @@ def view(user):
             listed = ", ".join(f"`{q}`" for q in self._declared[:4]) + (", ..." if len(self._declared) > 4 else "")
             where = (
                 f"the default queue `{DEFAULT_QUEUE}`, which `task_queues` does not declare ({listed}): "
-                "workers started without `-Q` do not consume it"
+                + (
+                    "with `task_create_missing_queues = False` sending it raises `QueueNotFound`"
+                    if self._raises
+                    else "workers started without `-Q` do not consume it"
+                )
             )
         self.report(
             dispatch.call,
