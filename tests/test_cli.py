@@ -198,3 +198,26 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
     proc = run_with_reader_gone(["--no-cache", "--jobs", "1", "."], tmp_path)
     assert proc.returncode == 2
     assert proc.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "config", "message"),
+    [
+        (["--select", "CLY999"], "", "unknown rule selector `CLY999` in select (did you mean `CLY901`?)"),
+        (["--select", "CLY8"], "", "unknown rule selector `CLY8` in select"),
+        (["--select", ""], "", "no rule code given"),
+        (["--ignore", "CLY1999"], "", "is not a celery-lint code or prefix"),
+        ([], 'select = ["CLY999"]\n', "unknown rule selector `CLY999` in select"),
+        ([], 'extend-select = ["CLY80"]\n', "unknown rule selector `CLY80` in extend-select"),
+        ([], 'ignore = ["CLY777"]\n', "unknown rule selector `CLY777` in ignore"),
+        ([], '[tool.celery-lint.per-file-ignores]\n"tests/*" = ["CLY888"]\n', "in per-file-ignores `tests/*`"),
+        (["--exit"], "", "unrecognized arguments: --exit"),  # no abbreviation of --exit-zero
+    ],
+)
+def test_selecting_nothing_is_an_error(tmp_path: Path, args: list[str], config: str, message: str) -> None:
+    """`--select CLY999` used to print "All checks passed" and exit 0 (issue 19, item 1)."""
+    (tmp_path / "pyproject.toml").write_text("[tool.celery-lint]\n" + config)
+    (tmp_path / "tasks.py").write_text("from celery import shared_task\n\n@shared_task\ndef t():\n    pass\n")
+    proc = subprocess.run([sys.executable, "-m", "celery_lint", *args, "."], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr

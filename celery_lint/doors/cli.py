@@ -40,6 +40,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _codes(value: str) -> list[str]:
     codes = [c.strip().upper() for c in value.split(",") if c.strip()]
+    if not codes:
+        raise argparse.ArgumentTypeError("no rule code given (e.g. CLY101, CLY1)")
     for code in codes:
         if not (code.startswith("CLY") and code[3:].isdigit() and len(code) <= 6) and code != "CLY":
             raise argparse.ArgumentTypeError(f"{code!r} is not a celery-lint code or prefix (e.g. CLY101, CLY1)")
@@ -59,6 +61,7 @@ def _positive(value: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="celery-lint",
+        allow_abbrev=False,  # `--exit` is not `--exit-zero` (ruff accepts no abbreviations either)
         description="Find Celery footguns: misnamed tasks, unknown options, retries that repeat side effects, "
         "dispatches inside transactions, and more.",
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import difflib
 import gc
 import os
 from collections import defaultdict
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import libcst as cst
 
-from ..config.settings import Settings, relative_posix
+from ..config.settings import ConfigError, Settings, relative_posix
 from ..model.apps import AppLocator
 from ..model.callgraph import CallGraph
 from ..model.context import FileContext
@@ -95,7 +96,32 @@ def is_enabled(rule: type[Rule], settings: Settings) -> bool:
 
 
 def enabled_rules(settings: Settings) -> tuple[type[Rule], ...]:
+    check_selectors(settings)
     return tuple(rule for rule in ALL_RULES if is_enabled(rule, settings))
+
+
+def check_selectors(settings: Settings) -> None:
+    """Every code or prefix in ``select``, ``extend-select``, ``ignore`` and
+    ``per-file-ignores`` names at least one rule (as ruff's "unknown rule selector"):
+    ``--select CLY999`` used to check nothing and say "All checks passed". Raises
+    ConfigError with the closest code or prefix when there is one."""
+    codes = [rule.code for rule in ALL_RULES]
+    known = sorted({*codes, *(code[:4] for code in codes), *(code[:5] for code in codes), "CLY"})
+    named = [
+        ("select", settings.select or ()),
+        ("extend-select", settings.extend_select),
+        ("ignore", settings.ignore),
+        *((f"per-file-ignores `{pattern}`", found) for pattern, found in settings.per_file_ignores),
+    ]
+    for where, selectors in named:
+        for selector in selectors:
+            if not any(code.startswith(selector) for code in codes):
+                same = [k for k in known if len(k) == len(selector)]  # a code for a code, a prefix for a prefix
+                close = difflib.get_close_matches(selector, same, n=1, cutoff=0.6) or difflib.get_close_matches(
+                    selector, known, n=1, cutoff=0.6
+                )
+                hint = f" (did you mean `{close[0]}`?)" if close else ""
+                raise ConfigError(f"unknown rule selector `{selector}` in {where}{hint}")
 
 
 # ---------------------------------------------------------------------------
