@@ -20,7 +20,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from celery_lint.model.callgraph import skim, snippet_calls, split_lines, summarise, transaction_calls, transaction_snippet
+from celery_lint.model.summaries import skim, split_lines, summarise
+from celery_lint.model.transactions import snippet_calls, transaction_calls, transaction_snippet
 from celery_lint.model.source import decode_source, quiet_ast_parse
 
 _WORDS = ("atomic", "def save(", "def delete(")

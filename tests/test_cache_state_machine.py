@@ -2,7 +2,8 @@
 
 Hypothesis drives a small project through the edits users make - edit a file, a same-size
 edit with the mtime restored, add or remove ``__init__.py``, change the app module, rename
-a task, change the configuration, delete or add a file - and after each run compares:
+a task, change the configuration, delete or add a file, edit a helper that a view calls
+inside a transaction (the call graph's store) - and after each run compares:
 
 - after every step, the CLI with its caches (in this process, with every file counting as
   settled, so the stat shortcut itself is exercised) against ``--no-cache``;
@@ -32,7 +33,7 @@ from celery_lint.config import stamp
 from celery_lint.doors import cli, daemon
 from tests.conftest import begin_settled_run
 
-EXAMPLES = int(os.environ.get("CELERY_LINT_STATEFUL_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("CELERY_LINT_STATEFUL_EXAMPLES", "10"))
 STEPS = int(os.environ.get("CELERY_LINT_STATEFUL_STEPS", "10"))
 
 APPS = [
@@ -48,6 +49,15 @@ VIEWS = [
     "from shop.celery_setup import app\nfrom shop.tasks import crop\n\n\ndef view():\n    app.send_task('shop.resize')\n    crop.delay(1)\n",
     "from shop.celery_setup import app\nfrom shop.tasks import crop\n\n\ndef view():\n    app.send_task('shop.resize2')\n    crop.delay(1, 2, countdown=5)\n",
     "from shop.tasks import crop\n\n\ndef view():\n    crop.apply_async((1, 2), countdwn=5)\n",
+    "from django.db import transaction\nfrom shop.helpers import notify\n\n\n"
+    "def view():\n    with transaction.atomic():\n        notify(1)\n",
+]
+#: A helper the last view calls inside a transaction: the call graph (and its store)
+#: answers whether it dispatches, directly, two calls deep, or not at all.
+HELPERS = [
+    "from shop.tasks import crop\n\n\ndef notify(pk):\n    crop.delay(pk, 1)\n",
+    "def notify(pk):\n    return _send(pk)\n\n\ndef _send(pk):\n    from .tasks import crop\n    crop.delay(pk, 2)\n",
+    "def notify(pk):\n    return pk\n",
 ]
 CONFIGS = ["[tool.celery-lint]\n", "[tool.celery-lint]\nignore = ['CLY101']\n", "[tool.celery-lint]\nselect = ['CLY4']\n"]
 #: What a run of the machine did (the test fails when it compared nothing).
@@ -77,7 +87,8 @@ class CachedEqualsUncached(RuleBasedStateMachine):
         (self.root / "shop" / "__init__.py").write_text("")
         (self.root / "shop" / "celery_setup.py").write_text(APPS[0])
         (self.root / "shop" / "tasks.py").write_text(TASKS.format(name=self.task_name))
-        (self.root / "shop" / "views.py").write_text(VIEWS[0])
+        (self.root / "shop" / "views.py").write_text(VIEWS[-1])
+        (self.root / "shop" / "helpers.py").write_text(HELPERS[0])
         self.started = True
 
     # -- the edits users make ----------------------------------------------------------
@@ -85,6 +96,10 @@ class CachedEqualsUncached(RuleBasedStateMachine):
     @rule(variant=st.sampled_from(VIEWS))
     def edit_views(self, variant: str) -> None:
         (self.root / "shop" / "views.py").write_text(variant)
+
+    @rule(variant=st.sampled_from(HELPERS))
+    def edit_helper(self, variant: str) -> None:
+        (self.root / "shop" / "helpers.py").write_text(variant)
 
     @rule()
     def same_size_edit_with_mtime_restored(self) -> None:

@@ -8,19 +8,9 @@ from pathlib import Path
 import pytest
 
 from celery_lint.model.apps import AppLocator
-from celery_lint.model.callgraph import (
-    MAX_DEPTH,
-    CallGraph,
-    blocking_sink,
-    _LINES,
-    dispatch_sink,
-    skim,
-    snippet_calls,
-    summarise,
-    transaction_calls,
-    transaction_snippet,
-    waits_sink,
-)
+from celery_lint.model.callgraph import MAX_DEPTH, CallGraph, blocking_sink, dispatch_sink, waits_sink
+from celery_lint.model.summaries import _LINES, skim, summarise
+from celery_lint.model.transactions import snippet_calls, transaction_calls, transaction_snippet
 from celery_lint.model.side_effects import EffectSink, compile_patterns, has_idempotency_key
 
 from tests.test_index import make, run

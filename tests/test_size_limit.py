@@ -17,7 +17,7 @@ def small_limit(monkeypatch):  # type: ignore[no-untyped-def]
     """A 2 KiB limit (the real one is 20 MiB): the same code paths, without writing 20 MB."""
     limit = 2048
     for module in ("celery_lint.model.needles", "celery_lint.engine.core", "celery_lint.model.source",
-                   "celery_lint.model.extract", "celery_lint.model.callgraph", "celery_lint.model.apps",
+                   "celery_lint.model.extract", "celery_lint.model.summaries", "celery_lint.model.apps",
                    "celery_lint.doors.cli"):
         monkeypatch.setattr(f"{module}.MAX_FILE_BYTES", limit)
     parsed: list[int] = []

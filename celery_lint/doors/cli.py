@@ -174,6 +174,7 @@ def _fix_mode(args: argparse.Namespace) -> FixMode | None:
 def _lint(args: argparse.Namespace, settings: Settings) -> tuple[RunResult, str | None]:
     """Findings (noqa applied, sorted), files checked, fixes, and a cache warning if any."""
     from ..run.cache import CACHE_DIR_NAME, Cache, fingerprint  # lazy: start-up time
+    from ..model.graph_store import GraphStore  # lazy: start-up time
     from ..model.source import ModuleNames  # lazy: start-up time
     from ..engine.core import Engine  # lazy: start-up time
     from ..run.files import discover  # lazy: start-up time
@@ -200,16 +201,20 @@ def _lint(args: argparse.Namespace, settings: Settings) -> tuple[RunResult, str 
             sys.stdout.buffer.write(new if new is not None else data)
             sys.stdout.flush()
         return RunResult(linted.findings, 1, linted.fixed, [linted.diff] if linted.diff else []), None
-    cache = None
+    cache = graph = None
     if cache_dir is not None:
         key = fingerprint(settings, [r.code for r in Engine(settings).rules], index.digest() if index else "")
         cache = Cache(cache_dir, key, names)
+        graph = GraphStore(cache_dir)
     assert paths is not None
-    result = lint_files(paths, settings, jobs=args.jobs or default_jobs(), cache=cache, fix_mode=fix_mode, index=index)
+    jobs = args.jobs or default_jobs()
+    result = lint_files(paths, settings, jobs=jobs, cache=cache, fix_mode=fix_mode, index=index, graph_store=graph)
     warning = None
     if cache is not None:
         cache.save()
         warning = cache.warning
+    if graph is not None:
+        graph.save()
     return result, warning
 
 

@@ -31,6 +31,7 @@ from ..run.cache import (
 )
 from ..config.settings import ConfigError, Settings, load_settings, settings_from_mapping
 from ..config.stamp import begin_run
+from ..model.graph_store import GraphStore
 from ..model.source import ModuleNames
 from ..engine.core import Engine, Finding
 from ..rules import FILE_NOT_PARSED
@@ -90,7 +91,11 @@ def _engine_for(settings: Settings, cache: bool = True) -> Engine:
     on-disk cache (one ``stat`` per file when nothing changed).
     """
     cache_dir = settings.project_root / CACHE_DIR_NAME if cache else None  # `--celery-no-cache`: no cache at all
-    return Engine(settings, index=project_index(settings, cache_dir))
+    engine = Engine(settings, index=project_index(settings, cache_dir))
+    if cache_dir is not None:
+        # the CLI's call graph entries, read only: flake8's workers cannot hand theirs back
+        engine.graph.store = GraphStore(cache_dir, write=False)
+    return engine
 
 
 class FindingsCache:

@@ -65,7 +65,8 @@ from .values import (
 if TYPE_CHECKING:
     from ..config.settings import Settings
     from .apps import AppLocator
-    from .callgraph import CallGraph, FunctionSummary, Reach, Sink
+    from .callgraph import CallGraph, Reach, Sink
+    from .summaries import FunctionSummary
 
 
 _BUILTINS = frozenset(dir(builtins))

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Iterator
 
 import libcst as cst
 
-from .callgraph import IDEMPOTENCY_KEY, LOCAL, FunctionSummary, Reach, has_idempotency_key
+from .callgraph import Reach, has_idempotency_key
+from .summaries import IDEMPOTENCY_KEY, LOCAL, FunctionSummary
 
 if TYPE_CHECKING:
     from ..config.settings import Settings

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ..model.callgraph import CallGraph, dispatch_sink, snippet_calls, transaction_calls, transaction_snippet
+from ..model.callgraph import CallGraph, dispatch_sink
+from ..model.transactions import snippet_calls, transaction_calls, transaction_snippet
 from ..model.celery_api import DISPATCH_METHODS, ON_COMMIT_DISPATCH_METHODS
 from ..model.context import Dispatch, keyword_args
 from ..model.needles import TRANSACTION_NEEDLES

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..model.callgraph import TIMEOUT_CONTEXTS, blocking_sink, blocking_without_timeout
+from ..model.callgraph import blocking_sink, blocking_without_timeout
+from ..model.summaries import TIMEOUT_CONTEXTS
 from ..model.context import keyword_args, literal_value, positional_args
 from ..model.side_effects import SideEffects
 from .base import Example, Rule

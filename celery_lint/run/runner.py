@@ -16,13 +16,14 @@ import time
 import tokenize
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from .cache import Cache, content_hash
 from ..config.settings import Settings
 from ..config.stamp import current_stat, snapshot
 from ..engine.core import Engine, FileResult, Finding, SourceError, decode_source
 from .files import not_a_file, write_atomically
+from ..model.graph_store import GraphStore
 from ..model.project import ProjectIndex
 from .noqa import UNUSED_NOQA, stale_noqa, unused_noqa, visible, without_codes
 
@@ -40,6 +41,8 @@ class Linted:
     diff: str = ""
     #: The file's stat taken before it was read, when the cache may trust it (``snapshot``).
     stat: list[int] | None = None
+    #: Call graph entries the walks of this file made or grew (``GraphStore.drain``).
+    graph: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -64,10 +67,12 @@ def _init_worker(
     index: ProjectIndex | None = None,
     parent: int | None = None,
     keep_stat: bool = True,
+    graph_store: GraphStore | None = None,
 ) -> None:
     global _ENGINE, _FIX_MODE, _KEEP_STAT
     end_with_parent(parent if parent is not None else os.getppid())
     _ENGINE = Engine(settings, index=index)
+    _ENGINE.graph.store = graph_store
     _FIX_MODE = fix_mode
     _KEEP_STAT = keep_stat
 
@@ -195,9 +200,15 @@ def _judged(engine: Engine, path: str) -> list[str]:
 
 def _lint_in_worker(path: str) -> Linted:
     assert _ENGINE is not None
-    if _FIX_MODE is not None:
-        return fix_one(_ENGINE, path, _FIX_MODE)
-    return lint_one(_ENGINE, path, _KEEP_STAT)
+    return _linted(_ENGINE, path, _FIX_MODE, _KEEP_STAT)
+
+
+def _linted(engine: Engine, path: str, fix_mode: FixMode | None, keep_stat: bool) -> Linted:
+    """One file linted (or fixed), with the call graph entries its walks made."""
+    linted = fix_one(engine, path, fix_mode) if fix_mode is not None else lint_one(engine, path, keep_stat)
+    if engine.graph.store is not None:
+        linted.graph = engine.graph.store.drain()
+    return linted
 
 
 @dataclass
@@ -216,13 +227,17 @@ def lint_files(
     cache: Cache | None = None,
     fix_mode: FixMode | None = None,
     index: ProjectIndex | None = None,
+    graph_store: GraphStore | None = None,
 ) -> RunResult:
     """Findings of every file (sorted), the number of files checked, and in fix mode what changed.
 
     In fix mode a cached result is used only when it has nothing to fix; the files that
     are fixed are not cached (they changed, or would have under ``--diff``).
+    ``graph_store``: the call graph's entries between runs; what the files linted added
+    is merged into it (the caller saves it).
     """
     engine = Engine(settings, index=index)
+    engine.graph.store = graph_store
     ordered = list(paths)
     results: dict[str, list[Finding]] = {}
     todo: list[str] = []
@@ -252,6 +267,8 @@ def lint_files(
     run = RunResult([], len(ordered))
     for path, linted in zip(todo, _run(engine, settings, todo, jobs, fix_mode, index, cache is not None)):
         results[path] = linted.findings
+        if graph_store is not None and linted.graph:
+            graph_store.merge(linted.graph)
         run.fixed.extend(linted.fixed)
         if linted.diff:
             run.diffs.append(linted.diff)
@@ -272,12 +289,12 @@ def _run(
     keep_stat: bool = True,
 ) -> Iterable[Linted]:
     if jobs <= 1 or len(todo) < MIN_FILES_FOR_POOL:
-        if fix_mode is not None:
-            return (fix_one(engine, path, fix_mode) for path in todo)
-        return (lint_one(engine, path, keep_stat) for path in todo)
+        return (_linted(engine, path, fix_mode, keep_stat) for path in todo)
     chunk = max(1, min(64, len(todo) // (jobs * 8)))
     pool = ProcessPoolExecutor(
-        max_workers=jobs, initializer=_init_worker, initargs=(settings, fix_mode, index, os.getpid(), keep_stat)
+        max_workers=jobs,
+        initializer=_init_worker,
+        initargs=(settings, fix_mode, index, os.getpid(), keep_stat, engine.graph.store),
     )
     try:
         return list(pool.map(_lint_in_worker, todo, chunksize=chunk))
