@@ -96,7 +96,7 @@ def test_a_line_break_in_a_path_stays_on_one_line(tmp_path: Path) -> None:
     (tmp_path / "a\nb.py").write_text(TASK)
     proc = run(tmp_path, "--no-cache", ".")
     finding, summary = proc.stdout.splitlines()[:2]
-    assert finding.startswith("./a\\nb.py:4:2: CLY101") and summary.startswith("Found 1 finding")
+    assert finding.startswith("a\\nb.py:4:2: CLY101") and summary.startswith("Found 1 finding")
 
 
 @pytest.mark.skipif(sys.version_info >= (3, 14), reason="`except A, B:` compiles from Python 3.14")

@@ -40,7 +40,7 @@ def discover(paths: Iterable[str], settings: Settings, follow_symlinks: bool = F
     lies inside the directory given. With ``follow_symlinks`` both are followed, each
     real directory visited once, so cycles still end. Explicit file paths are linted
     whatever their suffix, unless excluded. Paths that do not exist are yielded as
-    given, so they get CLY000.
+    given, so they get CLY000. Each path is yielded as :func:`shown_path` writes it.
     """
     seen: set[str] = set()
     for given in paths:
@@ -68,10 +68,21 @@ def discover(paths: Iterable[str], settings: Settings, follow_symlinks: bool = F
         else:
             candidates = [] if is_excluded(given, settings) else [given]
         for path in candidates:
-            key = os.path.normpath(path)
-            if key not in seen:
-                seen.add(key)
-                yield path
+            shown = shown_path(path)
+            if shown not in seen:
+                seen.add(shown)
+                yield shown
+
+
+def shown_path(path: str) -> str:
+    """A path as ruff prints it: without ``./`` (``apps/x.py``, not ``./apps/x.py``), and
+    relative to the working directory when it lies inside it (an absolute argument too)."""
+    shown = os.path.normpath(path)
+    if os.path.isabs(shown):
+        cwd = os.getcwd()
+        if shown.startswith(cwd.rstrip(os.sep) + os.sep):
+            shown = os.path.relpath(shown, cwd)
+    return shown
 
 
 def _walk(top: str, root_real: str, settings: Settings) -> Iterator[str]:

@@ -132,11 +132,12 @@ def fix_source(engine: Engine, data: bytes, path: str, mode: FixMode) -> tuple[b
     if outcome.text == text:
         return None, Linted(remaining, None, [], outcome.applied)
     new = outcome.text.encode("utf-8" if encoding == "utf-8-sig" else encoding)
+    header = path.replace(os.sep, "/").lstrip("/")  # `a/shop/x.py`, as git writes it (git apply strips `a/`)
     if data.startswith(b"\xef\xbb\xbf") and not new.startswith(b"\xef\xbb\xbf"):
         new = b"\xef\xbb\xbf" + new
     diff = "".join(
         difflib.unified_diff(
-            text.splitlines(keepends=True), outcome.text.splitlines(keepends=True), f"a/{path}", f"b/{path}"
+            text.splitlines(keepends=True), outcome.text.splitlines(keepends=True), f"a/{header}", f"b/{header}"
         )
     )
     return new, Linted(remaining, None, [], outcome.applied, diff)
