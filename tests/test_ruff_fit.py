@@ -65,3 +65,62 @@ def test_diff_output_applies_with_git_apply(project: Path, capsys, given: str) -
     subprocess.run(["git", "apply", "fix.patch"], cwd=project, check=True)
     assert '@shared_task(name="shop.tasks.resize")' in (project / "shop" / "tasks.py").read_text()
     assert run(capsys, ".")[0] == 0
+
+
+# -- item 5: file-level suppression ---------------------------------------------------
+
+TWO_RULES = (
+    "from celery import shared_task\n\n\n"
+    "@shared_task(autoretry_for=(Exception,))\ndef resize(pk):\n    return pk\n"
+)
+
+
+def _codes(capsys: pytest.CaptureFixture[str], *argv: str) -> list[str]:
+    code, out, err = run(capsys, "--output-format", "json", "--select", "CLY0,CLY1,CLY2,CLY3", *argv)
+    assert code in (0, 1), err
+    return sorted(f["code"] for f in json.loads(out))
+
+
+@pytest.mark.parametrize(
+    ("comment", "left"),
+    [
+        ("", ["CLY101", "CLY304"]),
+        ("# celery-lint: noqa\n", []),
+        ("# Celery-Lint:NOQA\n", []),
+        ("# celery-lint: noqa: CLY101\n", ["CLY304"]),
+        ("# celery-lint: noqa: CLY3, CLY101\n", []),
+        ("# flake8: noqa\n", []),
+        ("# flake8: noqa: E501\n", []),  # flake8 ignores the whole file, codes or not
+        ("x = 1  # celery-lint: noqa\n", ["CLY101", "CLY304"]),  # not at the start of a line
+        ("# noqa\n", ["CLY101", "CLY304"]),  # a line noqa on its own line suppresses that line only
+        ("s = '# celery-lint: noqa'\n", ["CLY101", "CLY304"]),
+    ],
+)
+def test_file_level_noqa_in_the_cli(project: Path, capsys, comment: str, left: list[str]) -> None:  # type: ignore[no-untyped-def]
+    (project / "shop" / "tasks.py").write_text(comment + TWO_RULES)
+    assert _codes(capsys, ".") == left
+
+
+def test_file_level_noqa_keeps_cly000(project: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    (project / "shop" / "tasks.py").write_text("# celery-lint: noqa\nfrom celery import shared_task\ndef (:\n")
+    assert _codes(capsys, ".") == ["CLY000"]
+
+
+@pytest.mark.parametrize(
+    ("comment", "left"),
+    [
+        ("", {"CLY101"}),  # CLY304 is off by default
+        ("# celery-lint: noqa\n", set()),
+        ("# celery-lint: noqa: CLY304\n", {"CLY101"}),
+        ("# celery-lint: noqa: CLY1\n", set()),
+    ],
+)
+def test_file_level_noqa_under_flake8(project: Path, comment: str, left: set[str]) -> None:
+    (project / "shop" / "tasks.py").write_text(comment + TWO_RULES)
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select=CLY", "--celery-no-cache", "."],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert {line.split()[1] for line in proc.stdout.splitlines()} == left, proc.stderr

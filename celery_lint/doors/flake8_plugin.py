@@ -34,6 +34,7 @@ from ..config.stamp import begin_run
 from ..model.graph_store import GraphStore
 from ..model.source import ModuleNames
 from ..engine.core import Engine, Finding
+from ..engine.suppression import exempted
 from ..rules import FILE_NOT_PARSED
 from ..run.project import project_index
 
@@ -233,5 +234,5 @@ class CeleryLintPlugin:
         except Exception as exc:  # noqa: BLE001 - a plugin must never take flake8 down
             yield 1, 0, f"{FILE_NOT_PARSED.code} internal error in celery-lint: {type(exc).__name__}: {exc}", type(self)
             return
-        for finding in findings:
+        for finding in exempted(findings, self.lines, flake8=False):  # `# celery-lint: noqa` (flake8 reads its own)
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)

@@ -4,6 +4,13 @@ The engine needs this to leave suppressed findings unfixed; the run (``run/noqa.
 adds ``--add-noqa`` and CLY901 unused-noqa on top. A finding on a line inside a
 multi-line string is governed by the string's last line, where a comment can stand (as
 in flake8).
+
+A whole file is exempted, in every door, by a comment line (a line that starts with the
+comment, as flake8 requires) ``# celery-lint: noqa`` (every rule) or
+``# celery-lint: noqa: CLY101, CLY2`` (those codes and prefixes), as ruff's
+``# ruff: noqa``; the CLI also honours flake8's ``# flake8: noqa`` as flake8 does: the
+whole file, codes or not (flake8 itself never runs the plugin on such a file). CLY000
+(the file could not be read or parsed) is never suppressed.
 """
 
 from __future__ import annotations
@@ -17,6 +24,38 @@ from .findings import FileResult, Finding
 
 NOQA = re.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 UNPARSED = "CLY000"
+#: File-level exemptions; ``match`` (at the start of a line) as flake8's ``NOQA_FILE``.
+FILE_NOQA = re.compile(r"\s*#\s*celery-lint:\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:[,\s]+[A-Z]+[0-9]*)*))?", re.IGNORECASE)
+FLAKE8_FILE_NOQA = re.compile(r"\s*# flake8[:=]\s*noqa", re.IGNORECASE)  # flake8.defaults.NOQA_FILE
+
+
+def file_exemption(lines: Sequence[str], flake8: bool = True) -> frozenset[str] | None:
+    """The codes a file-level comment exempts the whole file from: None for none, an
+    empty set for every code. ``flake8``: also honour ``# flake8: noqa`` (the CLI; under
+    flake8, flake8 itself does)."""
+    codes: set[str] = set()
+    found = False
+    for line in lines:
+        if "noqa" not in line and "NOQA" not in line.upper():
+            continue
+        if flake8 and FLAKE8_FILE_NOQA.match(line):
+            return frozenset()
+        match = FILE_NOQA.match(line)
+        if match is None:
+            continue
+        if not match.group("codes"):
+            return frozenset()
+        found = True
+        codes.update(c.upper() for c in re.split(r"[,\s]+", match.group("codes").strip()) if c)
+    return frozenset(codes) if found else None
+
+
+def exempted(findings: list[Finding], lines: Sequence[str], flake8: bool = True) -> list[Finding]:
+    """``findings`` without those a file-level comment exempts (CLY000 always stays)."""
+    codes = file_exemption(lines, flake8)
+    if codes is None:
+        return findings
+    return [f for f in findings if f.code == UNPARSED or (codes and not any(f.code.startswith(c) for c in codes))]
 
 
 def noqa_codes(line: str) -> frozenset[str] | None:
@@ -67,5 +106,8 @@ def visible(result: FileResult) -> list[Finding]:
     """Findings of a file that no ``# noqa`` comment suppresses."""
     if not result.findings:
         return []
+    findings = exempted(result.findings, result.lines)
+    if not findings:
+        return []
     continuations = string_continuations(result.lines) if any("noqa" in l for l in result.lines) else {}
-    return [f for f in result.findings if not _suppressed(f, result.lines, continuations)]
+    return [f for f in findings if not _suppressed(f, result.lines, continuations)]
