@@ -124,3 +124,47 @@ def test_file_level_noqa_under_flake8(project: Path, comment: str, left: set[str
         text=True,
     )
     assert {line.split()[1] for line in proc.stdout.splitlines()} == left, proc.stderr
+
+
+# -- item 6: stdin as ruff ------------------------------------------------------------
+
+STDIN_TASKS = (
+    "from celery import shared_task\nimport requests\n\n\n"
+    "@shared_task(soft_time_limt=5)\ndef resize(pk):\n    requests.get('http://x')\n    return pk\n\n\n"
+    "def view():\n    resize.apply_async((1,), countdwn=3)\n"
+)
+
+
+def _stdin(project: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "celery_lint", "--no-cache", "--output-format", "json", *argv],
+        cwd=project,
+        input=STDIN_TASKS,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_stdin_filename_implies_stdin(project: Path) -> None:
+    named = _stdin(project, "--stdin-filename", "shop/views.py")
+    dashed = _stdin(project, "--stdin-filename", "shop/views.py", "-")
+    assert named.returncode == dashed.returncode == 1, named.stderr
+    assert named.stdout == dashed.stdout
+    found = json.loads(named.stdout)
+    assert {f["filename"] for f in found} == {"shop/views.py"}  # stdin, not the tree's shop/tasks.py
+    assert sorted(f["code"] for f in found) == ["CLY101", "CLY201", "CLY207", "CLY603"]
+    assert any(f["fix"] for f in found if f["code"] == "CLY101")  # the name gives the module: a fix
+
+
+def test_stdin_without_a_name_reports_what_does_not_depend_on_the_path(project: Path) -> None:
+    proc = _stdin(project, "-")
+    assert proc.returncode == 1, proc.stderr
+    found = json.loads(proc.stdout)
+    assert sorted(f["code"] for f in found) == ["CLY101", "CLY201", "CLY207", "CLY603"]
+    assert not any(f["fix"] for f in found if f["code"] == "CLY101")  # no module name: no name to pin
+
+
+def test_stdin_filename_with_other_paths_is_a_usage_error(project: Path) -> None:
+    proc = _stdin(project, "--stdin-filename", "shop/views.py", ".")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip() == "celery-lint: error: --stdin-filename lints stdin under that name; give no other paths (or only `-`)"

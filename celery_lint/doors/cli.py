@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-cache", action="store_true", help="read and write no cache (results, project index)")
     parser.add_argument("--cache-dir", type=Path, metavar="DIR", help="where the result cache lives (default: .celery_lint_cache at the project root)")
     parser.add_argument("--follow-symlinks", action="store_true", help="follow symlinked directories and files out of the given paths (cycles are still visited once)")
-    parser.add_argument("--stdin-filename", metavar="NAME", help="the file name to lint stdin (-) as")
+    parser.add_argument("--stdin-filename", metavar="NAME", help="lint stdin as the file NAME (implies `-`; NAME decides settings, module name and path rules)")
     parser.add_argument("--list-rules", action="store_true", help="print every rule with its default, scope and fix, then exit")
     parser.add_argument("--explain", metavar="CODE", help="print a rule's documentation, then exit")
     parser.add_argument("--daemon", action="store_true", help="run through a background server that keeps libcst and the rules imported (started on first use, exits after 15 idle minutes; not in CI or with CELERY_LINT_DAEMON=0): a one-file run, as in pre-commit, in a fraction of the time")
@@ -220,6 +220,10 @@ def _lint(args: argparse.Namespace, settings: Settings) -> tuple[RunResult, str 
 
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.stdin_filename is not None:  # as in ruff: the name implies reading stdin
+        if args.paths and args.paths != ["-"]:
+            raise ConfigError("--stdin-filename lints stdin under that name; give no other paths (or only `-`)")
+        args.paths = ["-"]
     if args.explain:
         sys.stdout.write(explain(args.explain))
         return EXIT_CLEAN
