@@ -93,7 +93,7 @@ def test_bad_usage_and_config_exit_2(project: Path) -> None:
     (project / "pyproject.toml").write_text("[tool.celery-lint]\nbogus = 1\n")
     proc = run(cwd=project)
     assert proc.returncode == 2
-    assert proc.stderr == "celery-lint: error: unknown key `bogus` in [tool.celery-lint]\n"
+    assert proc.stderr == "celery-lint: error: unknown key `bogus` in [tool.celery-lint]; the keys are listed in the README, Configuration\n"
 
 
 def test_list_rules_version_explain(project: Path) -> None:

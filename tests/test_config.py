@@ -72,7 +72,12 @@ test-code = "strict"
     [
         ("[tool.celery-lint]\nselec = ['CLY1']\n", "unknown key `selec`"),
         ("[tool.celery-lint]\ntask_name_prefixes = ['x']\n", "did you mean `task-name-prefixes`"),
-        ("[tool.celery-lint]\nselect = 'CLY1x'\n", "not a celery-lint code"),
+        ("[tool.celery-lint]\nselect = ['CLY1x']\n", "not a celery-lint code"),
+        ("[tool.celery-lint]\nignore = 'CLY502'\n", "got str 'CLY502' .write `ignore = .\"CLY502\""),
+        ("[tool.celery-lint]\nexclude = 'build'\n", "must be a list of strings, got str"),
+        ("[tool.celery-lint]\ntask-name-prefix = ['x']\n", "did you mean `task-name-prefixes`"),
+        ("[tool.celery-lint]\nhelper_depth = 2\n", "did you mean `helper-depth`"),
+        ("[tool.celery-lint]\nsrc_roots = ['x']\n", "unknown key `src_roots`"),
         ("[tool.celery-lint]\nrequire-queue = 'sometimes'\n", "must be one of auto, always, off"),
         ("[tool.celery-lint]\ntask-name-pattern = '(unclosed'\n", "not a valid regular expression"),
         ("[tool.celery-lint]\ntarget-version = 5.4\n", "must be a string"),

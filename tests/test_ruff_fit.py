@@ -168,3 +168,73 @@ def test_stdin_filename_with_other_paths_is_a_usage_error(project: Path) -> None
     proc = _stdin(project, "--stdin-filename", "shop/views.py", ".")
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.strip() == "celery-lint: error: --stdin-filename lints stdin under that name; give no other paths (or only `-`)"
+
+
+# -- item 9: CLI habits -------------------------------------------------------------------
+
+
+def test_output_file(project: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run(capsys, "-o", "report.json", "--output-format", "json", ".")
+    assert code == 1 and out == ""
+    assert [f["code"] for f in json.loads((project / "report.json").read_text())] == ["CLY101"]
+    (project / "shop" / "tasks.py").write_text("x = 1\n")
+    code, out, _ = run(capsys, "--output-file", "report.json", "--output-format", "json", ".")
+    assert code == 0 and json.loads((project / "report.json").read_text()) == []  # emptied, then written
+    code, _, err = run(capsys, "-o", str(project / "missing" / "r.txt"), ".")
+    assert code == 2 and err.startswith("celery-lint: error: cannot write --output-file")
+
+
+def test_quiet_prints_the_findings_only(project: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run(capsys, "-q", ".")
+    assert code == 1 and out.splitlines() == [out.splitlines()[0]] and out.startswith("shop/tasks.py:4:2: CLY101")
+    code, out, err = run(capsys, "--quiet", "--diff", "--unsafe-fixes", ".")
+    assert code == 1 and out.startswith("--- a/shop/tasks.py") and err == ""
+    (project / "shop" / "tasks.py").write_text("x = 1\n")
+    assert run(capsys, "-q", ".") == (0, "", "")
+    assert run(capsys, "-q", "shop/tasks.py") == (0, "", "")  # the answer without libcst too
+
+
+def test_exit_non_zero_on_fix(project: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert run(capsys, "--fix", "--unsafe-fixes", ".")[0] == 0  # fixed: nothing left
+    (project / "shop" / "tasks.py").write_text(TASKS)
+    assert run(capsys, "--fix", "--unsafe-fixes", "--exit-non-zero-on-fix", ".")[0] == 1
+    assert run(capsys, "--fix", "--unsafe-fixes", "--exit-non-zero-on-fix", ".")[0] == 0  # nothing to fix now
+    (project / "shop" / "tasks.py").write_text(TASKS)
+    assert run(capsys, "--fix", "--unsafe-fixes", "--exit-non-zero-on-fix", "--exit-zero", ".")[0] == 0
+
+
+def test_statistics_as_json(project: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run(capsys, "--statistics", "--output-format", "json", ".")
+    assert code == 1
+    assert json.loads(out) == [{"code": "CLY101", "name": "task-without-name", "count": 1, "fixable": 1}]
+    (project / "shop" / "__init__.py").unlink()  # no certain module name: the fix is unsafe
+    assert json.loads(run(capsys, "--statistics", "--output-format", "json", ".")[1])[0]["fixable"] == 0
+    (project / "shop" / "tasks.py").write_text("x = 1\n")
+    assert run(capsys, "--statistics", "--output-format", "json", "shop/tasks.py") == (0, "[]\n", "")
+
+
+def test_list_rules_has_a_legend_and_json(project: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run(capsys, "--list-rules")
+    assert code == 0 and "safe* (safe only under the guard" in out and "\ndefault: on, or off" in out
+    code, out, _ = run(capsys, "--list-rules", "--output-format", "json")
+    rules = json.loads(out)
+    assert code == 0 and {"code": "CLY106", "name": "bind-mismatch"}.items() <= rules[5].items()
+    assert set(rules[0]) == {"code", "name", "default", "scope", "fix", "status"}
+
+
+@pytest.mark.parametrize(("color", "expected"), [("always", True), ("never", False), ("auto", False)])
+def test_color(project: Path, capsys, monkeypatch, color: str, expected: bool) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("FORCE_COLOR", "1") if color == "never" else monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    out = run(capsys, "--color", color, ".")[1]
+    assert ("\033[" in out) is expected
+    (project / "shop" / "tasks.py").write_text("x = 1\n")
+    assert ("\033[" in run(capsys, "--color", color, "shop/tasks.py")[1]) is expected
+
+
+def test_config_dev_null_is_the_defaults(project: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    (project / "pyproject.toml").write_text("[tool.celery-lint]\nignore = ['CLY101']\n")
+    assert run(capsys, ".")[0] == 0
+    assert run(capsys, "--config", "/dev/null", ".")[0] == 1
+    code, _, err = run(capsys, "--config", str(project / "nope.toml"), ".")
+    assert code == 2 and "config file not found" in err

@@ -8,7 +8,9 @@ It is resolved once per run, never per file. Unknown keys and wrong types raise
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import fnmatch
+import json
 import os
 import re
 import sys
@@ -168,8 +170,10 @@ def relative_posix(path: str | Path, root: Path) -> str:
 
 # key -> (Settings field, converter)
 def _str_list(key: str, value: Any) -> tuple[str, ...]:
+    """A list of strings; a bare string is an error, as in ruff (``ignore = "CLY502"``
+    would otherwise read as one entry and hide the mistake for keys of patterns)."""
     if isinstance(value, str):
-        value = [value]
+        raise ConfigError(f"`{key}` must be a list of strings, got str {value!r} (write `{key} = [{json.dumps(value)}]`)")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"`{key}` must be a list of strings, got {_describe(value)}")
     return tuple(value)
@@ -337,10 +341,11 @@ def settings_from_mapping(table: Mapping[str, Any], *, project_root: Path, confi
     for key, raw in table.items():
         if key not in _KEYS:
             hint = ""
-            close = [k for k in _KEYS if k.replace("-", "_") == key.replace("-", "_")]
+            close = [k for k in _KEYS if k.replace("-", "_") == key.replace("-", "_").lower()]
+            close = close or difflib.get_close_matches(key.replace("_", "-").lower(), list(_KEYS), n=1, cutoff=0.6)
             if close:
                 hint = f" (did you mean `{close[0]}`?)"
-            raise ConfigError(f"unknown key `{key}` in [tool.celery-lint]{hint}")
+            raise ConfigError(f"unknown key `{key}` in [tool.celery-lint]{hint}; the keys are listed in the README, Configuration")
         attr, convert = _KEYS[key]
         values[attr] = convert(key, raw)
     for entry in values.get("src", ()):
@@ -442,10 +447,14 @@ def load_settings(start: Path, config_file: Path | None = None) -> Settings:
     ``start`` that has a ``[tool.celery-lint]`` table; defaults when there is none.
     """
     if config_file is not None:
-        if not config_file.is_file():
+        if config_file.is_dir():
+            raise ConfigError(f"--config {config_file} is a directory; give a pyproject.toml or a TOML file")
+        if not config_file.exists():
             raise ConfigError(f"config file not found: {config_file}")
+        # any readable file counts (`--config /dev/null`: an empty configuration, the defaults)
         table = read_pyproject(config_file) if config_file.name == "pyproject.toml" else _read_bare(config_file)
-        root = config_file.resolve().parent
+        # the file's directory is the project root; not /dev for `--config /dev/null`
+        root = config_file.resolve().parent if config_file.is_file() else find_project_root(start)
         return _with_project_version(settings_from_mapping(table or {}, project_root=root, config_file=config_file), table)
     start = start.resolve()
     for directory in (start, *start.parents):

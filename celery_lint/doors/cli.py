@@ -11,6 +11,7 @@ with no Celery code answers at once (see :func:`_nothing_to_lint`). Measured wit
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -70,13 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ignore", type=_codes, default=[], metavar="CODES", help="codes or prefixes to disable (added to the configured ignore list)")
     parser.add_argument("--extend-select", type=_codes, default=[], metavar="CODES", help="codes or prefixes to enable on top of the selection")
     parser.add_argument("--output-format", choices=OUTPUT_FORMATS, default="text", help="output format (default: text)")
-    parser.add_argument("--statistics", action="store_true", help="print the number of findings per code instead of the findings")
+    parser.add_argument("--statistics", action="store_true", help="print the number of findings per code instead of the findings (a JSON list with --output-format json)")
+    parser.add_argument("-o", "--output-file", type=Path, metavar="FILE", help="write the report (findings, statistics, diff) to FILE instead of stdout")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print the findings and nothing else: no summary line, no fix hints")
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour the text output: auto (a terminal, unless NO_COLOR is set; FORCE_COLOR forces), always or never")
     parser.add_argument("--fix", action="store_true", help="apply safe fixes in place; report what is left")
     parser.add_argument("--unsafe-fixes", action="store_true", help="also apply (with --fix/--diff) and mark as fixable the unsafe fixes, which change behaviour toward the evident intent")
     parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and write nothing (also with --fix, as in ruff); exit 1 when there is something to fix")
     parser.add_argument("--show-fixes", action="store_true", help="with --fix, list the fixes applied, per file and code")
     parser.add_argument("--add-noqa", action="store_true", help="append `# noqa: CODE` to every reported line (merging with existing noqa comments), then exit 0")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument("--exit-non-zero-on-fix", action="store_true", help="with --fix, exit 1 when a fix was applied, even if no finding is left")
     parser.add_argument("--config", type=Path, metavar="FILE", help="read settings from FILE instead of the nearest pyproject.toml")
     parser.add_argument("--jobs", "-j", type=_positive, metavar="N", help="worker processes (default: all cores)")
     parser.add_argument("--no-index", action="store_true", help="do not build the project index: only per-file knowledge, and the project rules (CLY103, CLY407, CLY408, CLY503, CLY701, CLY702) stay silent")
@@ -84,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cache-dir", type=Path, metavar="DIR", help="where the result cache lives (default: .celery_lint_cache at the project root)")
     parser.add_argument("--follow-symlinks", action="store_true", help="follow symlinked directories and files out of the given paths (cycles are still visited once)")
     parser.add_argument("--stdin-filename", metavar="NAME", help="lint stdin as the file NAME (implies `-`; NAME decides settings, module name and path rules)")
-    parser.add_argument("--list-rules", action="store_true", help="print every rule with its default, scope and fix, then exit")
+    parser.add_argument("--list-rules", action="store_true", help="print every rule with its default, scope and fix, then exit (a JSON list with --output-format json)")
     parser.add_argument("--explain", metavar="CODE", help="print a rule's documentation, then exit")
     parser.add_argument("--daemon", action="store_true", help="run through a background server that keeps libcst and the rules imported (started on first use, exits after 15 idle minutes; not in CI or with CELERY_LINT_DAEMON=0): a one-file run, as in pre-commit, in a fraction of the time")
     parser.add_argument("--version", action="version", version=f"celery-lint {__version__}")
@@ -115,13 +120,27 @@ def settings_for(args: argparse.Namespace) -> Settings:
     return settings.replace(**changes) if changes else settings
 
 
-def list_rules(settings: Settings) -> str:
-    """Every code of the catalogue, with whether this release implements and runs it."""
+#: What ``--list-rules``' columns mean (RULES.md's conventions).
+LIST_RULES_LEGEND = """
+default: on, or off (opinionated: enable with --select/--extend-select)
+scope:   file (one file; runs in flake8), project (needs the project index),
+         file+ (per file, more precise with the index)
+fix:     safe (keeps behaviour; --fix), unsafe (changes behaviour toward the evident
+         intent; --unsafe-fixes), safe* (safe only under the guard its --explain names,
+         unsafe or none otherwise), - (no fix)
+status:  whether this run's selection and configuration run it
+"""
+
+
+def list_rules(settings: Settings, as_json: bool = False) -> str:
+    """Every code of the catalogue, with whether this release implements and runs it,
+    and a legend of the columns (JSON: a list of objects, no legend)."""
     from ..rules.catalogue import CATALOGUE  # lazy: start-up time
     from ..engine.core import is_enabled  # lazy: start-up time
     from ..rules import RULES_BY_CODE  # lazy: start-up time
 
-    rows = [("code", "name", "default", "scope", "fix", "status")]
+    header = ("code", "name", "default", "scope", "fix", "status")
+    rows = []
     for entry in CATALOGUE:
         rule = RULES_BY_CODE.get(entry.code)
         if rule is None:
@@ -130,8 +149,12 @@ def list_rules(settings: Settings) -> str:
             status = "enabled" if is_enabled(rule, settings) else "disabled"
         fix = entry.fix.split(" (")[0]
         rows.append((entry.code, entry.name, entry.default, entry.scope, fix, status))
+    if as_json:
+        return json.dumps([dict(zip(header, row)) for row in rows], indent=2) + "\n"
+    rows.insert(0, header)
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n" for row in rows)
+    table = "".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n" for row in rows)
+    return table + LIST_RULES_LEGEND
 
 
 def explain(code: str) -> str:
@@ -144,16 +167,25 @@ def explain(code: str) -> str:
     return f"{rule.code} {rule.name}\n\n{doc.strip()}\n"
 
 
-def statistics(findings: Sequence[Finding], run: RunInfo) -> str:
-    from ..report.formats import summary  # lazy: start-up time
+def statistics(findings: Sequence[Finding], run: RunInfo, as_json: bool = False) -> str:
+    """Findings per code, most frequent first; as ruff's ``--statistics --output-format
+    json``: ``[{"code", "name", "count", "fixable"}]``."""
+    from ..report.formats import fixable, summary  # lazy: start-up time
 
     counts: dict[str, int] = {}
+    fixes: dict[str, int] = {}
     for finding in findings:
         counts[finding.code] = counts.get(finding.code, 0) + 1
-    width = max((len(str(c)) for c in counts.values()), default=1)
+        fixes[finding.code] = fixes.get(finding.code, 0) + fixable(finding, run)
     rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    if as_json:
+        listed = [{"code": code, "name": _name(code), "count": count, "fixable": fixes[code]} for code, count in rows]
+        return json.dumps(listed, indent=2) + "\n"
+    width = max((len(str(c)) for c in counts.values()), default=1)
     lines = [f"{count:>{width}}  {code}  {_name(code)}" for code, count in rows]
-    return "".join(line + "\n" for line in lines) + summary(findings, run) + "\n"
+    if not run.quiet:
+        lines.append(summary(findings, run))
+    return "".join(line + "\n" for line in lines)
 
 
 def _name(code: str) -> str:
@@ -229,8 +261,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         return EXIT_CLEAN
     begin_run(caches=not args.no_cache)  # what the caches may trust by stat is judged against this moment
     settings = settings_for(args)
+    if args.output_file is not None:
+        _emit(args, "")  # created (emptied) now: an unwritable path is an error before any work
     if args.list_rules:
-        sys.stdout.write(list_rules(settings))
+        _emit(args, list_rules(settings, as_json=args.output_format == "json"))
         return EXIT_CLEAN
     if "-" in args.paths and len(args.paths) > 1:
         raise ConfigError("`-` (stdin) cannot be combined with other paths")
@@ -253,25 +287,52 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.show_fixes:
         sys.stderr.write(_fixes_listing(result.fixed))
     if args.diff:
-        return _report_diff(result)
+        return _report_diff(args, result)
     stdin_fixed = args.fix and args.paths == ["-"]
     out = sys.stderr if stdin_fixed else sys.stdout
     run_info = RunInfo(
         files_checked=checked,
-        color=use_color(out.isatty()),
+        color=_color(args, out),
         unsafe_fixes=args.unsafe_fixes,
         fixed=len(result.fixed) if args.fix else None,
+        quiet=args.quiet,
     )
-    if stdin_fixed:
+    if stdin_fixed:  # the fixed source went to stdout: what is left goes to stderr
         if findings:
             out.write(FORMATS["text"](findings, run_info))
     elif args.statistics:
-        sys.stdout.write(statistics(findings, run_info))
+        _emit(args, statistics(findings, run_info, as_json=args.output_format == "json"))
     else:
-        sys.stdout.write(FORMATS[args.output_format](findings, run_info))
-    if findings and not args.exit_zero:
+        _emit(args, FORMATS[args.output_format](findings, run_info))
+    if args.exit_zero:
+        return EXIT_CLEAN
+    if findings or (args.exit_non_zero_on_fix and args.fix and result.fixed):
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _emit(args: argparse.Namespace, text: str) -> None:
+    """The report goes to stdout, or to ``--output-file`` (created by the first call)."""
+    if args.output_file is None:
+        sys.stdout.write(text)
+        return
+    started = getattr(args, "_output_started", False)
+    try:
+        with open(args.output_file, "a" if started else "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise ConfigError(f"cannot write --output-file {args.output_file}: {exc.strerror or exc}") from None
+    args._output_started = True
+
+
+def _color(args: argparse.Namespace, stream: object) -> bool:
+    """``--color``: always, never, or auto (a terminal; NO_COLOR and FORCE_COLOR as usual)."""
+    if args.color != "auto":
+        return args.color == "always"
+    if args.output_file is not None:
+        return use_color(False)
+    isatty = getattr(stream, "isatty", None)
+    return use_color(bool(isatty and isatty()))
 
 
 def _nothing_to_lint(args: argparse.Namespace, settings: Settings) -> bool:
@@ -309,23 +370,26 @@ def _report_clean(args: argparse.Namespace) -> int:
         pass  # nothing to change: no diff
     elif args.add_noqa:
         sys.stdout.write("Added 0 noqa directives to 0 files.\n")
-    elif args.statistics:
-        sys.stdout.write(line + "\n")
-    elif args.output_format == "text":
-        sys.stdout.write(colored(line, use_color(sys.stdout.isatty())) + "\n")
     elif args.output_format == "json":
-        sys.stdout.write("[]\n")
+        _emit(args, "[]\n")
+    elif args.quiet:
+        pass
+    elif args.statistics:
+        _emit(args, line + "\n")
+    elif args.output_format == "text":
+        _emit(args, colored(line, _color(args, sys.stdout)) + "\n")
     return EXIT_CLEAN
 
 
-def _report_diff(result: RunResult) -> int:
-    """``--diff``: the unified diffs on stdout, a count on stderr; exit 1 when any."""
+def _report_diff(args: argparse.Namespace, result: RunResult) -> int:
+    """``--diff``: the unified diffs on stdout (or ``--output-file``), a count on stderr
+    (not with ``--quiet``); exit 1 when any."""
     from ..report.summary import plural  # lazy: start-up time
 
-    for diff in result.diffs:
-        sys.stdout.write(diff if diff.endswith("\n") else diff + "\n")
+    _emit(args, "".join(diff if diff.endswith("\n") else diff + "\n" for diff in result.diffs))
     if result.fixed:
-        sys.stderr.write(f"Would fix {plural(len(result.fixed), 'finding')} in {plural(len(result.diffs), 'file')}.\n")
+        if not args.quiet:
+            sys.stderr.write(f"Would fix {plural(len(result.fixed), 'finding')} in {plural(len(result.diffs), 'file')}.\n")
         return EXIT_FINDINGS
     return EXIT_CLEAN
 

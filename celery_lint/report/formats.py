@@ -26,6 +26,8 @@ class RunInfo:
     unsafe_fixes: bool = False
     #: ``--fix``: how many findings the fixes resolved (None: not a fix run).
     fixed: int | None = None
+    #: ``--quiet``: the findings only (no summary line, no hints).
+    quiet: bool = False
 
 
 def fixable(finding: Finding, run: RunInfo) -> bool:
@@ -70,6 +72,8 @@ def text(findings: Sequence[Finding], run: RunInfo) -> str:
         f"{red}{f.code}{reset} {'[*] ' if fixable(f, run) else ''}{printable(f.message)}"
         for f in findings
     ]
+    if run.quiet:
+        return "".join(line + "\n" for line in lines)
     lines.append(colored(summary(findings, run), run.color))
     hint = fix_hint(findings, run)
     if hint:
