@@ -34,9 +34,10 @@ def test_exit_codes(project: Path) -> None:
     proc = run("tasks.py", cwd=project)
     assert proc.returncode == 1
     assert proc.stdout == (
-        "tasks.py:3:2: CLY101 [*] task `ping` has no explicit `name=` (Celery generates `tasks.ping`)\n"
+        "tasks.py:3:2: CLY101 [*] task `ping` has no explicit `name=` (Celery generates `tasks.ping`); pin it with `name=`\n"
         "Found 1 finding in 1 file (1 file checked).\n"
         "[*] 1 fixable with the `--fix` option.\n"
+        "Why each matters and how to fix it: `celery-lint --explain CLY101` (any code).\n"
     )
     assert run("clean.py", cwd=project).stdout == "All checks passed (1 file checked).\n"
     assert run("--exit-zero", "tasks.py", cwd=project).returncode == 0
@@ -53,7 +54,7 @@ def test_json_output(project: Path) -> None:
     assert finding == {
         "code": "CLY101",
         "name": "task-without-name",
-        "message": "task `ping` has no explicit `name=` (Celery generates `tasks.ping`)",
+        "message": "task `ping` has no explicit `name=` (Celery generates `tasks.ping`); pin it with `name=`",
         "filename": "tasks.py",
         "line": 3,
         "column": 2,
@@ -117,7 +118,7 @@ def test_directories_skip_virtualenvs_and_build_dirs(project: Path) -> None:
     venv.mkdir()
     (venv / "pyvenv.cfg").write_text("home = /usr\n")
     (venv / "t.py").write_text(TASK)
-    assert run(cwd=project).stdout.count("CLY101") == 1
+    assert run(cwd=project).stdout.count(": CLY101 ") == 1
 
 
 def test_public_api(project: Path) -> None:

@@ -446,6 +446,7 @@ def test_fix_writes_and_reports_what_is_left(tmp_path: Path) -> None:
         "tasks.py:7:32: CLY201 task `log`: `ignore_results` is not a Celery task option; did you mean `ignore_result`?\n"
         "Found 1 finding in 1 file (1 file checked). Fixed 1 finding.\n"
         "(1 hidden fix can be enabled with the `--unsafe-fixes` option.)\n"
+        "Why each matters and how to fix it: `celery-lint --explain CLY201` (any code).\n"
     )
     assert proc.stderr == "Fixed 1 finding:\n- tasks.py:\n    1 \u00d7 CLY101 (task-without-name)\n"
     assert '@shared_task(name="tasks.ping")' in (tmp_path / "tasks.py").read_text()

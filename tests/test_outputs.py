@@ -127,8 +127,8 @@ def test_unused_noqa(project: Path) -> None:
     assert run(project, "tasks.py").returncode == 0  # off by default
     proc = run(project, "--extend-select", "CLY901", "tasks.py")
     assert proc.returncode == 1
-    assert proc.stdout.splitlines()[0] == "tasks.py:3:34: CLY901 [*] unused `noqa` code CLY101: nothing to suppress here"
-    assert len(proc.stdout.splitlines()) == 3  # the finding, the summary, the fix hint
+    assert proc.stdout.splitlines()[0] == "tasks.py:3:34: CLY901 [*] unused `noqa` code CLY101: nothing to suppress here; remove it"
+    assert len(proc.stdout.splitlines()) == 4  # the finding, the summary, the fix hint, --explain
     # a rule that is not running is not judged
     assert run(project, "--extend-select", "CLY901", "--ignore", "CLY101", "tasks.py").returncode == 0
 

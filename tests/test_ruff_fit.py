@@ -4,6 +4,7 @@ a ruff user expects them."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -238,3 +239,42 @@ def test_config_dev_null_is_the_defaults(project: Path, capsys) -> None:  # type
     assert run(capsys, "--config", "/dev/null", ".")[0] == 1
     code, _, err = run(capsys, "--config", str(project / "nope.toml"), ".")
     assert code == 2 and "config file not found" in err
+
+
+# -- item 10: every message says what to do -------------------------------------------------
+
+#: A clause that tells the reader what to do: after `; `, `: ` or `(`, an imperative (or a
+#: `did you mean` suggestion).
+ACTION = re.compile(
+    r"(?:; |: |\()(?:add|bind|chain|correct|define|did you mean|give|make|move|name it|narrow|pass|pin|put|"
+    r"re-raise|remove|rename|retry|route|say|schedule|send|set|store|upgrade|use|write|import|list)\b"
+)
+
+
+def _invalid_cases() -> list[object]:
+    from celery_lint.rules import ALL_RULES
+
+    return [
+        pytest.param(rule, sample, id=f"{rule.code}-{i}")
+        for rule in ALL_RULES
+        if rule.code != "CLY000"  # a file that cannot be read: the reason is what to fix
+        for i, sample in enumerate(rule.INVALID)
+    ]
+
+
+@pytest.mark.parametrize(("rule", "sample"), _invalid_cases())
+def test_every_message_says_what_to_do(rule, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import as_example, lint_example
+
+    messages = [f.message for f in lint_example(as_example(sample), tmp_path) if f.code == rule.code]
+    assert messages
+    for message in messages:
+        assert ACTION.search(message), f"{rule.code}: no advice in {message!r}"
+
+
+def test_the_summary_points_to_explain(project: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = run(capsys, ".")[1]
+    assert out.splitlines()[-1] == "Why each matters and how to fix it: `celery-lint --explain CLY101` (any code)."
+    assert "--explain" not in run(capsys, "-q", ".")[1]
+    (project / "shop" / "tasks.py").write_text("x = 1\n")
+    assert "--explain" not in run(capsys, ".")[1]

@@ -371,10 +371,11 @@ class FileContext:
             return index.task_for_ref(self.task_ref(self.tasks_by_function[expr.value]))
         return index.task_for_ref(self.qualname(expr))
 
-    def unknown_task_literal(self, node: cst.BaseExpression | None) -> tuple[str, Fix | None] | None:
+    def unknown_task_literal(self, node: cst.BaseExpression | None) -> tuple[str, Fix | None, str] | None:
         """For a string literal naming a task (``send_task("x")``, a beat entry's ``"task"``):
-        why no task has that name, and the safe fix when the string is the import path of
-        exactly one task (its registered name). None when the name is fine or unknowable."""
+        why no task has that name, the safe fix when the string is the import path of
+        exactly one task (its registered name), and what to do. None when the name is fine
+        or unknowable."""
         name = string_value(node)
         if self.index is None or node is None or name is None:
             return None
@@ -385,7 +386,13 @@ class FileContext:
         fix = None
         if replacement is not None and isinstance(node, cst.SimpleString):
             fix = replace(node, requote(node, replacement), f"Use `{replacement}`", SAFE)
-        return message, fix
+        if replacement is not None:
+            action = f"use `{replacement}`"
+        elif "did you mean" in message:
+            action = ""
+        else:
+            action = "correct the name, or list it in `external-tasks` if another project defines it"
+        return message, fix, action
 
     def dispatched_task(self, dispatch: Dispatch) -> IndexedTask | None:
         """:meth:`indexed_task` for what a dispatch sends."""

@@ -78,7 +78,18 @@ def text(findings: Sequence[Finding], run: RunInfo) -> str:
     hint = fix_hint(findings, run)
     if hint:
         lines.append(hint)
+    if findings:
+        lines.append(explain_hint(findings))
     return "\n".join(lines) + "\n"
+
+
+def explain_hint(findings: Sequence[Finding]) -> str:
+    """Where the text output points for more: the rule reported most (``--explain``)."""
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.code] = counts.get(finding.code, 0) + 1
+    code = min(counts, key=lambda c: (-counts[c], c))
+    return f"Why each matters and how to fix it: `celery-lint --explain {code}` (any code)."
 
 
 def json_format(findings: Sequence[Finding], run: RunInfo) -> str:

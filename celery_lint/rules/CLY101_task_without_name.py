@@ -176,4 +176,5 @@ def resize(image_id):
                 with_keyword(task.decorator_expr, "name", string(task.generated_name)),
                 f"Pin `name=\"{task.generated_name}\"`",
             )
-        self.report(task.decorator_expr, f"task `{task.name}` has no explicit `name=`{generated}", fix)
+        todo = "; pin it with `name=`" if task.generated_name else ""
+        self.report(task.decorator_expr, f"task `{task.name}` has no explicit `name=`{generated}{todo}", fix)

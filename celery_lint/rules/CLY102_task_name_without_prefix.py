@@ -124,14 +124,14 @@ def add(x, y):
         pattern = self.settings.task_name_pattern
         if pattern is not None:
             if pattern.search(name) is None:
-                self.report(arg.value, f"task name `{name}` does not match `task-name-pattern` `{pattern.pattern}`")
+                self.report(arg.value, f"task name `{name}` does not match `task-name-pattern` `{pattern.pattern}`; rename it to match")
             return
         prefixes = self.settings.task_name_prefixes or tuple((task.module or "").split("."))
         prefixes = tuple(p for p in prefixes if p)
         if not prefixes or any(_has_prefix(name, p) for p in prefixes):
             return
         shown = ", ".join(f"`{p}`" for p in prefixes)
-        self.report(arg.value, f"task name `{name}` does not start with a prefix ({shown}) followed by `.`, `_`, `:` or `-`")
+        self.report(arg.value, f"task name `{name}` does not start with a prefix ({shown}) followed by `.`, `_`, `:` or `-`; rename it under one of them")
 
 
 def _has_prefix(name: str, prefix: str) -> bool:

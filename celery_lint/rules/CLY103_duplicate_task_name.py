@@ -111,5 +111,5 @@ def sync_orders():
         self.report(
             task.decorator_expr,
             f"task name `{name}` is also registered by `{other.function}` at {other.where()}{more}; "
-            "Celery keeps one of them and the other never runs",
+            "Celery keeps one of them and the other never runs; give one of them its own `name=`",
         )

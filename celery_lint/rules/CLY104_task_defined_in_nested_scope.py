@@ -102,5 +102,5 @@ class Reports:
             where = "inside a lambda"
         self.report(
             task.decorator_expr,
-            f"task `{task.name}` is defined {where}; a worker registers it only if that code runs",
+            f"task `{task.name}` is defined {where}; a worker registers it only if that code runs; define it at module level",
         )

@@ -108,7 +108,7 @@ def export(user_id):
             above = f"the {task.decorator_index} decorators above it wrap"
         self.report(
             task.decorator_expr,
-            f"task decorator of `{task.name}` is not the outermost decorator; {above} the task object",
+            f"task decorator of `{task.name}` is not the outermost decorator; {above} the task object; put the task decorator on top",
             _move_first(task),
         )
 

@@ -151,7 +151,7 @@ def fetch(url):  # error
             return  # `def run(*args)`: the task instance arrives as args[0]
         if not params:
             where = task.options["bind"] if "bind" in task.options else task.decorator_expr
-            self.report(where, f"task `{task.name}` has `bind=True` but no positional parameter to receive the task instance")
+            self.report(where, f"task `{task.name}` has `bind=True` but no positional parameter to receive the task instance; add `self` first")
             return
         first = params[0].name.value
         if first not in self.settings.bind_parameter_names:
@@ -175,7 +175,7 @@ def fetch(url):  # error
         self._unbound_uses_pending = False
         bind = literal_value(task.options["bind"].value) if "bind" in task.options else None
         how = "has `bind=False`" if bind is False else "is not declared with `bind=True`"
-        self.report(node, f"task `{task.name}` uses `self.{node.attr.value}` but {how}", self._fix(task))
+        self.report(node, f"task `{task.name}` uses `self.{node.attr.value}` but {how}; bind it (`bind=True`, first parameter `self`)", self._fix(task))
 
     @staticmethod
     def _fix(task: TaskDef) -> Fix | None:

@@ -171,7 +171,10 @@ def ping():
             if keyword in TASK_OPTIONS:
                 since = ".".join(map(str, TASK_OPTION_SINCE[keyword]))
                 target = ".".join(map(str, self.settings.target_version))
-                message = f"task `{task.name}`: `{keyword}` is not a task option in Celery {target} (added in {since})"
+                message = (
+                    f"task `{task.name}`: `{keyword}` is not a task option in Celery {target} (added in {since}); "
+                    "upgrade Celery (and `target-version`) or remove it"
+                )
             elif base_unseen and suggestion is None:
                 continue  # may be an attribute of the base class in another module
             elif suggestion:
@@ -179,7 +182,7 @@ def ping():
             else:
                 message = (
                     f"task `{task.name}`: `{keyword}` is not a Celery task option "
-                    "(Celery stores it as a task attribute and ignores it)"
+                    "(Celery stores it as a task attribute and ignores it); remove it or correct its name"
                 )
             fix = None
             if suggestion and keyword not in TASK_OPTIONS and suggestion not in task.options:

@@ -112,7 +112,7 @@ def old():
                     _split(task, arg),
                 )
             elif keyword == "abstract":
-                self.report(arg.keyword, f"task `{task.name}`: `abstract` is a deprecated compatibility attribute with no effect")
+                self.report(arg.keyword, f"task `{task.name}`: `abstract` is a deprecated compatibility attribute with no effect; remove it")
 
 
 def _split(task: TaskDef, arg: cst.Arg) -> Fix:

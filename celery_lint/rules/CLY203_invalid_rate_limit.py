@@ -125,9 +125,9 @@ def _problem(value: object) -> str | None:
         hint = f" (write `{RATE_UNIT_ALIASES[unit]}`)" if unit in RATE_UNIT_ALIASES else ""
         return f"uses the unit `{unit}`, which Celery rejects{hint}: the worker fails when it loads the task"
     except (ValueError, TypeError):
-        return "is not a number Celery can read: the worker fails when it loads the task"
+        return "is not a number Celery can read: the worker fails when it loads the task; write e.g. `10/m`"
     if per_second == 0:
-        return "is zero, which Celery treats as no rate limit at all"
+        return "is zero, which Celery treats as no rate limit at all; give a positive rate or remove it"
     if isinstance(per_second, (int, float)) and per_second < 0:
-        return "is negative"
+        return "is negative; give a positive rate"
     return None

@@ -88,11 +88,11 @@ def view():
         if value is None or value is UNKNOWN:
             return
         if not isinstance(value, int) or isinstance(value, bool):
-            self.report(arg.value, f"`priority={value!r}` is not an integer; brokers take 0..255 (0..9 to be portable)")
+            self.report(arg.value, f"`priority={value!r}` is not an integer; brokers take 0..255 (0..9 to be portable); give an integer")
         elif not 0 <= value <= 255:
-            self.report(arg.value, f"`priority={value}` is outside 0..255, the range any broker accepts")
+            self.report(arg.value, f"`priority={value}` is outside 0..255, the range any broker accepts; use 0..9")
         elif value > 9:
-            self.report(arg.value, f"`priority={value}` is not portable: Redis and most queues honour only 0..9")
+            self.report(arg.value, f"`priority={value}` is not portable: Redis and most queues honour only 0..9; use 0..9")
 
 
 

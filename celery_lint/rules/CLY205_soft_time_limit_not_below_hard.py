@@ -128,5 +128,5 @@ def render():
         self.report(
             keywords["soft_time_limit"],
             f"{prefix}`soft_time_limit={limits[0]:g}` is not below `time_limit={limits[1]:g}`; "
-            "the hard limit kills the process before the soft limit fires",
+            "the hard limit kills the process before the soft limit fires; set `soft_time_limit` lower",
         )

@@ -85,6 +85,10 @@ notify.apply_async(args=(1,), retry_policy={"max_retries": 3, "interval": 0.2}) 
             if isinstance(key, str) and key not in RETRY_POLICY_KEYS:
                 suggestion = closest(key, RETRY_POLICY_KEYS)
                 hint = f"; did you mean `{suggestion}`?" if suggestion else ""
-                self.report(element.key, f"`retry_policy` key `{key}` is not accepted: every publish raises TypeError{hint}")
+                self.report(element.key, f"`retry_policy` key `{key}` is not accepted: every publish raises TypeError{hint or _KEYS_HINT}")
 
 
+
+
+#: What to do when no key is close to the one written.
+_KEYS_HINT = "; use one of " + ", ".join(f"`{k}`" for k in sorted(RETRY_POLICY_KEYS))

@@ -165,5 +165,5 @@ def push(self):
             handler = swallowing_handler(try_node)
             if handler is not None:
                 caught = "bare `except:`" if handler.type is None else "`except Exception`"
-                self.report(node, f"`{receiver}.retry()` raises `Retry`, which the {caught} of this `try` swallows: the task is not retried")
+                self.report(node, f"`{receiver}.retry()` raises `Retry`, which the {caught} of this `try` swallows: the task is not retried; re-raise it first (`except Retry: raise`) or narrow the `except`")
                 return

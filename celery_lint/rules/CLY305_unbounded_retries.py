@@ -65,12 +65,12 @@ def poll():
 
     def task_enter(self, task: TaskDef) -> None:
         if "max_retries" in task.options and task.option("max_retries") is None:
-            self.report(task.options["max_retries"], f"task `{task.name}` has `max_retries=None`: it retries forever")
+            self.report(task.options["max_retries"], f"task `{task.name}` has `max_retries=None`: it retries forever; set a bound (`max_retries=5`)")
             return
         retry_kwargs = task.options.get("retry_kwargs")
         value = _dict_literal_value(retry_kwargs.value, "max_retries") if retry_kwargs is not None else False
         if value is None:
-            self.report(retry_kwargs, f"task `{task.name}` has `retry_kwargs` with `max_retries: None`: it retries forever")
+            self.report(retry_kwargs, f"task `{task.name}` has `retry_kwargs` with `max_retries: None`: it retries forever; set a bound (`'max_retries': 5`)")
 
 
 def _dict_literal_value(node: cst.BaseExpression, key: str) -> object:

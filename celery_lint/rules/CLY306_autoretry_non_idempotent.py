@@ -145,7 +145,8 @@ def announce(topic):
     def module_leave(self) -> None:
         analysis: SideEffects = self.ctx.analyses[SideEffects]
         for task, effect in analysis.first_effects(self._pending):
-            self.report(effect.site, f"task `{task.name}` retries but {describe(effect)}; a retry repeats it")
+            self.report(effect.site, f"task `{task.name}` retries but {describe(effect)}; a retry repeats it; "
+                "make it idempotent (an idempotency key) or retry only the work before it")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -164,5 +164,6 @@ def receipt(address):
         for task, effect in analysis.first_effects(self._late):
             self.report(
                 effect.site,
-                f"task `{task.name}` acknowledges late but {describe(effect)}; a redelivery after a worker crash repeats it",
+                f"task `{task.name}` acknowledges late but {describe(effect)}; a redelivery after a worker crash repeats it; "
+                "make it idempotent (an idempotency key) or acknowledge early",
             )

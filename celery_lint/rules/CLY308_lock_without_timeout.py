@@ -105,4 +105,4 @@ def rebuild(key):
         keywords = keyword_args(node)
         if lifetime in keywords or "timeout" in keywords or "expire" in keywords or any(a.star == "**" for a in node.args):
             return
-        self.report(node, f"lock taken in task `{self.ctx.current_task.name}` without `{lifetime}=`: if the worker dies, it is never released")
+        self.report(node, f"lock taken in task `{self.ctx.current_task.name}` without `{lifetime}=`: if the worker dies, it is never released; pass `{lifetime}=`")

@@ -77,4 +77,4 @@ remind.s(1).set(eta=datetime.now(timezone.utc), countdown=5).delay()  # error
             return  # forwarding two variables (e.g. CLI options), either of which may be None
         if any(literal_value(v) is None for v in values):
             return  # an explicit None is no schedule
-        self.report(node, f"`{node.func.attr.value}()` gets both `eta=` and `countdown=`; `countdown` wins and `eta` is ignored")
+        self.report(node, f"`{node.func.attr.value}()` gets both `eta=` and `countdown=`; `countdown` wins and `eta` is ignored; pass only one of them")

@@ -174,7 +174,8 @@ def view(user):
         self.report(
             node,
             f"{what} of {_duration(seconds)} is longer than the broker's visibility timeout ({_duration(window)}): "
-            "Redis and SQS deliver the message again and the task runs twice",
+            "Redis and SQS deliver the message again and the task runs twice; "
+            "schedule it later another way (beat, a stored due time) or raise `visibility_timeout`",
         )
 
     def _visibility_timeout(self) -> float | None:

@@ -10,7 +10,7 @@ from .base import Example, Rule, TextPattern
 
 _EMPTY_MODULE = cst.Module(body=[])
 _GROUPED = "a parenthesised value"
-_RAISES = "Celery raises TypeError (task args must be a list or tuple)"
+_RAISES = "Celery raises TypeError (task args must be a list or tuple); pass a tuple"
 
 
 class ArgsNotASequence(Rule):
@@ -187,7 +187,7 @@ def setup(sender, **kwargs):
             if value is None:
                 continue
             if entry.is_call:
-                effect = "`add_periodic_task` turns it into a tuple of its items (a str gives one argument per character)"
+                effect = "`add_periodic_task` turns it into a tuple of its items (a str gives one argument per character); pass a tuple"
             else:
                 effect = "every run fails with TypeError"
             self._check(value, f"{entry.label}: ", effect)

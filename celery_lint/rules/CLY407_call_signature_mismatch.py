@@ -160,7 +160,7 @@ def checkout(order):
             return
         problem = _bind(params, task.option("bind") is True, args, kwargs, partial)
         if problem:
-            self.report(node, f"{shown} cannot run `{task.function}` ({task.where()}): {problem}")
+            self.report(node, f"{shown} cannot run `{task.function}` ({task.where()}): {problem}; make the call match the signature")
 
 
 def _kw(call: cst.Call, name: str) -> cst.BaseExpression | None:

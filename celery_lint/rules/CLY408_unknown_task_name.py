@@ -139,4 +139,5 @@ def send_receipt(pk):
     def _check(self, node: cst.BaseExpression) -> None:
         problem = self.ctx.unknown_task_literal(node)
         if problem is not None:
-            self.report(node, *problem)
+            message, fix, action = problem
+            self.report(node, f"{message}; {action}" if action else message, fix)

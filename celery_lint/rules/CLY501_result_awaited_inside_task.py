@@ -146,7 +146,8 @@ def report(ids):
             return
         func = node.func
         if isinstance(func, cst.Name) and self.ctx.qualname(func) == "celery.result.allow_join_result":
-            self.report(node, "`allow_join_result()` inside a task lets it wait on subtasks, which can deadlock the pool")
+            self.report(node, "`allow_join_result()` inside a task lets it wait on subtasks, which can deadlock the pool; "
+                "chain the work (`chain`, `chord`) instead of waiting")
             return
         if not isinstance(func, cst.Attribute) or func.attr.value not in RESULT_WAIT_METHODS:
             self._through_helper(node)
@@ -154,9 +155,11 @@ def report(ids):
         keywords = keyword_args(node)
         sync = keywords.get("disable_sync_subtasks")
         if func.attr.value == "get" and sync is not None and literal_value(sync.value) is False:
-            self.report(node, "`.get(disable_sync_subtasks=False)` inside a task waits on a subtask, which can deadlock the pool")
+            self.report(node, "`.get(disable_sync_subtasks=False)` inside a task waits on a subtask, which can deadlock the pool; "
+                "chain the work (`chain`, `chord`) instead of waiting")
         elif self._is_result(func.value, names):
-            self.report(node, f"`.{func.attr.value}()` on a subtask's result inside a task can deadlock the worker pool")
+            self.report(node, f"`.{func.attr.value}()` on a subtask's result inside a task can deadlock the worker pool; "
+                "chain the work (`chain`, `chord`) instead of waiting")
 
     def _through_helper(self, node: cst.Call) -> None:
         if self.ctx.is_decorator(node) or (isinstance(node.func, cst.Attribute) and node.func.attr.value in DISPATCH_METHODS):
@@ -167,5 +170,6 @@ def report(ids):
             name = task.name if task is not None else "?"
             self.report(
                 node,
-                f"task `{name}` waits on a subtask's result through `{reach.chain()}` ({reach.where}), which can deadlock the pool",
+                f"task `{name}` waits on a subtask's result through `{reach.chain()}` ({reach.where}), which can deadlock the pool; "
+                "chain the work (`chain`, `chord`) instead of waiting",
             )

@@ -217,7 +217,7 @@ def add(x, y):
         if index is not None and (self.ctx.task_ref(task) in index.awaited or task.registered_name in index.awaited):
             return  # someone waits for its result (to know it finished): storing it is needed
         if returns:
-            message = f"task `{task.name}` has no explicit `ignore_result=`"
+            message = f"task `{task.name}` has no explicit `ignore_result=`; say whether its result is stored (`ignore_result=True` or `False`)"
         else:
             message = f"task `{task.name}` never returns a value but its result is stored; set `ignore_result=True`"
         self._pending.append((task, message, returns))

@@ -130,20 +130,20 @@ def view(page):
         if isinstance(func, cst.Attribute) and func.attr.value in _WAIT_METHODS:
             task = self._result_of(func.value)
             if task is not None:
-                self.report(node, f"`.{func.attr.value}()` on a result of `{task.function}`, which ignores results ({task.where()}): {_EFFECT[func.attr.value]}")
+                self.report(node, f"`.{func.attr.value}()` on a result of `{task.function}`, which ignores results ({task.where()}): {_EFFECT[func.attr.value]}; {_STORE}")
         elif self.ctx.qualname(func) in _CHORD:
             header = positional_args(node)[0].value if positional_args(node) else None
             if isinstance(header, (cst.List, cst.Tuple)):
                 for element in header.elements:
                     task = self._signature_task(element.value)
                     if task is not None:
-                        self.report(element.value, f"`{task.function}` ignores results ({task.where()}) but is in a chord header: the chord callback never runs")
+                        self.report(element.value, f"`{task.function}` ignores results ({task.where()}) but is in a chord header: the chord callback never runs; {_STORE}")
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if node.attr.value in _STATE_ATTRIBUTES:
             task = self._result_of(node.value)
             if task is not None:
-                self.report(node, f"`.{node.attr.value}` of a result of `{task.function}`, which ignores results ({task.where()}): it stays PENDING/None")
+                self.report(node, f"`.{node.attr.value}` of a result of `{task.function}`, which ignores results ({task.where()}): it stays PENDING/None; {_STORE}")
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -180,3 +180,5 @@ _EFFECT = {
     "successful": "nothing is stored, so it is never successful",
     "failed": "nothing is stored, so it never reports a failure",
 }
+#: What to do, for every message.
+_STORE = "store its results (`ignore_result=False`) or stop waiting on them"

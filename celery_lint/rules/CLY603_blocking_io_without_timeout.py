@@ -167,7 +167,7 @@ def ping(url):
                 timeout is not None and literal_value(timeout.value) is None,
             )
             if found:
-                self.report(node, f"{found} in task `{task.name}` can block the worker forever")
+                self.report(node, f"{found} in task `{task.name}` can block the worker forever; pass a timeout")
                 return
         reach = self.ctx.reach(node.func, blocking_sink)
         if reach is not None and (id(task.func), reach.where) not in self._reached:
@@ -175,5 +175,5 @@ def ping(url):
             self.report(
                 node,
                 f"task `{task.name}` reaches `{reach.what}` without a timeout through `{reach.chain()}` "
-                f"({reach.where}): it can block the worker forever",
+                f"({reach.where}): it can block the worker forever; pass a timeout",
             )

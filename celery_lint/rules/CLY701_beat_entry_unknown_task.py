@@ -100,5 +100,6 @@ CELERY_BEAT_SCHEDULE = {
             node = None if entry.is_call else entry.field("task")
             problem = self.ctx.unknown_task_literal(node)
             if node is not None and problem is not None:
-                message, fix = problem
-                self.report(node, f"{entry.label}: {message}; beat sends it and the worker drops it", fix)
+                message, fix, action = problem
+                todo = f"; {action}" if action else ""
+                self.report(node, f"{entry.label}: {message}; beat sends it and the worker drops it{todo}", fix)

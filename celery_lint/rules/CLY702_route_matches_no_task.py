@@ -114,10 +114,10 @@ CELERY_TASK_ROUTES = {
                 if "*" in key or "?" in key:
                     if any(fnmatch.fnmatchcase(name, key) for name in names):
                         continue
-                    self.report(element.key, f"route `{key}` matches no task in the project; the tasks it was meant for go to the default queue")
+                    self.report(element.key, f"route `{key}` matches no task in the project; the tasks it was meant for go to the default queue; correct the name or pattern, or remove the route")
                     continue
                 if key in index.by_name:
                     continue
                 problem = index.unknown_name(key)
                 detail = problem[0] if problem else f"no task in the project is registered as `{key}`"
-                self.report(element.key, f"route `{key}` routes nothing: {detail}")
+                self.report(element.key, f"route `{key}` routes nothing: {detail}; correct the name or remove the route")

@@ -186,10 +186,10 @@ app.conf.update(beat_schedule={"ping": {"task": "shop.tasks.ping", "schedule": 3
                     self.report(
                         element.key,
                         f'{entry.label}: "{key}" is not a field of django-celery-beat\'s PeriodicTask: '
-                        "the DatabaseScheduler skips this entry",
+                        "the DatabaseScheduler skips this entry; correct or remove the key",
                     )
                 elif key in BEAT_ENTRY_MANAGED:
-                    self.report(element.key, f'{entry.label}: "{key}" is set by beat itself; this value is ignored')
+                    self.report(element.key, f'{entry.label}: "{key}" is set by beat itself; this value is ignored; remove it')
                 elif key in EXECUTION_OPTIONS:
                     self.report(
                         element.key,
@@ -201,14 +201,14 @@ app.conf.update(beat_schedule={"ping": {"task": "shop.tasks.ping", "schedule": 3
                     did_you_mean = f" (did you mean \"{hint}\"?)" if hint else ""
                     self.report(
                         element.key,
-                        f'{entry.label}: unknown key "{key}"{did_you_mean} stops beat at start (TypeError)',
+                        f'{entry.label}: unknown key "{key}"{did_you_mean} stops beat at start (TypeError); correct or remove the key',
                     )
             if entry.opaque:
                 continue
             if "schedule" not in entry.items:
-                self.report(entry.node, f'{entry.label} has no "schedule": beat stops with AttributeError when it first checks the entry')
+                self.report(entry.node, f'{entry.label} has no "schedule": beat stops with AttributeError when it first checks the entry; add one')
             elif "task" not in entry.items:
-                self.report(entry.node, f'{entry.label} has no "task": beat fails to send it (SchedulingError) every time it is due')
+                self.report(entry.node, f'{entry.label} has no "task": beat fails to send it (SchedulingError) every time it is due; add one')
 
 
 def _move_under_options(entry: BeatEntry) -> Fix | None:

@@ -103,7 +103,7 @@ def setup(sender, **kwargs):
     def module_leave(self) -> None:
         for entry in self.ctx.analyses[BeatSchedule].entries:
             if not entry.opaque and not self._expires(entry):
-                self.report(entry.node, f"{entry.label} has no `expires` option: runs queued while the workers are down all execute late")
+                self.report(entry.node, f"{entry.label} has no `expires` option: runs queued while the workers are down all execute late; set `expires` in its options")
 
     def _expires(self, entry: BeatEntry) -> bool:
         """True when the entry sets ``expires`` or its options cannot be read."""

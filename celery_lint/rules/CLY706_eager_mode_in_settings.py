@@ -89,4 +89,5 @@ app.conf.task_always_eager = True  # error
         project = self.ctx.index.setting("task_always_eager") if self.ctx.index is not None else None
         if project is False or is_unknown(project):
             return  # overridden in another settings module
-        self.report(node, "`task_always_eager = True` outside test settings: `.delay()` runs tasks inline, without a broker")
+        self.report(node, "`task_always_eager = True` outside test settings: `.delay()` runs tasks inline, without a broker; "
+            "set it in test settings only")

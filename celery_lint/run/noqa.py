@@ -61,7 +61,7 @@ def unused_noqa(result: FileResult, enabled: Iterable[str]) -> list[Finding]:
             Finding(
                 code=UNUSED_NOQA,
                 name="unused-noqa",
-                message=f"unused `noqa` code{'s' if len(stale) > 1 else ''} {', '.join(stale)}: nothing to suppress here",
+                message=f"unused `noqa` code{'s' if len(stale) > 1 else ''} {', '.join(stale)}: nothing to suppress here; remove it",
                 filename=result.path,
                 line=number,
                 column=match.start() + 1,
