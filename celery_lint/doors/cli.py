@@ -276,7 +276,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         raise ConfigError("--show-fixes lists the fixes --fix applies; use it with --fix or --diff")
     if _nothing_to_lint(args, settings):
         return _report_clean(args)
-    from ..report.formats import FORMATS, RunInfo  # lazy: start-up time
+    from ..report.formats import FORMATS, RunInfo, source_root  # lazy: start-up time
 
     result, warning = _lint(args, settings)
     findings, checked = result.findings, result.checked
@@ -296,6 +296,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         unsafe_fixes=args.unsafe_fixes,
         fixed=len(result.fixed) if args.fix else None,
         quiet=args.quiet,
+        source_root=source_root(Path.cwd()) if args.output_format == "sarif" else None,
     )
     if stdin_fixed:  # the fixed source went to stdout: what is left goes to stderr
         if findings:

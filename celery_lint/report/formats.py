@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
 from typing import Callable, Sequence
 
-from .. import __version__
+from .. import HOMEPAGE, __version__
 from ..engine import Finding
 from ..rules import ALL_RULES, RULES_BY_CODE, Rule
 from .docs import rule_doc
@@ -15,7 +18,8 @@ from .summary import colored, plural, summary_line, use_color
 
 __all__ = ["FORMATS", "RunInfo", "summary", "use_color"]
 
-INFORMATION_URI = "https://docs.celeryq.dev/"
+#: Where each rule's documentation is (``docs/rules.md``, one heading per rule).
+RULES_URI = f"{HOMEPAGE}/blob/main/docs/rules.md"
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,8 @@ class RunInfo:
     fixed: int | None = None
     #: ``--quiet``: the findings only (no summary line, no hints).
     quiet: bool = False
+    #: SARIF: the directory its URIs are relative to (``%SRCROOT%``, the repository root).
+    source_root: str | None = None
 
 
 def fixable(finding: Finding, run: RunInfo) -> bool:
@@ -125,28 +131,43 @@ def _rule_descriptor(rule: type[Rule]) -> dict[str, object]:
         "shortDescription": {"text": rule.summary()},
         "fullDescription": {"text": what},
         "help": {"text": full, "markdown": full},
-        "helpUri": f"https://github.com/celery-lint/celery-lint/blob/main/docs/rules.md#{rule.code.lower()}-{rule.name}",
+        "helpUri": f"{RULES_URI}#{rule.code.lower()}-{rule.name}",
         "defaultConfiguration": {"level": "error" if rule.code == "CLY000" else "warning", "enabled": rule.default_enabled},
         "properties": {"tags": ["celery", rule.scope], "precision": "high"},
     }
 
 
 def sarif(findings: Sequence[Finding], run: RunInfo) -> str:
-    """SARIF 2.1.0, with every rule's metadata so GitHub code scanning can show its help."""
+    """SARIF 2.1.0, with every rule's metadata so GitHub code scanning can show its help.
+
+    File URIs are relative to ``run.source_root`` (the repository root: what GitHub code
+    scanning resolves them against) through ``uriBaseId: %SRCROOT%``, percent-encoded;
+    a file outside it gets an absolute ``file://`` URI and no base. Each result has a
+    ``partialFingerprints`` entry that survives lines moving: the code, the file and the
+    reported line's text (whitespace removed), numbered when they repeat."""
     index = {rule.code: i for i, rule in enumerate(ALL_RULES)}
+    root = os.path.abspath(run.source_root or os.getcwd())
+    texts: dict[str, list[str] | None] = {}
+    seen: dict[str, int] = {}
     results = []
     for f in findings:
         rule = RULES_BY_CODE.get(f.code)
+        uri, base = _uri(f.filename, root)
+        location: dict[str, str] = {"uri": uri, "uriBaseId": base} if base else {"uri": uri}
+        key = f"{f.code}\0{uri}\0{_line_text(f, texts)}"
+        seen[key] = seen.get(key, 0) + 1
+        fingerprint = hashlib.sha256(f"{key}\0{seen[key]}".encode()).hexdigest()[:32]
         results.append(
             {
                 "ruleId": f.code,
                 "ruleIndex": index[f.code],
                 "level": "error" if f.code == "CLY000" else "warning",
                 "message": {"text": f.message},
+                "partialFingerprints": {"celeryLint/v1": fingerprint},
                 "locations": [
                     {
                         "physicalLocation": {
-                            "artifactLocation": {"uri": _uri(f.filename), "uriBaseId": "%SRCROOT%"},
+                            "artifactLocation": location,
                             "region": {
                                 "startLine": f.line,
                                 "startColumn": f.column,
@@ -169,10 +190,11 @@ def sarif(findings: Sequence[Finding], run: RunInfo) -> str:
                         "name": "celery-lint",
                         "version": __version__,
                         "semanticVersion": __version__,
-                        "informationUri": INFORMATION_URI,
+                        "informationUri": HOMEPAGE,
                         "rules": [_rule_descriptor(rule) for rule in ALL_RULES],
                     }
                 },
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": Path(root).as_uri().rstrip("/") + "/"}},
                 "columnKind": "unicodeCodePoints",
                 "results": results,
             }
@@ -181,11 +203,43 @@ def sarif(findings: Sequence[Finding], run: RunInfo) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-def _uri(path: str) -> str:
-    path = path.replace(os.sep, "/")
-    while path.startswith("./"):
-        path = path[2:]
-    return path
+def _uri(path: str, root: str) -> tuple[str, str | None]:
+    """A file's URI: percent-encoded and relative to ``root`` with the base id, or an
+    absolute ``file://`` URI (no base) for a file outside it."""
+    absolute = os.path.abspath(path)
+    try:
+        relative = os.path.relpath(absolute, root)
+    except ValueError:  # another drive (Windows)
+        relative = os.pardir
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep) or os.path.isabs(relative):
+        return Path(absolute).as_uri(), None
+    return quote(relative.replace(os.sep, "/"), safe="/"), "%SRCROOT%"
+
+
+def _line_text(finding: Finding, texts: dict[str, list[str] | None]) -> str:
+    """The reported line without whitespace (the message when the file cannot be read)."""
+    if finding.filename not in texts:
+        try:
+            with open(finding.filename, "rb") as handle:
+                texts[finding.filename] = handle.read().decode("utf-8", "replace").splitlines()
+        except OSError:
+            texts[finding.filename] = None
+    lines = texts[finding.filename]
+    if lines is None or not 0 < finding.line <= len(lines):
+        return finding.message
+    return "".join(lines[finding.line - 1].split())
+
+
+def source_root(start: str | Path) -> str:
+    """The repository root at or above ``start`` (the working directory: the nearest
+    directory with ``.git``), or ``start`` itself outside a repository: what SARIF's
+    ``%SRCROOT%`` stands for, as GitHub code scanning resolves it (the checkout's root,
+    wherever in it the linter runs)."""
+    here = Path(start).resolve()
+    for directory in (here, *here.parents):
+        if (directory / ".git").exists():
+            return str(directory)
+    return str(here)
 
 
 FORMATS: dict[str, Callable[[Sequence[Finding], RunInfo], str]] = {
