@@ -52,7 +52,10 @@ def celery_lint_hook_repo() -> str:
     """The ``repos:`` entry of a pre-commit config using this repository's committed HEAD."""
     repo = Path(__file__).resolve().parents[1]
     rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
-    return f"-   repo: {repo}\n    rev: {rev}\n    hooks:\n    -   id: celery-lint\n"
+    return (
+        f"-   repo: {repo}\n    rev: {rev}\n    hooks:\n    -   id: celery-lint\n"
+        "    -   id: celery-lint\n        alias: celery-lint-daemon\n        args: [--daemon]\n"
+    )
 
 
 def no_op_hook(hook_id: str, entry: str, language: str) -> str:
