@@ -22,10 +22,12 @@ TASK = "from celery import shared_task\n\n@shared_task\ndef ping():\n    return 
 
 def test_hook_metadata_matches_the_well_known_shape() -> None:
     lint, fix = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
-    # --daemon: a commit's run is served by a background server (never in CI); see test_daemon.
-    assert (lint["id"], lint["entry"]) == ("celery-lint", "celery-lint --daemon")
-    assert (fix["id"], fix["entry"]) == ("celery-lint-fix", "celery-lint --daemon --fix")
+    # as ruff-pre-commit: in the hook's process (the daemon is `args: [--daemon]`, opted into),
+    # one process per commit
+    assert (lint["id"], lint["entry"]) == ("celery-lint", "celery-lint")
+    assert (fix["id"], fix["entry"]) == ("celery-lint-fix", "celery-lint --fix")
     for hook in (lint, fix):
+        assert hook["require_serial"] is True and "--daemon" not in hook["entry"]
         assert hook["language"] == "python"
         assert hook["types"] == ["python"]
         assert set(hook) >= {"id", "name", "description", "entry", "language", "types", "minimum_pre_commit_version"}
@@ -59,7 +61,9 @@ def user_repo(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _try_repo(user_repo: Path, home: Path, *files: str, hook: str = "celery-lint") -> subprocess.CompletedProcess[str]:
+def _try_repo(
+    user_repo: Path, home: Path, *files: str, hook: str = "celery-lint", daemon_allowed: bool = False
+) -> subprocess.CompletedProcess[str]:
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
     env = {
@@ -67,11 +71,16 @@ def _try_repo(user_repo: Path, home: Path, *files: str, hook: str = "celery-lint
         "PRE_COMMIT_HOME": str(home),
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
         daemon.ENV_DIR: str(home / "daemon"),
-        # try-repo installs a new hook environment for every run: a server started from
-        # it would outlive its interpreter; test_second_commit_is_served_by_the_daemon
-        # covers the server through pre-commit.
+        # a belt to the hooks' braces (they do not ask for the daemon): try-repo installs
+        # a new hook environment for every run, and a server started from it would outlive
+        # its interpreter; test_second_commit_is_served_by_the_daemon covers the opt-in.
         daemon.ENV_SWITCH: "0",
     }
+    if daemon_allowed:
+        del env[daemon.ENV_SWITCH]
+        env[daemon.ENV_VERBOSE] = "1"  # a run that asks for the daemon says so
+        for name in daemon.CI_VARIABLES:
+            env.pop(name, None)
     return subprocess.run(
         [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), hook, "--files", *files],
         cwd=user_repo,
@@ -86,6 +95,19 @@ def test_try_repo_reports_a_finding(user_repo: Path, pre_commit_home: Path) -> N
     proc = _try_repo(user_repo, pre_commit_home, "tasks.py", "clean.py")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "tasks.py:3:2: CLY101 [*] task `ping` has no explicit `name=`" in proc.stdout
+
+
+def test_the_shipped_hooks_leave_no_process_behind(user_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """With the daemon allowed (not CI, no CELERY_LINT_DAEMON=0), the hooks as shipped run
+    in their own process: the daemon is never asked for, no server is started (a hook
+    with `--daemon` would say "started a server for the next run")."""
+    home = tmp_path_factory.mktemp("pre-commit-home-no-daemon")
+    for hook in ("celery-lint", "celery-lint-fix"):
+        proc = _try_repo(user_repo, home, "tasks.py", hook=hook, daemon_allowed=True)
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert "celery-lint: daemon:" not in proc.stdout, proc.stdout
+        assert ("CLY101" in proc.stdout) if hook == "celery-lint" else ("files were modified" in proc.stdout)
+    assert not (home / "daemon").exists() or not list((home / "daemon").iterdir())
 
 
 def test_try_repo_passes_a_clean_file(user_repo: Path, pre_commit_home: Path) -> None:
@@ -149,7 +171,8 @@ def committed_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_second_commit_is_served_by_the_daemon(user_repo: Path, pre_commit_home: Path, committed_checkout: Path) -> None:
-    """As a developer's commits run it: ``pre-commit run`` with this checkout as the hook repo.
+    """As a developer who opted in (``args: [--daemon]``) commits: ``pre-commit run`` with
+    this checkout as the hook repo.
 
     The first run installs the hook environment, runs in its own process and starts a
     server; a later run is served by it and reports the same findings.
@@ -157,7 +180,8 @@ def test_second_commit_is_served_by_the_daemon(user_repo: Path, pre_commit_home:
     rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=committed_checkout, capture_output=True, text=True, check=True)
     config = user_repo / "hooks.yaml"
     config.write_text(
-        f"repos:\n-   repo: {committed_checkout}\n    rev: {rev.stdout.strip()}\n    hooks:\n    -   id: celery-lint\n"
+        f"repos:\n-   repo: {committed_checkout}\n    rev: {rev.stdout.strip()}\n    hooks:\n"
+        "    -   id: celery-lint\n        args: [--daemon]\n"  # the documented opt-in
     )
     env = {
         **os.environ,

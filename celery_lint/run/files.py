@@ -67,21 +67,25 @@ def discover(paths: Iterable[str], settings: Settings, follow_symlinks: bool = F
             candidates = sorted(found)
         else:
             candidates = [] if is_excluded(given, settings) else [given]
+        inside = os.getcwd().rstrip(os.sep) + os.sep
         for path in candidates:
-            shown = shown_path(path)
+            shown = shown_path(path, inside)
             if shown not in seen:
                 seen.add(shown)
                 yield shown
 
 
-def shown_path(path: str) -> str:
+def shown_path(path: str, inside: str | None = None) -> str:
     """A path as ruff prints it: without ``./`` (``apps/x.py``, not ``./apps/x.py``), and
-    relative to the working directory when it lies inside it (an absolute argument too)."""
+    relative to the working directory when it lies inside it (an absolute argument too).
+    ``inside``: the working directory with a trailing separator, when the caller has it
+    (one ``getcwd`` per walk, not per file)."""
     shown = os.path.normpath(path)
     if os.path.isabs(shown):
-        cwd = os.getcwd()
-        if shown.startswith(cwd.rstrip(os.sep) + os.sep):
-            shown = os.path.relpath(shown, cwd)
+        if inside is None:
+            inside = os.getcwd().rstrip(os.sep) + os.sep
+        if shown.startswith(inside):
+            shown = shown[len(inside) :]
     return shown
 
 
