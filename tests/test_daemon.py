@@ -12,6 +12,7 @@ import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
@@ -126,12 +127,16 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def sockets(tmp_path: Path) -> Iterator[Path]:
-    directory = tmp_path / "sockets"
+def sockets() -> Iterator[Path]:
+    # short: a Unix socket path has about 100 bytes, and pytest-xdist's tmp_path
+    # (`.../popen-gw1/test_served_run_matches_a_run_9/`) does not leave room for one
+    parent = Path(tempfile.mkdtemp(prefix="cly-"))
+    directory = parent / "s"
     yield directory
     if directory.exists():
         daemon.stop_servers(str(directory))
         _wait_for(lambda: not list(directory.glob("*.sock")), 10)
+    shutil.rmtree(parent, ignore_errors=True)
 
 
 def _env(sockets: Path, **extra: str) -> dict[str, str]:

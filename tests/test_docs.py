@@ -69,3 +69,23 @@ def test_readme_names_every_flake8_option() -> None:
     assert not missing, missing
     config_keys = {key for key, _, _ in _OPTIONS.values()}
     assert config_keys <= set(CONFIG_KEYS)
+
+
+def test_readme_install_routes_name_a_release_that_exists() -> None:
+    """The README's pre-commit `rev` and git URLs name the tag of this version, which this
+    checkout has (when it has tags at all: a clone of a branch may come without them), and
+    no command installs from PyPI, where celery-lint is not yet."""
+    import shutil
+    import subprocess
+
+    from celery_lint import __version__
+
+    readme = (REPO / "README.md").read_text()
+    tag = f"v{__version__}"
+    named = set(re.findall(r"rev: (\S+)", readme)) | set(re.findall(r"celery-lint/celery-lint@(\S+?)\"", readme))
+    assert named == {tag}
+    assert not re.search(r"^\s*(?:- run: )?pip install celery-lint\b", readme, re.MULTILINE)
+    if shutil.which("git") and (REPO / ".git").exists():
+        tags = subprocess.run(["git", "tag", "--list"], cwd=REPO, capture_output=True, text=True).stdout.split()
+        if tags:
+            assert tag in tags
