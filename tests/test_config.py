@@ -64,7 +64,7 @@ test-code = "strict"
     assert settings.task_name_pattern is not None and settings.task_name_pattern.search("shop.x")
     assert settings.ignored_codes_for(tmp_path / "tests" / "test_a.py") == ("CLY101",)
     assert settings.result_backend == "none" and settings.test_code == "strict"
-    assert len(CONFIG_KEYS) == 20
+    assert len(CONFIG_KEYS) == 23
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,9 @@ def test_hook_metadata_matches_the_well_known_shape() -> None:
     lint, fix = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
     # as ruff-pre-commit: in the hook's process (the daemon is `args: [--daemon]`, opted into),
     # one process per commit
-    assert (lint["id"], lint["entry"]) == ("celery-lint", "celery-lint")
-    assert (fix["id"], fix["entry"]) == ("celery-lint-fix", "celery-lint --fix")
+    # --force-exclude: pre-commit names every staged file; `exclude` and .gitignore still apply
+    assert (lint["id"], lint["entry"]) == ("celery-lint", "celery-lint --force-exclude")
+    assert (fix["id"], fix["entry"]) == ("celery-lint-fix", "celery-lint --force-exclude --fix")
     for hook in (lint, fix):
         assert hook["require_serial"] is True and "--daemon" not in hook["entry"]
         assert hook["language"] == "python"
@@ -108,6 +109,21 @@ def test_the_shipped_hooks_leave_no_process_behind(user_repo: Path, tmp_path_fac
         assert "celery-lint: daemon:" not in proc.stdout, proc.stdout
         assert ("CLY101" in proc.stdout) if hook == "celery-lint" else ("files were modified" in proc.stdout)
     assert not (home / "daemon").exists() or not list((home / "daemon").iterdir())
+
+
+def test_the_hook_skips_excluded_and_gitignored_files(user_repo: Path, pre_commit_home: Path) -> None:
+    """pre-commit names each staged file; `--force-exclude` in the hooks keeps `exclude`,
+    `extend-exclude` and .gitignore in force, as ruff-pre-commit does."""
+    (user_repo / "pyproject.toml").write_text("[tool.celery-lint]\nextend-exclude = ['legacy']\n")
+    for rel in ("legacy/tasks.py", "generated/tasks.py"):
+        (user_repo / rel).parent.mkdir()
+        (user_repo / rel).write_text(TASK)
+    (user_repo / ".gitignore").write_text("generated/\n")
+    _git(user_repo, "add", "-f", ".")
+    proc = _try_repo(user_repo, pre_commit_home, "legacy/tasks.py", "generated/tasks.py", "clean.py")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = _try_repo(user_repo, pre_commit_home, "legacy/tasks.py", "tasks.py")
+    assert proc.returncode == 1 and "legacy" not in proc.stdout.split("Using config")[-1].split("====")[-1]
 
 
 def test_try_repo_passes_a_clean_file(user_repo: Path, pre_commit_home: Path) -> None:

@@ -278,3 +278,76 @@ def test_the_summary_points_to_explain(project: Path, capsys) -> None:  # type: 
     assert "--explain" not in run(capsys, "-q", ".")[1]
     (project / "shop" / "tasks.py").write_text("x = 1\n")
     assert "--explain" not in run(capsys, ".")[1]
+
+
+# -- item 3: file selection as ruff -------------------------------------------------------
+
+
+@pytest.fixture
+def selection_project(project: Path) -> Path:
+    """A git repository with tasks in excluded, gitignored and ordinary places."""
+    (project / ".git").mkdir()
+    for rel in ("build/old.py", "apps/gen/made.py", "apps/live.py", "generated/api.py", "vendor/keep.py", "local/mine.py"):
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / rel).write_text(TASKS)
+    (project / ".gitignore").write_text("generated/\nvendor/*\n!vendor/keep.py\n")
+    (project / ".git" / "info").mkdir()
+    (project / ".git" / "info" / "exclude").write_text("local/\n")
+    return project
+
+
+def _files(capsys: pytest.CaptureFixture[str], *argv: str) -> list[str]:
+    code, out, err = run(capsys, "--show-files", *argv)
+    assert code == 0, err
+    return out.splitlines()
+
+
+def test_exclude_extend_exclude_and_gitignore_in_a_walk(selection_project: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    walked = ["apps/gen/made.py", "apps/live.py", "shop/__init__.py", "shop/tasks.py", "vendor/keep.py"]
+    assert _files(capsys, ".") == walked  # build/ by default, generated/ and local/ by git
+    assert _files(capsys, "--extend-exclude", "apps/gen", ".") == [p for p in walked if p != "apps/gen/made.py"]
+    # `exclude` replaces the default list, as in ruff: build/ comes back
+    assert _files(capsys, "--exclude", "apps", ".") == ["build/old.py", "shop/__init__.py", "shop/tasks.py", "vendor/keep.py"]
+    assert "generated/api.py" in _files(capsys, "--no-respect-gitignore", ".")
+    assert "local/mine.py" in _files(capsys, "--no-respect-gitignore", ".")
+    (selection_project / "pyproject.toml").write_text(
+        "[tool.celery-lint]\nextend-exclude = ['*_live.py', 'live.py']\nrespect-gitignore = false\n"
+    )
+    assert _files(capsys, ".") == ["apps/gen/made.py", "generated/api.py", "local/mine.py", "shop/__init__.py", "shop/tasks.py", "vendor/keep.py"]
+
+
+def test_named_paths_are_linted_unless_force_exclude(selection_project: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    (selection_project / "pyproject.toml").write_text("[tool.celery-lint]\nextend-exclude = ['apps/gen']\n")
+    named = ["apps/gen/made.py", "generated/api.py", "build/old.py", "apps/live.py"]
+    assert _files(capsys, *named) == named  # as ruff: what you name is linted
+    assert _files(capsys, "--force-exclude", *named) == ["apps/live.py"]
+    code, out, _ = run(capsys, "--force-exclude", "apps/gen/made.py", "generated/api.py")
+    assert code == 0 and out == "All checks passed (0 files checked).\n"  # the fast path, too
+    (selection_project / "pyproject.toml").write_text("[tool.celery-lint]\nextend-exclude = ['apps/gen']\nforce-exclude = true\n")
+    assert _files(capsys, *named) == ["apps/live.py"]
+    assert _files(capsys, "--no-force-exclude", *named) == named
+
+
+def test_fix_leaves_gitignored_files_alone(selection_project: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    run(capsys, "--fix", "--unsafe-fixes", ".")
+    assert (selection_project / "generated" / "api.py").read_text() == TASKS
+    assert (selection_project / "build" / "old.py").read_text() == TASKS
+    assert "name=" in (selection_project / "shop" / "tasks.py").read_text()
+
+
+def test_flake8_applies_the_same_selection(selection_project: Path) -> None:
+    (selection_project / "pyproject.toml").write_text("[tool.celery-lint]\nextend-exclude = ['apps/gen']\n")
+
+    def flake8(*paths: str) -> set[str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "flake8", "--select=CLY", "--celery-no-cache", *paths],
+            cwd=selection_project,
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode in (0, 1), proc.stderr
+        return {line.split(":")[0].removeprefix("./") for line in proc.stdout.splitlines()}
+
+    assert flake8(".") == {"apps/live.py", "shop/tasks.py", "vendor/keep.py"}
+    # files named to flake8 (as pre-commit's flake8 hook does): the exclusions still apply
+    assert flake8("apps/gen/made.py", "generated/api.py", "local/mine.py", "apps/live.py") == {"apps/live.py"}

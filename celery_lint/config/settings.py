@@ -82,7 +82,13 @@ class Settings:
     select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
+    #: As ruff: ``exclude`` replaces the default list, ``extend-exclude`` adds to it.
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    #: Apply the exclusions to paths named on the command line too (the pre-commit hooks).
+    force_exclude: bool = False
+    #: Skip what the repository's ``.gitignore`` files ignore (``run/ignore.py``).
+    respect_gitignore: bool = True
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     src: tuple[str, ...] = ()
     target_version: tuple[int, int] = NEWEST_CELERY
@@ -256,6 +262,9 @@ _KEYS: dict[str, tuple[str, Any]] = {
     "ignore": ("ignore", _codes),
     "extend-select": ("extend_select", _codes),
     "exclude": ("exclude", _str_list),
+    "extend-exclude": ("extend_exclude", _str_list),
+    "force-exclude": ("force_exclude", _bool),
+    "respect-gitignore": ("respect_gitignore", _bool),
     "per-file-ignores": ("per_file_ignores", _per_file_ignores),
     "src": ("src", _str_list),
     "target-version": ("target_version", _version),
@@ -282,7 +291,10 @@ CONFIG_DOCS: dict[str, tuple[str, str, str]] = {
     "select": ("list of codes", "the default rules", "Rules to run (codes or prefixes); replaces the default set and turns on off-by-default rules named more specifically than `CLY`."),
     "ignore": ("list of codes", "`[]`", "Rules never to run; the most specific of select/ignore wins."),
     "extend-select": ("list of codes", "`[]`", "Rules to run on top of `select`."),
-    "exclude": ("list of globs", "`[]`", "Paths not to lint, matched against the path relative to the project root and against each path component. `.git`, virtualenvs, `node_modules`, `build`, `dist` and similar are always skipped when walking directories."),
+    "exclude": ("list of globs", "`.git`, `.venv`, `venv`, `node_modules`, `build`, `dist`, ... (`DEFAULT_EXCLUDE`)", "Paths not to lint, as in ruff: a pattern without `/` matches a file or directory name anywhere (`migrations`, `*_pb2.py`), one with `/` a path relative to the project root (`apps/generated`); a directory that matches excludes what is below it. Setting it replaces the default list (use `extend-exclude` to add). Virtualenvs (a directory holding `pyvenv.cfg`) are always skipped. Paths named on the command line are linted anyway unless `force-exclude`."),
+    "extend-exclude": ("list of globs", "`[]`", "More paths not to lint, on top of `exclude`."),
+    "force-exclude": ("boolean", "`false`", "Apply `exclude`, `extend-exclude` and `.gitignore` to paths named on the command line too (the pre-commit hooks pass `--force-exclude`; the flake8 plugin always does)."),
+    "respect-gitignore": ("boolean", "`true`", "Skip files and directories the repository's `.gitignore` files (and `.git/info/exclude`) ignore, as git reads them; outside a git repository nothing is ignored."),
     "per-file-ignores": ("table glob -> codes", "`{}`", "Codes to ignore in matching files, e.g. `\"tests/*\" = [\"CLY1\"]`."),
     "src": ("list of paths", "`[]`", "Source roots: a file under one gets its module name from its path relative to the root (otherwise: walk up while `__init__.py` exists). Decides generated task names."),
     "target-version": (

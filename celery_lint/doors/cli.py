@@ -49,6 +49,10 @@ def _codes(value: str) -> list[str]:
     return codes
 
 
+def _globs(value: str) -> list[str]:
+    return [g.strip() for g in value.split(",") if g.strip()]
+
+
 def _positive(value: str) -> int:
     try:
         number = int(value)
@@ -87,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-index", action="store_true", help="do not build the project index: only per-file knowledge, and the project rules (CLY103, CLY407, CLY408, CLY503, CLY701, CLY702) stay silent")
     parser.add_argument("--no-cache", action="store_true", help="read and write no cache (results, project index)")
     parser.add_argument("--cache-dir", type=Path, metavar="DIR", help="where the result cache lives (default: .celery_lint_cache at the project root)")
+    parser.add_argument("--exclude", type=_globs, metavar="GLOBS", help="comma-separated globs not to lint; replaces the configured `exclude` (and its default list)")
+    parser.add_argument("--extend-exclude", type=_globs, default=[], metavar="GLOBS", help="comma-separated globs not to lint, on top of `exclude`")
+    parser.add_argument("--force-exclude", action=argparse.BooleanOptionalAction, default=None, help="apply the exclusions and .gitignore to paths named on the command line too (the pre-commit hooks set it)")
+    parser.add_argument("--respect-gitignore", action=argparse.BooleanOptionalAction, default=None, help="skip what the repository's .gitignore files ignore (default: on)")
+    parser.add_argument("--show-files", action="store_true", help="print the files that would be linted, then exit")
     parser.add_argument("--follow-symlinks", action="store_true", help="follow symlinked directories and files out of the given paths (cycles are still visited once)")
     parser.add_argument("--stdin-filename", metavar="NAME", help="lint stdin as the file NAME (implies `-`; NAME decides settings, module name and path rules)")
     parser.add_argument("--list-rules", action="store_true", help="print every rule with its default, scope and fix, then exit (a JSON list with --output-format json)")
@@ -115,6 +124,14 @@ def settings_for(args: argparse.Namespace) -> Settings:
         changes["ignore"] = settings.ignore + tuple(args.ignore)
     if getattr(args, "no_index", False):
         changes["project_index"] = False
+    if getattr(args, "exclude", None) is not None:
+        changes["exclude"] = tuple(args.exclude)
+    if getattr(args, "extend_exclude", None):
+        changes["extend_exclude"] = settings.extend_exclude + tuple(args.extend_exclude)
+    if getattr(args, "force_exclude", None) is not None:
+        changes["force_exclude"] = args.force_exclude
+    if getattr(args, "respect_gitignore", None) is not None:
+        changes["respect_gitignore"] = args.respect_gitignore
     if args.extend_select:
         changes["extend_select"] = tuple(changes.get("extend_select", settings.extend_select)) + tuple(args.extend_select)
     return settings.replace(**changes) if changes else settings
@@ -274,6 +291,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         raise ConfigError("--add-noqa cannot be combined with --fix or --diff")
     if args.show_fixes and not (args.fix or args.diff):
         raise ConfigError("--show-fixes lists the fixes --fix applies; use it with --fix or --diff")
+    if args.show_files:
+        return _show_files(args, settings)
     if _nothing_to_lint(args, settings):
         return _report_clean(args)
     from ..report.formats import FORMATS, RunInfo, source_root  # lazy: start-up time
@@ -344,10 +363,17 @@ def _nothing_to_lint(args: argparse.Namespace, settings: Settings) -> bool:
     full run would print exactly "All checks passed": answer without importing libcst.
     Anything else (directories, exclusions, other formats) takes the full path.
     """
-    if not args.paths or "-" in args.paths or settings.exclude or args.output_format == "sarif":
+    if not args.paths or "-" in args.paths or args.output_format == "sarif":
         return False
     needles = [n.encode() for n in (*ALL_NEEDLES, "noqa")]
-    for path in args.paths:
+    paths = args.paths
+    if settings.force_exclude:  # what is excluded is not linted at all (the pre-commit hooks)
+        from ..run.ignore import Selection  # lazy: start-up time (light: no libcst)
+
+        selection = Selection(settings)
+        paths = [p for p in paths if not (os.path.lexists(p) and selection.excluded(p))]
+        args.checked = len({os.path.normpath(p) for p in paths})
+    for path in paths:
         if not os.path.isfile(path) or os.path.islink(path):
             return False
         if settings.project_index and MODELS_PATH_PATTERN.search(Path(path).as_posix()):
@@ -366,7 +392,8 @@ def _nothing_to_lint(args: argparse.Namespace, settings: Settings) -> bool:
 
 
 def _report_clean(args: argparse.Namespace) -> int:
-    line = summary_line(0, 0, len({os.path.normpath(p) for p in args.paths}))
+    checked = getattr(args, "checked", None)
+    line = summary_line(0, 0, len({os.path.normpath(p) for p in args.paths}) if checked is None else checked)
     if args.diff:
         pass  # nothing to change: no diff
     elif args.add_noqa:
@@ -380,6 +407,22 @@ def _report_clean(args: argparse.Namespace) -> int:
     elif args.output_format == "text":
         _emit(args, colored(line, _color(args, sys.stdout)) + "\n")
     return EXIT_CLEAN
+
+
+def _show_files(args: argparse.Namespace, settings: Settings) -> int:
+    """``--show-files``: the files a run with these paths and settings would lint."""
+    from ..run.files import discover  # lazy: start-up time
+
+    if "-" in args.paths:
+        raise ConfigError("--show-files lists files to lint; stdin (`-`) is not one")
+    for path in discover(args.paths or ["."], settings, follow_symlinks=args.follow_symlinks):
+        _emit(args, printable_path(path) + "\n")
+    return EXIT_CLEAN
+
+
+def printable_path(path: str) -> str:
+    """A path on one line (a line break in a file name is shown escaped)."""
+    return path.encode("unicode_escape").decode("ascii") if any(ord(c) < 32 for c in path) else path
 
 
 def _report_diff(args: argparse.Namespace, result: RunResult) -> int:

@@ -36,6 +36,7 @@ from ..model.source import ModuleNames
 from ..engine.core import Engine, Finding
 from ..engine.suppression import exempted
 from ..rules import FILE_NOT_PARSED
+from ..run.ignore import Selection
 from ..run.project import project_index
 
 # flake8 option -> [tool.celery-lint] key; list-valued ones are comma separated.
@@ -97,6 +98,18 @@ def _engine_for(settings: Settings, cache: bool = True) -> Engine:
         # the CLI's call graph entries, read only: flake8's workers cannot hand theirs back
         engine.graph.store = GraphStore(cache_dir, write=False)
     return engine
+
+
+_SELECTIONS: dict[int, Selection] = {}
+
+
+def _selection(engine: Engine) -> Selection:
+    """The file selection of the engine's settings (one per engine: its .gitignore reads
+    are remembered for the run)."""
+    known = _SELECTIONS.get(id(engine))
+    if known is None or known.settings is not engine.settings:
+        known = _SELECTIONS[id(engine)] = Selection(engine.settings)
+    return known
 
 
 class FindingsCache:
@@ -222,6 +235,8 @@ class CeleryLintPlugin:
         cache = type(self)._cache
         text = "".join(self.lines)
         try:
+            if _selection(engine).excluded(self.filename):
+                return  # `exclude`, `extend-exclude`, .gitignore: as the CLI with --force-exclude
             if not engine.active_rules(text, self.filename):
                 return  # the prefilter: nothing here can be reported (no parse, no cache)
             digest = cache.digest(self.filename, text) if cache is not None else ""

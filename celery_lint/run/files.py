@@ -3,49 +3,42 @@
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import os
 import stat
 import tempfile
 from typing import Iterable, Iterator
 
-from ..config.settings import DEFAULT_EXCLUDE, Settings, relative_posix
+from ..config.settings import Settings
 from ..engine.core import Engine, FileResult, SourceError
+from .ignore import Selection
 
 
 def is_excluded(path: str, settings: Settings) -> bool:
-    """True when ``path`` matches an ``exclude`` glob (the relative path or any component)."""
-    if not settings.exclude:
-        return False
-    rel = relative_posix(path, settings.project_root)
-    parts = rel.split("/")
-    for pattern in settings.exclude:
-        pattern = pattern.rstrip("/")
-        if fnmatch.fnmatchcase(rel, pattern) or any(fnmatch.fnmatchcase(p, pattern) for p in parts):
-            return True
-    return False
+    """True when ``path`` or a directory above it is excluded (``Selection.excluded``)."""
+    return Selection(settings).excluded(path)
 
 
-def _skip_directory(directory: str, name: str, settings: Settings) -> bool:
-    if name in DEFAULT_EXCLUDE or os.path.exists(os.path.join(directory, name, "pyvenv.cfg")):
-        return True
-    return is_excluded(os.path.join(directory, name), settings)
-
-
-def discover(paths: Iterable[str], settings: Settings, follow_symlinks: bool = False) -> Iterator[str]:
+def discover(
+    paths: Iterable[str], settings: Settings, follow_symlinks: bool = False, force_exclude: bool | None = None
+) -> Iterator[str]:
     """Python files under ``paths``, in a stable order, each once.
 
     By default directories are walked without following symlinked directories (no
     loops, no leaving the tree), and a symlinked file is linted only when its target
     lies inside the directory given. With ``follow_symlinks`` both are followed, each
     real directory visited once, so cycles still end. Explicit file paths are linted
-    whatever their suffix, unless excluded. Paths that do not exist are yielded as
-    given, so they get CLY000. Each path is yielded as :func:`shown_path` writes it.
+    whatever their suffix; with ``force_exclude`` (default: the setting) paths named here
+    are dropped when excluded too. Paths that do not exist are yielded as given, so they
+    get CLY000. Each path is yielded as :func:`shown_path` writes it.
     """
     seen: set[str] = set()
+    selection = Selection(settings)
+    force = settings.force_exclude if force_exclude is None else force_exclude
     for given in paths:
+        if force and os.path.lexists(given) and selection.excluded(given):
+            continue
         if os.path.isdir(given) and not follow_symlinks:
-            candidates = sorted(_walk(given, os.path.realpath(given), settings))
+            candidates = sorted(_walk(given, os.path.realpath(given), selection))
         elif os.path.isdir(given):
             found: list[str] = []
             visited: set[str] = set()
@@ -56,17 +49,17 @@ def discover(paths: Iterable[str], settings: Settings, follow_symlinks: bool = F
                     dirnames[:] = []
                     continue
                 visited.add(real)
-                dirnames[:] = sorted(d for d in dirnames if not _skip_directory(directory, d, settings))
+                dirnames[:] = sorted(d for d in dirnames if not selection.skip_entry(os.path.join(directory, d), d, True))
                 for filename in filenames:
                     if not filename.endswith(".py"):
                         continue
                     path = os.path.join(directory, filename)
-                    if not is_excluded(path, settings):
+                    if not selection.skip_entry(path, filename, False):
                         found.append(path)
             found.extend(str(error.filename) for error in unreadable if error.filename)  # CLY000 each
             candidates = sorted(found)
         else:
-            candidates = [] if is_excluded(given, settings) else [given]
+            candidates = [given]
         inside = os.getcwd().rstrip(os.sep) + os.sep
         for path in candidates:
             shown = shown_path(path, inside)
@@ -89,7 +82,7 @@ def shown_path(path: str, inside: str | None = None) -> str:
     return shown
 
 
-def _walk(top: str, root_real: str, settings: Settings) -> Iterator[str]:
+def _walk(top: str, root_real: str, selection: Selection) -> Iterator[str]:
     """``discover``'s walk without following symlinked directories: one ``scandir`` per
     directory and no ``stat`` per file (this runs over the whole project on every run)."""
     pending = [top]
@@ -104,7 +97,7 @@ def _walk(top: str, root_real: str, settings: Settings) -> Iterator[str]:
             name = entry.name
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    if not _skip_directory(directory, name, settings):
+                    if not selection.skip_entry(entry.path, name, True):
                         pending.append(entry.path)
                     continue
                 if not name.endswith(".py"):
@@ -115,7 +108,7 @@ def _walk(top: str, root_real: str, settings: Settings) -> Iterator[str]:
                     continue
             except OSError:
                 continue
-            if not is_excluded(entry.path, settings):
+            if not selection.skip_entry(entry.path, name, False):
                 yield entry.path
 
 

@@ -1,0 +1,164 @@
+"""Which files a run lints: ``exclude``/``extend-exclude`` globs (:class:`Patterns`),
+``.gitignore`` (:class:`GitIgnore`) and ``force-exclude``, together in :class:`Selection`.
+Light on purpose (no libcst): the command line asks it before deciding whether a file
+needs the engine at all.
+
+``.gitignore`` as git reads it, for ``respect-gitignore`` (ruff's default, and ours). Inside a git repository (the nearest directory with ``.git`` at or above the project
+root), every ``.gitignore`` from the repository root down to a path's directory applies,
+the deepest one that mentions the path deciding (a ``!pattern`` re-includes), plus
+``.git/info/exclude`` at the root; a path inside an ignored directory is ignored. The
+patterns are read with ``pathspec``'s ``GitIgnoreSpec`` (git's wildmatch rules). Git's
+global excludes file (``core.excludesFile``) is not read: it belongs to one developer's
+machine, not to the project. Outside a repository nothing is ignored.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..config.settings import Settings, relative_posix
+
+
+def repository_root(start: Path) -> str | None:
+    """The nearest directory at or above ``start`` that holds ``.git``."""
+    here = start.resolve()
+    for directory in (here, *here.parents):
+        if os.path.exists(os.path.join(directory, ".git")):
+            return str(directory)
+    return None
+
+
+class GitIgnore:
+    """Answers whether a path is ignored by the repository's ``.gitignore`` files; each
+    file is read once per run, when a path below its directory is first asked about."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self._prefix = root.rstrip(os.sep) + os.sep
+        self._specs: dict[str, Any] = {}
+
+    def _spec(self, directory: str) -> Any:
+        known = self._specs.get(directory, False)
+        if known is not False:
+            return known
+        lines: list[str] = []
+        sources = [os.path.join(directory, ".gitignore")]
+        if directory == self.root:
+            sources.append(os.path.join(directory, ".git", "info", "exclude"))
+        for source in sources:
+            try:
+                with open(source, encoding="utf-8", errors="replace") as handle:
+                    lines.extend(handle.read().splitlines())
+            except OSError:
+                continue
+        spec = None
+        if any(line.strip() and not line.lstrip().startswith("#") for line in lines):
+            from pathspec import GitIgnoreSpec  # only where a .gitignore has patterns
+
+            spec = GitIgnoreSpec.from_lines(lines)
+        self._specs[directory] = spec
+        return spec
+
+    def _parts(self, path: str) -> list[str] | None:
+        absolute = os.path.abspath(path)
+        if not absolute.startswith(self._prefix):
+            return None
+        return absolute[len(self._prefix) :].split(os.sep)
+
+    def _decides(self, parts: list[str], is_dir: bool) -> bool:
+        """Whether the path ``parts`` (relative to the root) is ignored by the files above
+        it, the deepest that mentions it deciding; its parents are not looked at."""
+        if parts and parts[0] == ".git":
+            return True
+        for depth in range(len(parts) - 1, -1, -1):
+            spec = self._spec(os.path.join(self.root, *parts[:depth]) if depth else self.root)
+            if spec is None:
+                continue
+            relative = "/".join(parts[depth:]) + ("/" if is_dir else "")
+            include = spec.check_file(relative).include
+            if include is not None:
+                return bool(include)
+        return False
+
+    def entry_ignored(self, path: str, is_dir: bool) -> bool:
+        """For a walk, which has already kept the path's parents: the path alone."""
+        parts = self._parts(path)
+        return parts is not None and self._decides(parts, is_dir)
+
+    def ignored(self, path: str) -> bool:
+        """For a path named on the command line: it, or any directory above it."""
+        parts = self._parts(path)
+        if not parts:
+            return False
+        is_dir = os.path.isdir(path)
+        return any(self._decides(parts[:end], end < len(parts) or is_dir) for end in range(1, len(parts) + 1))
+
+
+class Patterns:
+    """``exclude`` + ``extend-exclude`` globs, as ruff reads them: a pattern without ``/``
+    matches a file or directory name anywhere (``.venv``, ``*_pb2.py``); one with ``/`` a
+    path relative to the project root (``apps/generated``, ``apps/*/migrations``). A
+    directory that matches excludes everything below it. ``fnmatch`` globs, compiled once
+    into one expression per kind (a walk asks for every entry of the tree)."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        names: list[str] = []
+        paths: list[str] = []
+        for pattern in patterns:
+            pattern = pattern.strip().replace("\\", "/").rstrip("/")
+            while pattern.startswith("./"):
+                pattern = pattern[2:]
+            if pattern:
+                (paths if "/" in pattern else names).append(pattern)
+        self.literal = frozenset(n for n in names if not any(c in n for c in "*?["))
+        globs = [n for n in names if n not in self.literal]
+        self._names = re.compile("|".join(fnmatch.translate(g) for g in globs)) if globs else None
+        self._paths = re.compile("|".join(fnmatch.translate(p) for p in paths)) if paths else None
+        self.has_paths = self._paths is not None
+
+    def entry(self, name: str, rel: str | None) -> bool:
+        """One walked entry: its name, and its path relative to the project root (the
+        walk has already kept every directory above it)."""
+        if name in self.literal or (self._names is not None and self._names.match(name)):
+            return True
+        return self._paths is not None and rel is not None and self._paths.match(rel) is not None
+
+    def any_level(self, rel: str) -> bool:
+        """A path named on the command line: it or any directory above it."""
+        parts = rel.split("/")
+        return any(self.entry(parts[end - 1], "/".join(parts[:end])) for end in range(1, len(parts) + 1))
+
+
+class Selection:
+    """What a run lints of the paths it is given: ``exclude``, ``extend-exclude``,
+    ``respect-gitignore`` in a walk; for paths named on the command line only with
+    ``force-exclude`` (as ruff; the pre-commit hooks set it, the flake8 plugin always
+    applies it, since flake8 hands it files one by one)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.patterns = Patterns((*settings.exclude, *settings.extend_exclude))
+        root = repository_root(settings.project_root) if settings.respect_gitignore else None
+        self.gitignore = GitIgnore(root) if root is not None else None
+
+    def _rel(self, path: str) -> str:
+        return relative_posix(path, self.settings.project_root)
+
+    def skip_entry(self, path: str, name: str, is_dir: bool) -> bool:
+        """A walked file or directory."""
+        if self.patterns.entry(name, self._rel(path) if self.patterns.has_paths else None):
+            return True
+        if is_dir and os.path.exists(os.path.join(path, "pyvenv.cfg")):
+            return True  # a virtualenv, whatever its name
+        return self.gitignore is not None and self.gitignore.entry_ignored(path, is_dir)
+
+    def excluded(self, path: str) -> bool:
+        """A path named on the command line (or handed over by flake8): it or any
+        directory above it matches, or git ignores it."""
+        if self.patterns.any_level(self._rel(path)):
+            return True
+        return self.gitignore is not None and self.gitignore.ignored(path)
