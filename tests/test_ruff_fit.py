@@ -287,10 +287,14 @@ def test_the_summary_points_to_explain(project: Path, capsys) -> None:  # type: 
 def selection_project(project: Path) -> Path:
     """A git repository with tasks in excluded, gitignored and ordinary places."""
     (project / ".git").mkdir()
-    for rel in ("build/old.py", "apps/gen/made.py", "apps/live.py", "generated/api.py", "vendor/keep.py", "local/mine.py"):
+    for rel in (
+        "build/old.py", "apps/gen/made.py", "apps/live.py", "generated/api.py", "vendor/keep.py", "local/mine.py", "secret/open.py"
+    ):
         (project / rel).parent.mkdir(parents=True, exist_ok=True)
         (project / rel).write_text(TASKS)
-    (project / ".gitignore").write_text("generated/\nvendor/*\n!vendor/keep.py\n")
+    # git cannot re-include a file whose directory is ignored (secret/open.py stays ignored);
+    # it can one whose directory's contents are (vendor/keep.py)
+    (project / ".gitignore").write_text("generated/\nvendor/*\n!vendor/keep.py\nsecret\n!secret/open.py\n")
     (project / ".git" / "info").mkdir()
     (project / ".git" / "info" / "exclude").write_text("local/\n")
     return project
@@ -313,12 +317,14 @@ def test_exclude_extend_exclude_and_gitignore_in_a_walk(selection_project: Path,
     (selection_project / "pyproject.toml").write_text(
         "[tool.celery-lint]\nextend-exclude = ['*_live.py', 'live.py']\nrespect-gitignore = false\n"
     )
-    assert _files(capsys, ".") == ["apps/gen/made.py", "generated/api.py", "local/mine.py", "shop/__init__.py", "shop/tasks.py", "vendor/keep.py"]
+    assert _files(capsys, ".") == [
+        "apps/gen/made.py", "generated/api.py", "local/mine.py", "secret/open.py", "shop/__init__.py", "shop/tasks.py", "vendor/keep.py"
+    ]
 
 
 def test_named_paths_are_linted_unless_force_exclude(selection_project: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     (selection_project / "pyproject.toml").write_text("[tool.celery-lint]\nextend-exclude = ['apps/gen']\n")
-    named = ["apps/gen/made.py", "generated/api.py", "build/old.py", "apps/live.py"]
+    named = ["apps/gen/made.py", "generated/api.py", "build/old.py", "secret/open.py", "apps/live.py"]
     assert _files(capsys, *named) == named  # as ruff: what you name is linted
     assert _files(capsys, "--force-exclude", *named) == ["apps/live.py"]
     code, out, _ = run(capsys, "--force-exclude", "apps/gen/made.py", "generated/api.py")
