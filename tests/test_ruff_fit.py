@@ -357,3 +357,89 @@ def test_flake8_applies_the_same_selection(selection_project: Path) -> None:
     assert flake8(".") == {"apps/live.py", "shop/tasks.py", "vendor/keep.py"}
     # files named to flake8 (as pre-commit's flake8 hook does): the exclusions still apply
     assert flake8("apps/gen/made.py", "generated/api.py", "local/mine.py", "apps/live.py") == {"apps/live.py"}
+
+
+# -- item 2: hierarchical configuration ----------------------------------------------------
+
+DUP = "from celery import shared_task\n\n\n@shared_task(name='dup')\ndef work():\n    return 1\n"
+
+
+@pytest.fixture
+def monorepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A root project and apps/api with a configuration of its own."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[tool.celery-lint]\nignore = ['CLY102']\n")
+    api = tmp_path / "apps" / "api"
+    (api / "shop").mkdir(parents=True)
+    (api / "pyproject.toml").write_text("[tool.celery-lint]\nignore = ['CLY102', 'CLY502']\nextend-exclude = ['legacy']\n")
+    (api / "shop" / "__init__.py").write_text("")
+    (api / "shop" / "tasks.py").write_text(TASKS)
+    (api / "shop" / "dup.py").write_text(DUP)
+    (api / "legacy").mkdir()
+    (api / "legacy" / "old.py").write_text(TASKS)
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "__init__.py").write_text("")
+    (tmp_path / "web" / "dup.py").write_text(DUP)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _found(capsys: pytest.CaptureFixture[str], *argv: str) -> list[tuple[str, str, str]]:
+    code, out, err = run(capsys, "--output-format", "json", *argv)
+    assert code in (0, 1), err
+    return sorted((f["filename"], f["code"], f["message"].split(" (")[0]) for f in json.loads(out))
+
+
+def test_the_nearest_configuration_governs_each_file(monorepo: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from_root = _found(capsys, ".")
+    # apps/api's module names come from its own root (shop.tasks, not apps.api.shop.tasks), its
+    # exclusions apply, and its tasks are not the root project's (no CLY103 across them)
+    assert [f[:2] for f in from_root] == [("apps/api/shop/tasks.py", "CLY101")]
+    assert "`shop.tasks.resize`" in run(capsys, "apps/api/shop/tasks.py")[1]
+    # as pre-commit calls it (one file), and from the sub-project: the same findings
+    assert _found(capsys, "apps/api/shop/tasks.py", "apps/api/shop/dup.py", "web/dup.py") == from_root
+    monkeypatch.chdir(monorepo / "apps" / "api")
+    assert [f[:2] for f in _found(capsys, ".")] == [("shop/tasks.py", "CLY101")]
+
+
+def test_config_overrides_the_hierarchy(monorepo: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    found = _found(capsys, "--config", "pyproject.toml", ".")
+    assert ("apps/api/legacy/old.py", "CLY101", "task `resize` has no explicit `name=`") in found  # no api exclusions
+    assert {f[1] for f in found if f[0].endswith("dup.py")} == {"CLY103"}  # one project: the names collide
+
+
+def test_show_settings_says_what_governs_a_file(monorepo: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run(capsys, "--show-settings", "apps/api/shop/tasks.py", "--extend-select", "CLY304")
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "Settings for apps/api/shop/tasks.py"
+    assert lines[1] == f"configuration: {monorepo / 'apps' / 'api' / 'pyproject.toml'}"
+    assert lines[2] == f"project root: {monorepo / 'apps' / 'api'}"
+    assert 'ignore = ["CLY102", "CLY502"]' in lines and 'extend-exclude = ["legacy"]' in lines
+    assert 'extend-select = ["CLY304"]' in lines  # the command line is the last layer
+    assert 'ignore = ["CLY102"]' in run(capsys, "--show-settings", "web/dup.py")[1].splitlines()
+    assert "configuration: /dev/null (--config)" in run(capsys, "--show-settings", "x.py", "--config", "/dev/null")[1]
+    (monorepo / "pyproject.toml").unlink()
+    assert "configuration: none (the defaults)" in run(capsys, "--show-settings", "web/dup.py")[1]
+
+
+def test_show_files_follows_the_nested_exclusions(monorepo: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert _files(capsys, ".") == ["apps/api/shop/__init__.py", "apps/api/shop/dup.py", "apps/api/shop/tasks.py", "web/__init__.py", "web/dup.py"]
+
+
+def test_flake8_uses_the_nearest_configuration_too(monorepo: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select=CLY", "--celery-no-cache", "."],
+        cwd=monorepo,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert [line.split(":")[0].removeprefix("./") + " " + line.split()[1] for line in proc.stdout.splitlines()] == [
+        "apps/api/shop/tasks.py CLY101"
+    ]
+
+
+def test_a_broken_nested_configuration_is_a_config_error(monorepo: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    (monorepo / "apps" / "api" / "pyproject.toml").write_text("[tool.celery-lint]\nignore = 'CLY101'\n")
+    code, _, err = run(capsys, ".")
+    assert code == 2 and "must be a list of strings" in err

@@ -16,7 +16,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from .pins import project_celery_version
 from .stamp import memo_usable, settled, stat_key
@@ -476,6 +476,49 @@ def load_settings(start: Path, config_file: Path | None = None) -> Settings:
             if table is not None:
                 return _with_project_version(settings_from_mapping(table, project_root=directory, config_file=candidate), table)
     return _with_project_version(Settings(project_root=find_project_root(start)), None)
+
+
+class Hierarchy:
+    """The nearest configuration of each file, as ruff finds it: the nearest
+    ``pyproject.toml`` with a ``[tool.celery-lint]`` table at or above the file's
+    directory governs it, with that file's directory as its project root. Each directory
+    is looked up once per run, each configuration read once."""
+
+    def __init__(self, base: Settings, overrides: Callable[[Settings], Settings]) -> None:
+        self.base = base
+        self._overrides = overrides
+        self._dirs: dict[str, Path | None] = {}
+        self._by_config: dict[Path, Settings] = {}
+        if base.config_file is not None and base.config_file.name == "pyproject.toml":
+            self._by_config[base.config_file.resolve()] = base
+
+    def config_of(self, directory: str) -> Path | None:
+        """The ``pyproject.toml`` with a table at or above ``directory`` (None: none)."""
+        found = self._dirs.get(directory, False)
+        if found is not False:
+            return found  # type: ignore[return-value]
+        candidate = os.path.join(directory, "pyproject.toml")
+        if os.path.isfile(candidate) and read_pyproject(Path(candidate)) is not None:
+            found = Path(candidate).resolve()
+        else:
+            parent = os.path.dirname(directory)
+            found = None if parent == directory else self.config_of(parent)
+        self._dirs[directory] = found
+        return found
+
+    def settings_for(self, path: str) -> Settings:
+        """The settings that govern ``path`` (a file or a directory)."""
+        absolute = os.path.abspath(path)
+        directory = absolute if os.path.isdir(absolute) else os.path.dirname(absolute)
+        config = self.config_of(directory)
+        if config is None:
+            return self.base
+        known = self._by_config.get(config)
+        if known is None:
+            table = read_pyproject(config) or {}
+            loaded = settings_from_mapping(table, project_root=config.parent, config_file=config)
+            known = self._by_config[config] = self._overrides(_with_project_version(loaded, table))
+        return known
 
 
 def _read_bare(path: Path) -> dict[str, Any]:

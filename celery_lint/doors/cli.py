@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--force-exclude", action=argparse.BooleanOptionalAction, default=None, help="apply the exclusions and .gitignore to paths named on the command line too (the pre-commit hooks set it)")
     parser.add_argument("--respect-gitignore", action=argparse.BooleanOptionalAction, default=None, help="skip what the repository's .gitignore files ignore (default: on)")
     parser.add_argument("--show-files", action="store_true", help="print the files that would be linted, then exit")
+    parser.add_argument("--show-settings", metavar="FILE", help="print the settings that govern FILE and the configuration they come from, then exit")
     parser.add_argument("--follow-symlinks", action="store_true", help="follow symlinked directories and files out of the given paths (cycles are still visited once)")
     parser.add_argument("--stdin-filename", metavar="NAME", help="lint stdin as the file NAME (implies `-`; NAME decides settings, module name and path rules)")
     parser.add_argument("--list-rules", action="store_true", help="print every rule with its default, scope and fix, then exit (a JSON list with --output-format json)")
@@ -112,7 +113,12 @@ def settings_for(args: argparse.Namespace) -> Settings:
     start = Path(os.path.commonpath([os.path.abspath(p) for p in paths])) if paths else Path.cwd()
     if not start.is_dir():
         start = start.parent
-    settings = load_settings(start, args.config)
+    return with_overrides(load_settings(start, args.config), args)
+
+
+def with_overrides(settings: Settings, args: argparse.Namespace) -> Settings:
+    """The command line's options on top of one configuration (every configuration of a
+    run gets the same: the command line is the last layer, as in ruff)."""
     changes: dict[str, object] = {}
     if args.select is not None:
         # as in ruff, the command line is a later layer: its --select starts afresh,
@@ -222,40 +228,93 @@ def _fix_mode(args: argparse.Namespace) -> FixMode | None:
 
 def _lint(args: argparse.Namespace, settings: Settings) -> tuple[RunResult, str | None]:
     """Findings (noqa applied, sorted), files checked, fixes, and a cache warning if any."""
+    from ..run.files import discover  # lazy: start-up time
+    from ..run.runner import RunResult  # lazy: start-up time
+
+    fix_mode = _fix_mode(args)
+    if args.paths == ["-"]:
+        return _lint_stdin(args, settings, fix_mode), None
+    groups = _governed(args, settings, list(discover(args.paths or ["."], settings, follow_symlinks=args.follow_symlinks)))
+    # Linting the project root itself (the common `celery-lint .`): walk the tree once.
+    whole = len(groups) == 1 and [os.path.abspath(p) for p in (args.paths or ["."])] == [str(settings.project_root)]
+    results = [_lint_group(args, governing, files, whole, fix_mode) for governing, files in groups]
+    merged = RunResult([f for r, _ in results for f in r.findings], sum(r.checked for r, _ in results))
+    merged.findings.sort(key=lambda f: f.sort_key())
+    for result, _ in results:
+        merged.fixed.extend(result.fixed)
+        merged.diffs.extend(result.diffs)
+    warnings = [w for _, w in results if w]
+    return merged, warnings[0] if warnings else None
+
+
+def _lint_stdin(args: argparse.Namespace, settings: Settings, fix_mode: FixMode | None) -> RunResult:
+    """``-``: stdin, linted as ``--stdin-filename`` (its configuration: ``settings``)."""
+    from ..run.cache import CACHE_DIR_NAME  # lazy: start-up time
+    from ..model.source import ModuleNames  # lazy: start-up time
+    from ..engine.core import Engine  # lazy: start-up time
+    from ..run.project import project_index  # lazy: start-up time
+    from ..run.runner import RunResult, _shown, fix_source  # lazy: start-up time
+
+    cache_dir = None if args.no_cache else (args.cache_dir or settings.project_root / CACHE_DIR_NAME)
+    index = project_index(settings, cache_dir, None, ModuleNames(settings.src_roots()))
+    engine = Engine(settings, index=index)
+    name = args.stdin_filename or "<stdin>.py"
+    data = sys.stdin.buffer.read()
+    if fix_mode is None:
+        return RunResult(_shown(engine, engine.lint_bytes(data, name)), 1)
+    new, linted = fix_source(engine, data, name, fix_mode)
+    if fix_mode.write:  # `--fix -`: the fixed source goes to stdout, as ruff does
+        sys.stdout.buffer.write(new if new is not None else data)
+        sys.stdout.flush()
+    return RunResult(linted.findings, 1, linted.fixed, [linted.diff] if linted.diff else [])
+
+
+def _governed(args: argparse.Namespace, settings: Settings, paths: list[str]) -> list[tuple[Settings, list[str]]]:
+    """The files of a run grouped by the configuration that governs each (the nearest
+    ``pyproject.toml`` with a table, as in ruff; ``--config`` governs every file). A file
+    a walk found under a nested configuration also passes that configuration's
+    exclusions (a file named on the command line only with its ``force-exclude``)."""
+    if args.config is not None:
+        return [(settings, paths)]
+    from ..config.settings import Hierarchy  # lazy: start-up time (light)
+    from ..run.files import shown_path  # lazy: start-up time
+    from ..run.ignore import Selection  # lazy: start-up time (light)
+
+    hierarchy = Hierarchy(settings, lambda loaded: with_overrides(loaded, args))
+    named = {shown_path(p) for p in args.paths if os.path.isfile(p)}
+    groups: dict[int, tuple[Settings, list[str]]] = {}
+    selections: dict[int, Selection] = {}
+    for path in paths:
+        governing = hierarchy.settings_for(path)
+        if governing is not settings and (path not in named or governing.force_exclude):
+            selection = selections.get(id(governing))
+            if selection is None:
+                selection = selections[id(governing)] = Selection(governing)
+            if selection.excluded(path):
+                continue
+        groups.setdefault(id(governing), (governing, []))[1].append(path)
+    return list(groups.values()) or [(settings, [])]
+
+
+def _lint_group(
+    args: argparse.Namespace, settings: Settings, paths: list[str], whole: bool, fix_mode: FixMode | None
+) -> tuple[RunResult, str | None]:
+    """Lint the files one configuration governs, with its project index and caches."""
     from ..run.cache import CACHE_DIR_NAME, Cache, fingerprint  # lazy: start-up time
     from ..model.graph_store import GraphStore  # lazy: start-up time
     from ..model.source import ModuleNames  # lazy: start-up time
     from ..engine.core import Engine  # lazy: start-up time
-    from ..run.files import discover  # lazy: start-up time
     from ..run.project import project_index  # lazy: start-up time
-    from ..run.runner import RunResult, _shown, default_jobs, fix_source, lint_files  # lazy: start-up time
+    from ..run.runner import default_jobs, lint_files  # lazy: start-up time
 
-    fix_mode = _fix_mode(args)
     cache_dir = None if args.no_cache else (args.cache_dir or settings.project_root / CACHE_DIR_NAME)
-    paths: list[str] | None = None
-    if args.paths != ["-"]:
-        paths = list(discover(args.paths or ["."], settings, follow_symlinks=args.follow_symlinks))
-    # Linting the project root itself (the common `celery-lint .`): walk the tree once.
-    whole = paths is not None and [os.path.abspath(p) for p in (args.paths or ["."])] == [str(settings.project_root)]
     names = ModuleNames(settings.src_roots())
     index = project_index(settings, cache_dir, paths if whole else None, names)
-    if args.paths == ["-"]:
-        engine = Engine(settings, index=index)
-        name = args.stdin_filename or "<stdin>.py"
-        data = sys.stdin.buffer.read()
-        if fix_mode is None:
-            return RunResult(_shown(engine, engine.lint_bytes(data, name)), 1), None
-        new, linted = fix_source(engine, data, name, fix_mode)
-        if fix_mode.write:  # `--fix -`: the fixed source goes to stdout, as ruff does
-            sys.stdout.buffer.write(new if new is not None else data)
-            sys.stdout.flush()
-        return RunResult(linted.findings, 1, linted.fixed, [linted.diff] if linted.diff else []), None
     cache = graph = None
     if cache_dir is not None:
         key = fingerprint(settings, [r.code for r in Engine(settings).rules], index.digest() if index else "")
         cache = Cache(cache_dir, key, names)
         graph = GraphStore(cache_dir)
-    assert paths is not None
     jobs = args.jobs or default_jobs()
     result = lint_files(paths, settings, jobs=jobs, cache=cache, fix_mode=fix_mode, index=index, graph_store=graph)
     warning = None
@@ -293,6 +352,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         raise ConfigError("--show-fixes lists the fixes --fix applies; use it with --fix or --diff")
     if args.show_files:
         return _show_files(args, settings)
+    if args.show_settings is not None:
+        return _show_settings(args, settings)
     if _nothing_to_lint(args, settings):
         return _report_clean(args)
     from ..report.formats import FORMATS, RunInfo, source_root  # lazy: start-up time
@@ -415,9 +476,53 @@ def _show_files(args: argparse.Namespace, settings: Settings) -> int:
 
     if "-" in args.paths:
         raise ConfigError("--show-files lists files to lint; stdin (`-`) is not one")
-    for path in discover(args.paths or ["."], settings, follow_symlinks=args.follow_symlinks):
-        _emit(args, printable_path(path) + "\n")
+    found = list(discover(args.paths or ["."], settings, follow_symlinks=args.follow_symlinks))
+    kept = {path for _, files in _governed(args, settings, found) for path in files}
+    for path in found:
+        if path in kept:
+            _emit(args, printable_path(path) + "\n")
     return EXIT_CLEAN
+
+
+def _show_settings(args: argparse.Namespace, settings: Settings) -> int:
+    """``--show-settings FILE``: the configuration that governs FILE, and every setting."""
+    from ..config.settings import _KEYS, Hierarchy  # lazy: start-up time (light)
+
+    path = args.show_settings
+    governing = settings
+    if args.config is None:
+        governing = Hierarchy(settings, lambda loaded: with_overrides(loaded, args)).settings_for(path)
+    source = str(governing.config_file) if governing.config_file else "none (the defaults)"
+    lines = [
+        f"Settings for {path}",
+        f"configuration: {source}" + (" (--config)" if args.config is not None else ""),
+        f"project root: {governing.project_root}",
+    ]
+    for key, (attr, _) in _KEYS.items():
+        value = getattr(governing, attr)
+        if key == "target-version":
+            shown = f'"{value[0]}.{value[1]}"  # from {governing.target_version_source or "the default (newest known)"}'
+        else:
+            shown = _toml(value)
+        lines.append(f"{key} = {shown}")
+    _emit(args, "\n".join(lines) + "\n")
+    return EXIT_CLEAN
+
+
+def _toml(value: object) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if hasattr(value, "pattern"):
+        return json.dumps(value.pattern)  # type: ignore[attr-defined]
+    if isinstance(value, tuple) and value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value) + " }"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, (int, float)):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    return json.dumps(str(value))
 
 
 def printable_path(path: str) -> str:

@@ -29,7 +29,7 @@ from ..run.cache import (
     load_findings,
     prepare_directory,
 )
-from ..config.settings import ConfigError, Settings, load_settings, settings_from_mapping
+from ..config.settings import ConfigError, Hierarchy, Settings, load_settings, settings_from_mapping
 from ..config.stamp import begin_run
 from ..model.graph_store import GraphStore
 from ..model.source import ModuleNames
@@ -191,6 +191,11 @@ class CeleryLintPlugin:
     version = __version__
     _engine: ClassVar[Engine | None] = None
     _cache: ClassVar[FindingsCache | None] = None
+    #: The nearest configuration of each file (as the CLI), and an engine (with its
+    #: findings cache) per configuration met: built when its first file is linted.
+    _hierarchy: ClassVar[Hierarchy | None] = None
+    _governed: ClassVar[dict[int, tuple[Engine, FindingsCache | None]]] = {}
+    _no_cache: ClassVar[bool] = False
 
     def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
         self.tree = tree if isinstance(tree, ast.Module) else None
@@ -223,17 +228,37 @@ class CeleryLintPlugin:
             base = load_settings(Path.cwd())
             engine = cls._engine = _engine_for(settings_from_flake8(options, base), cache=not no_cache)
             cls._cache = None if no_cache else FindingsCache(engine.settings.project_root, engine)
+            cls._no_cache = no_cache
+            cls._hierarchy = Hierarchy(engine.settings, lambda loaded: settings_from_flake8(options, loaded))
+            cls._governed = {id(engine.settings): (engine, cls._cache)}
         except ConfigError as exc:
             from flake8.exceptions import ExecutionError
 
             raise ExecutionError(f"celery-lint: {exc}") from None
 
+    @classmethod
+    def _engine_of(cls, filename: str) -> tuple[Engine, FindingsCache | None]:
+        """The engine of the configuration that governs ``filename`` (the nearest
+        ``pyproject.toml`` with a table, as in the CLI)."""
+        if cls._engine is None:  # used outside flake8's option parsing (tests, other tools)
+            cls._engine = _engine_for(load_settings(Path.cwd()))
+        if cls._hierarchy is None:
+            return cls._engine, cls._cache
+        settings = cls._hierarchy.settings_for(filename)
+        known = cls._governed.get(id(settings))
+        if known is None:
+            engine = _engine_for(settings, cache=not cls._no_cache)
+            cache = None if cls._no_cache else FindingsCache(settings.project_root, engine)
+            known = cls._governed[id(settings)] = (engine, cache)
+        return known
+
     def run(self) -> Iterator[tuple[int, int, str, type]]:
-        engine = type(self)._engine
-        if engine is None:  # used outside flake8's option parsing (tests, other tools)
-            engine = type(self)._engine = _engine_for(load_settings(Path.cwd()))
-        cache = type(self)._cache
         text = "".join(self.lines)
+        try:
+            engine, cache = self._engine_of(self.filename)
+        except ConfigError as exc:  # a nested configuration that is broken: said at its files
+            yield 1, 0, f"{FILE_NOT_PARSED.code} celery-lint configuration error: {exc}", type(self)
+            return
         try:
             if _selection(engine).excluded(self.filename):
                 return  # `exclude`, `extend-exclude`, .gitignore: as the CLI with --force-exclude

@@ -163,11 +163,11 @@ def resize(image_id):
     def task_enter(self, task: TaskDef) -> None:
         if "name" in task.options or "name" in task.spread or task.opaque_options:
             return
-        generated = f" (Celery generates `{task.generated_name}`)" if task.generated_name else ""
+        generated = f" (Celery generates `{task.generated_name}`); pin it with `name=`" if task.generated_name else ""
         if task.generated_name and not self.ctx.module_certain:
             generated = (
                 f" (Celery generates `{task.generated_name}` when the worker imports this file as "
-                f"`{task.module}`; pin the name your workers register)"
+                f"`{task.module}`); pin the name your workers register with `name=`"
             )
         fix = None
         if task.generated_name and task.module != "__main__" and not task.alias and self.ctx.module_certain:
@@ -176,5 +176,4 @@ def resize(image_id):
                 with_keyword(task.decorator_expr, "name", string(task.generated_name)),
                 f"Pin `name=\"{task.generated_name}\"`",
             )
-        todo = "; pin it with `name=`" if task.generated_name else ""
-        self.report(task.decorator_expr, f"task `{task.name}` has no explicit `name=`{generated}{todo}", fix)
+        self.report(task.decorator_expr, f"task `{task.name}` has no explicit `name=`{generated}", fix)

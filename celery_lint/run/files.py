@@ -19,7 +19,11 @@ def is_excluded(path: str, settings: Settings) -> bool:
 
 
 def discover(
-    paths: Iterable[str], settings: Settings, follow_symlinks: bool = False, force_exclude: bool | None = None
+    paths: Iterable[str],
+    settings: Settings,
+    follow_symlinks: bool = False,
+    force_exclude: bool | None = None,
+    projects_apart: bool = False,
 ) -> Iterator[str]:
     """Python files under ``paths``, in a stable order, each once.
 
@@ -28,11 +32,12 @@ def discover(
     lies inside the directory given. With ``follow_symlinks`` both are followed, each
     real directory visited once, so cycles still end. Explicit file paths are linted
     whatever their suffix; with ``force_exclude`` (default: the setting) paths named here
-    are dropped when excluded too. Paths that do not exist are yielded as given, so they
+    are dropped when excluded too; with ``projects_apart`` a directory with a configuration
+    of its own is not walked (the project index). Paths that do not exist are yielded as given, so they
     get CLY000. Each path is yielded as :func:`shown_path` writes it.
     """
     seen: set[str] = set()
-    selection = Selection(settings)
+    selection = Selection(settings, projects_apart=projects_apart)
     force = settings.force_exclude if force_exclude is None else force_exclude
     for given in paths:
         if force and os.path.lexists(given) and selection.excluded(given):

@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..config.settings import Settings, relative_posix
+from ..config.settings import ConfigError, Settings, read_pyproject, relative_posix
 
 
 def repository_root(start: Path) -> str | None:
@@ -129,6 +129,18 @@ class GitIgnore:
         return any(self._decides(parts[:end], end < len(parts) or is_dir) for end in range(1, len(parts) + 1))
 
 
+def _own_configuration(directory: str, root: str) -> bool:
+    """``directory`` (not the project root) holds a ``pyproject.toml`` with a
+    ``[tool.celery-lint]`` table: a project of its own."""
+    candidate = os.path.join(directory, "pyproject.toml")
+    if not os.path.isfile(candidate) or os.path.abspath(directory) == root:
+        return False
+    try:
+        return read_pyproject(Path(candidate)) is not None
+    except ConfigError:
+        return True  # broken: its own run says so; it is still not this project
+
+
 #: pathspec's patterns name a group (``ps_d``); joined, the names would repeat.
 _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
 
@@ -174,8 +186,12 @@ class Selection:
     ``force-exclude`` (as ruff; the pre-commit hooks set it, the flake8 plugin always
     applies it, since flake8 hands it files one by one)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, projects_apart: bool = False) -> None:
+        """``projects_apart``: a directory with a configuration of its own is another
+        project (the project index's walk: that project's files are not this one's)."""
         self.settings = settings
+        self.projects_apart = projects_apart
+        self._root = str(settings.project_root)
         self.patterns = Patterns((*settings.exclude, *settings.extend_exclude))
         root = repository_root(settings.project_root) if settings.respect_gitignore else None
         self.gitignore = GitIgnore(root) if root is not None else None
@@ -189,6 +205,8 @@ class Selection:
             return True
         if is_dir and os.path.exists(os.path.join(path, "pyvenv.cfg")):
             return True  # a virtualenv, whatever its name
+        if is_dir and self.projects_apart and _own_configuration(path, self._root):
+            return True
         return self.gitignore is not None and self.gitignore.entry_ignored(path, is_dir)
 
     def excluded(self, path: str) -> bool:

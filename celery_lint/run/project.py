@@ -21,5 +21,7 @@ def project_index(
     """
     if not settings.project_index:
         return None
-    files = project_files if project_files is not None else discover([str(settings.project_root)], settings)
+    if project_files is None:  # a nested project (a configuration of its own) is not this one
+        project_files = list(discover([str(settings.project_root)], settings, projects_apart=True))
+    files = project_files
     return build_index(settings, files, cache_dir, names)
