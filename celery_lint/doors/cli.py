@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -527,7 +528,10 @@ def _toml(value: object) -> str:
 
 def printable_path(path: str) -> str:
     """A path on one line (a line break in a file name is shown escaped)."""
-    return path.encode("unicode_escape").decode("ascii") if any(ord(c) < 32 for c in path) else path
+    return path.encode("unicode_escape").decode("ascii") if _CONTROL.search(path) else path
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _report_diff(args: argparse.Namespace, result: RunResult) -> int:

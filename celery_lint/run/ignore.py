@@ -49,8 +49,10 @@ class GitIgnore:
         self._specs: dict[tuple[str, ...], tuple[Any, re.Pattern[str]] | None] = {}
         #: directory -> the .gitignore files above and in it, deepest first, with their depth
         self._chains: dict[tuple[str, ...], list[tuple[int, Any, re.Pattern[str]]]] = {}
-        #: a walked directory, as the walk spells it -> its parts from the root (None: outside)
-        self._dirs: dict[str, tuple[str, ...] | None] = {}
+        #: a walked directory, as the walk spells it -> for each .gitignore that applies in
+        #: it (deepest first): its spec, its any-pattern expression and the directory's
+        #: path relative to that file's directory (None: outside the repository)
+        self._dirs: dict[str, list[tuple[Any, re.Pattern[str], str]] | None] = {}
 
     def _spec(self, parts: tuple[str, ...]) -> tuple[Any, re.Pattern[str]] | None:
         if parts in self._specs:
@@ -112,13 +114,34 @@ class GitIgnore:
 
     def entry_ignored(self, path: str, is_dir: bool) -> bool:
         """For a walk, which has already kept the path's parents: the path alone (its
-        directory resolved once for all its entries)."""
+        directory, and the .gitignore files that apply there, resolved once for all its
+        entries: per entry, one string and one search per .gitignore file)."""
         directory, _, name = path.rpartition(os.sep)
-        known = self._dirs.get(directory, False)
-        if known is False:
+        chain = self._dirs.get(directory, False)
+        if chain is False:
             parts = self._parts(directory or os.curdir)
-            known = self._dirs[directory] = None if parts is None else tuple(p for p in parts if p)
-        return known is not None and self._decides([*known, name], is_dir)
+            if parts is None:
+                chain = None
+            else:
+                known = tuple(p for p in parts if p)
+                chain = [
+                    (spec, mentions, "".join(f"{p}/" for p in known[depth:]))
+                    for depth, spec, mentions in self._chain(known)
+                ]
+            self._dirs[directory] = chain
+        if chain is None:
+            return False
+        if name == ".git" and not directory.strip(os.sep + os.curdir):
+            return True
+        suffix = "/" if is_dir else ""
+        for spec, mentions, prefix in chain:
+            relative = prefix + name + suffix
+            if mentions.search(relative) is None:
+                continue
+            include = spec.check_file(relative).include
+            if include is not None:
+                return bool(include)
+        return False
 
     def ignored(self, path: str) -> bool:
         """For a path named on the command line: it, or any directory above it."""
