@@ -237,7 +237,11 @@ def _lint(args: argparse.Namespace, settings: Settings) -> tuple[RunResult, str 
         return _lint_stdin(args, settings, fix_mode), None
     groups = _governed(args, settings, list(discover(args.paths or ["."], settings, follow_symlinks=args.follow_symlinks)))
     # Linting the project root itself (the common `celery-lint .`): walk the tree once.
-    whole = len(groups) == 1 and [os.path.abspath(p) for p in (args.paths or ["."])] == [str(settings.project_root)]
+    whole = (
+        len(groups) == 1
+        and groups[0][0] is settings
+        and [os.path.abspath(p) for p in (args.paths or ["."])] == [str(settings.project_root)]
+    )
     results = [_lint_group(args, governing, files, whole, fix_mode) for governing, files in groups]
     merged = RunResult([f for r, _ in results for f in r.findings], sum(r.checked for r, _ in results))
     merged.findings.sort(key=lambda f: f.sort_key())
