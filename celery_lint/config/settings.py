@@ -489,6 +489,8 @@ class Hierarchy:
         self._overrides = overrides
         self._dirs: dict[str, Path | None] = {}
         self._by_config: dict[Path, Settings] = {}
+        #: a file's directory as the caller spells it -> the settings (one lookup per directory)
+        self._of_dir: dict[str, Settings] = {}
         if base.config_file is not None and base.config_file.name == "pyproject.toml":
             self._by_config[base.config_file.resolve()] = base
 
@@ -508,8 +510,16 @@ class Hierarchy:
 
     def settings_for(self, path: str) -> Settings:
         """The settings that govern ``path`` (a file or a directory)."""
+        spelled = os.path.dirname(path)
+        if path.endswith(".py"):  # a walked file: its directory decides (no stat per file)
+            known = self._of_dir.get(spelled)
+            if known is None:
+                known = self._of_dir[spelled] = self._settings_in(os.path.dirname(os.path.abspath(path)))
+            return known
         absolute = os.path.abspath(path)
-        directory = absolute if os.path.isdir(absolute) else os.path.dirname(absolute)
+        return self._settings_in(absolute if os.path.isdir(absolute) else os.path.dirname(absolute))
+
+    def _settings_in(self, directory: str) -> Settings:
         config = self.config_of(directory)
         if config is None:
             return self.base
