@@ -59,7 +59,7 @@ def discover(
                     if not filename.endswith(".py"):
                         continue
                     path = os.path.join(directory, filename)
-                    if not selection.skip_entry(path, filename, False):
+                    if not selection.skip_file(path, filename):
                         found.append(path)
             found.extend(str(error.filename) for error in unreadable if error.filename)  # CLY000 each
             candidates = sorted(found)
@@ -78,6 +78,8 @@ def shown_path(path: str, inside: str | None = None) -> str:
     relative to the working directory when it lies inside it (an absolute argument too).
     ``inside``: the working directory with a trailing separator, when the caller has it
     (one ``getcwd`` per walk, not per file)."""
+    if path.startswith("./") and "/." not in path[1:] and "//" not in path:
+        return path[2:]  # what a walk of `.` yields: no normpath per file
     shown = os.path.normpath(path)
     if os.path.isabs(shown):
         if inside is None:
@@ -113,7 +115,7 @@ def _walk(top: str, root_real: str, selection: Selection) -> Iterator[str]:
                     continue
             except OSError:
                 continue
-            if not selection.skip_entry(entry.path, name, False):
+            if not selection.skip_file(entry.path, name):
                 yield entry.path
 
 

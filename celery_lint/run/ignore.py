@@ -232,6 +232,16 @@ class Selection:
             return True
         return self.gitignore is not None and self.gitignore.entry_ignored(path, is_dir)
 
+    def skip_file(self, path: str, name: str) -> bool:
+        """A walked file (``skip_entry`` for a file, in fewer calls: the walk asks for every
+        file of the tree)."""
+        patterns = self.patterns
+        if name in patterns.literal or (patterns._names is not None and patterns._names.match(name)):
+            return True
+        if patterns._paths is not None and patterns._paths.match(self._rel(path)):
+            return True
+        return self.gitignore is not None and self.gitignore.entry_ignored(path, False)
+
     def excluded(self, path: str) -> bool:
         """A path named on the command line (or handed over by flake8): it or any
         directory above it matches, or git ignores it."""
