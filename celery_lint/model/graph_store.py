@@ -33,7 +33,7 @@ from typing import Any
 
 from .. import __version__
 from ..config.stamp import code_stamp, current_stat, prepare_directory
-from .summaries import CallSite, FunctionSummary, ModuleSummary, read_module
+from .summaries import CallSite, FunctionSummary, ImportLookup, ModuleSummary, read_module
 
 _FORMAT = 1
 #: What one entry holds besides its stat and module name.
@@ -220,7 +220,7 @@ class RecordedSummary:
         return function
 
 
-class _RecordedImports:
+class _RecordedImports(ImportLookup):
     """A recorded module's imports, as the mapping :meth:`CallGraph._find` reads."""
 
     def __init__(self, owner: RecordedSummary) -> None:
@@ -236,15 +236,6 @@ class _RecordedImports:
             value = summary.imports.get(name) if summary is not None else None
             owner._grow("imports", name, value)
         return default if value is None else value
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.get(name) is not None
-
-    def __getitem__(self, name: str) -> str:
-        value = self.get(name)
-        if value is None:
-            raise KeyError(name)
-        return value
 
 
 def _encode_function(function: FunctionSummary | None) -> list[Any] | None:

@@ -197,7 +197,24 @@ def summarise(tree: ast.Module, path: str, module: str | None, lines: list[str] 
     return ModuleSummary(path, module, imports, spans, reader, lines, text="".join(lines))
 
 
-class LazyImports:
+class ImportLookup:
+    """A module's imports as the read-only mapping the walks use: ``get`` answers a
+    name (None: not imported); ``in`` and ``[]`` follow from it."""
+
+    def get(self, name: str, default: str | None = None) -> str | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+
+class LazyImports(ImportLookup):
     """A module's import statements (text, in source order), read when a name is first
     looked up: a walk asks for a few names of each module it skims, and reading every
     import statement of every module was a third of a skim. A name takes the value of the
@@ -221,15 +238,6 @@ class LazyImports:
         if known == "":
             known = self._names[name] = self._lookup(name)
         return default if known is None else known
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.get(name) is not None
-
-    def __getitem__(self, name: str) -> str:
-        value = self.get(name)
-        if value is None:
-            raise KeyError(name)
-        return value
 
     def _lookup(self, name: str) -> str | None:
         if self._words is None:  # word -> the statements holding it (one that binds a name holds it)
