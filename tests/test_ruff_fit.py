@@ -443,3 +443,12 @@ def test_a_broken_nested_configuration_is_a_config_error(monorepo: Path, capsys)
     (monorepo / "apps" / "api" / "pyproject.toml").write_text("[tool.celery-lint]\nignore = 'CLY101'\n")
     code, _, err = run(capsys, ".")
     assert code == 2 and "must be a list of strings" in err
+
+
+def test_a_gitignore_with_invalid_lines_is_read_as_git_reads_it(selection_project: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """git skips a line it cannot read (`foo\\` with a trailing backslash, a lone `!`); so
+    does the walk, keeping the other lines; binary junk does not stop it either."""
+    (selection_project / ".gitignore").write_bytes(b"foo\\\n!\n\xff\xfe\x00junk\ngenerated/\n")
+    files = _files(capsys, ".")
+    assert "generated/api.py" not in files and "apps/live.py" in files
+    assert _files(capsys, "--force-exclude", "generated/api.py", "apps/live.py") == ["apps/live.py"]

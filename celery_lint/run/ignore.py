@@ -70,9 +70,7 @@ class GitIgnore:
                 continue
         found = None
         if any(line.strip() and not line.lstrip().startswith("#") for line in lines):
-            from pathspec import GitIgnoreSpec  # only where a .gitignore has patterns
-
-            spec = GitIgnoreSpec.from_lines(lines)
+            spec = _parse(lines)
             regexes = [_NAMED_GROUP.sub("(?:", p.regex.pattern) for p in spec.patterns if getattr(p, "regex", None) is not None]
             if regexes:
                 found = (spec, re.compile("|".join(f"(?:{r})" for r in regexes)))
@@ -162,6 +160,24 @@ def _own_configuration(directory: str, root: str) -> bool:
         return read_pyproject(Path(candidate)) is not None
     except ConfigError:
         return True  # broken: its own run says so; it is still not this project
+
+
+def _parse(lines: list[str]) -> Any:
+    """A ``GitIgnoreSpec`` of the lines; a line git would skip as invalid (``foo\\`` with a
+    trailing backslash, a lone ``!``) is skipped here too instead of failing the run."""
+    from pathspec import GitIgnoreSpec  # only where a .gitignore has patterns
+
+    try:
+        return GitIgnoreSpec.from_lines(lines)
+    except ValueError:  # pathspec's pattern errors are ValueErrors
+        valid = []
+        for line in lines:
+            try:
+                GitIgnoreSpec.from_lines([line])
+            except ValueError:
+                continue
+            valid.append(line)
+        return GitIgnoreSpec.from_lines(valid)
 
 
 #: pathspec's patterns name a group (``ps_d``); joined, the names would repeat.
