@@ -452,3 +452,11 @@ def test_a_gitignore_with_invalid_lines_is_read_as_git_reads_it(selection_projec
     files = _files(capsys, ".")
     assert "generated/api.py" not in files and "apps/live.py" in files
     assert _files(capsys, "--force-exclude", "generated/api.py", "apps/live.py") == ["apps/live.py"]
+
+
+def test_a_nested_configuration_that_respects_gitignore_where_the_root_does_not(monorepo: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    (monorepo / "pyproject.toml").write_text("[tool.celery-lint]\nignore = ['CLY102']\nrespect-gitignore = false\n")
+    (monorepo / ".gitignore").write_text("apps/api/shop/tasks.py\nweb/dup.py\n")
+    files = _files(capsys, ".")
+    assert "web/dup.py" in files  # the root's own files: .gitignore not asked
+    assert "apps/api/shop/tasks.py" not in files and "apps/api/shop/dup.py" in files  # the api's: asked

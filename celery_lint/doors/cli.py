@@ -295,7 +295,10 @@ def _governed(args: argparse.Namespace, settings: Settings, paths: list[str]) ->
             selection = selections.get(id(governing))
             if selection is None:
                 selection = selections[id(governing)] = Selection(governing)
-            if selection.excluded(path):
+            # the walk asked .gitignore already (one repository, whatever the configuration),
+            # unless it was told not to and this configuration says otherwise
+            ask_git = path in named or (governing.respect_gitignore and not settings.respect_gitignore)
+            if selection.excluded(path, gitignore=ask_git):
                 continue
         groups.setdefault(id(governing), (governing, []))[1].append(path)
     return list(groups.values()) or [(settings, [])]

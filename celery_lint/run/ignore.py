@@ -258,9 +258,10 @@ class Selection:
             return True
         return self.gitignore is not None and self.gitignore.entry_ignored(path, False)
 
-    def excluded(self, path: str) -> bool:
+    def excluded(self, path: str, gitignore: bool = True) -> bool:
         """A path named on the command line (or handed over by flake8): it or any
-        directory above it matches, or git ignores it."""
+        directory above it matches, or git ignores it (``gitignore=False``: the caller's
+        walk has already asked git's files)."""
         if self.patterns.any_level(self._rel(path)):
             return True
-        return self.gitignore is not None and self.gitignore.ignored(path)
+        return gitignore and self.gitignore is not None and self.gitignore.ignored(path)
