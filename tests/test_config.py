@@ -51,6 +51,7 @@ bind-parameter-names = ["self", "task"]
 extra-task-options = ["tenant"]
 non-idempotent-calls = ["shop.sms.send"]
 external-tasks = ["billing.*"]
+worker-queues = ["default", "emails"]
 visibility-timeout = 43200
 project-index = false
 result-backend = "none"
@@ -64,7 +65,8 @@ test-code = "strict"
     assert settings.task_name_pattern is not None and settings.task_name_pattern.search("shop.x")
     assert settings.ignored_codes_for(tmp_path / "tests" / "test_a.py") == ("CLY101",)
     assert settings.result_backend == "none" and settings.test_code == "strict"
-    assert len(CONFIG_KEYS) == 23
+    assert settings.worker_queues == ("default", "emails")
+    assert len(CONFIG_KEYS) == 24
 
 
 @pytest.mark.parametrize(

@@ -110,6 +110,8 @@ class Settings:
     extra_task_options: tuple[str, ...] = ()
     non_idempotent_calls: tuple[str, ...] = ()
     external_tasks: tuple[str, ...] = ()
+    #: Queues consumed by workers the repository does not show (CLY409); None: not declared.
+    worker_queues: tuple[str, ...] | None = None
     visibility_timeout: float = 3600.0
     project_index: bool = True
     #: Directory that relative paths in the configuration are relative to.
@@ -279,6 +281,7 @@ _KEYS: dict[str, tuple[str, Any]] = {
     "extra-task-options": ("extra_task_options", _str_list),
     "non-idempotent-calls": ("non_idempotent_calls", _str_list),
     "external-tasks": ("external_tasks", _str_list),
+    "worker-queues": ("worker_queues", _str_list),
     "visibility-timeout": ("visibility_timeout", _seconds),
     "project-index": ("project_index", _bool),
 }
@@ -338,8 +341,9 @@ CONFIG_DOCS: dict[str, tuple[str, str, str]] = {
     "extra-task-options": ("list of strings", "`[]`", "Task decorator keywords your own Task classes read (CLY201)."),
     "non-idempotent-calls": ("list of globs", "`[]`", "More dotted call names that repeat a side effect, e.g. `myapp.sms.send`, `vendor.*Client().submit` (CLY306, CLY307)."),
     "external-tasks": ("list of globs", "`[]`", "Task names served by other services (for the project index rules)."),
+    "worker-queues": ("list of strings", "not set", "Queues consumed by workers the repository does not show (started by a platform, or from a template such as `-Q $QUEUES`). When set, CLY409 checks routed queues against these and the literal `-Q` of the worker command lines it finds, and no longer stays silent for a worker whose queues are not literal."),
     "visibility-timeout": ("number (seconds)", "`3600`", "The broker's redelivery window (Redis/SQS `visibility_timeout`); longer countdowns are reported (CLY405). A `broker_transport_options` with a literal `visibility_timeout` in the same file takes precedence."),
-    "project-index": ("boolean", "`true`", "Build the project index (every task and the Celery settings of the project, read with `ast` and cached) so the project rules (CLY103, CLY407, CLY408, CLY503, CLY701, CLY702) run and the file+ rules use project facts. `--no-index` turns it off for one run."),
+    "project-index": ("boolean", "`true`", "Build the project index (every task and the Celery settings of the project, read with `ast` and cached) so the project rules (CLY103, CLY108, CLY407, CLY408, CLY409, CLY503, CLY701, CLY702) run and the file+ rules use project facts. `--no-index` turns it off for one run."),
 }
 
 

@@ -235,14 +235,15 @@ def _lint(args: argparse.Namespace, settings: Settings) -> tuple[RunResult, str 
     fix_mode = _fix_mode(args)
     if args.paths == ["-"]:
         return _lint_stdin(args, settings, fix_mode), None
-    groups = _governed(args, settings, list(discover(args.paths or ["."], settings, follow_symlinks=args.follow_symlinks)))
+    others: list[str] = []  # files that may hold worker command lines, for the index of a whole-project run
+    groups = _governed(args, settings, list(discover(args.paths or ["."], settings, follow_symlinks=args.follow_symlinks, others=others)))
     # Linting the project root itself (the common `celery-lint .`): walk the tree once.
     whole = (
         len(groups) == 1
         and groups[0][0] is settings
         and [os.path.abspath(p) for p in (args.paths or ["."])] == [str(settings.project_root)]
     )
-    results = [_lint_group(args, governing, files, whole, fix_mode) for governing, files in groups]
+    results = [_lint_group(args, governing, files, others if whole else None, fix_mode) for governing, files in groups]
     merged = RunResult([f for r, _ in results for f in r.findings], sum(r.checked for r, _ in results))
     merged.findings.sort(key=lambda f: f.sort_key())
     for result, _ in results:
@@ -305,9 +306,11 @@ def _governed(args: argparse.Namespace, settings: Settings, paths: list[str]) ->
 
 
 def _lint_group(
-    args: argparse.Namespace, settings: Settings, paths: list[str], whole: bool, fix_mode: FixMode | None
+    args: argparse.Namespace, settings: Settings, paths: list[str], others: list[str] | None, fix_mode: FixMode | None
 ) -> tuple[RunResult, str | None]:
-    """Lint the files one configuration governs, with its project index and caches."""
+    """Lint the files one configuration governs, with its project index and caches.
+    ``others``: when ``paths`` are the whole project's files (the walk of its root), the
+    other files that walk found that may hold worker command lines; None: the index walks."""
     from ..run.cache import CACHE_DIR_NAME, Cache, fingerprint  # lazy: start-up time
     from ..model.graph_store import GraphStore  # lazy: start-up time
     from ..model.source import ModuleNames  # lazy: start-up time
@@ -317,7 +320,7 @@ def _lint_group(
 
     cache_dir = None if args.no_cache else (args.cache_dir or settings.project_root / CACHE_DIR_NAME)
     names = ModuleNames(settings.src_roots())
-    index = project_index(settings, cache_dir, paths if whole else None, names)
+    index = project_index(settings, cache_dir, paths if others is not None else None, names, others)
     cache = graph = None
     if cache_dir is not None:
         key = fingerprint(settings, [r.code for r in Engine(settings).rules], index.digest() if index else "")

@@ -52,6 +52,7 @@ _OPTIONS: dict[str, tuple[str, bool, str]] = {
     "--celery-extra-task-options": ("extra-task-options", True, "task option names your Task classes read (CLY201)"),
     "--celery-non-idempotent-calls": ("non-idempotent-calls", True, "more non-idempotent call patterns (CLY306/CLY307)"),
     "--celery-external-tasks": ("external-tasks", True, "task names served by other services (globs)"),
+    "--celery-worker-queues": ("worker-queues", True, "queues consumed by workers the repository does not show (CLY409)"),
     "--celery-target-version": ("target-version", False, "Celery release to check against, e.g. 5.4"),
     "--celery-src": ("src", True, "source roots for module names"),
     "--celery-visibility-timeout": ("visibility-timeout", False, "broker visibility timeout in seconds (CLY405)"),

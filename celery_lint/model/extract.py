@@ -21,6 +21,7 @@ from typing import Any, Iterable
 from ..config.settings import Settings, relative_posix
 from .apps import AppLocator
 from .context import FileContext
+from .imports import INSTALLED_APPS_NEEDLE, discovery_record, installed_apps, scan_imports
 from .needles import CELERY_WORD_BYTES, MAX_FILE_BYTES, TASK_DEFINITION_NEEDLES, TASK_DEFINITION_PATTERN
 from .project import IndexedTask, ModuleFacts
 from .recognise import (
@@ -34,6 +35,7 @@ from .recognise import (
     environment_value,
     is_app_name,
     is_config_module,
+    is_test_module,
     makes_app,
     project_setting,
     queue_call_name,
@@ -72,8 +74,9 @@ _DISPATCH_WORD = re.compile(rb"(?<!\w)(?:delay|apply_async|send_task)(?!\w)")
 #: Line ends as CPython's tokenizer counts them (``ast`` line numbers).
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 
-def extract(path: str, settings: Settings, locator: AppLocator | None = None) -> ModuleFacts | None:
-    """The index facts of one file (None when it cannot be read or parsed)."""
+def extract(path: str, settings: Settings, locator: AppLocator | None = None, module: str | None = None) -> ModuleFacts | None:
+    """The index facts of one file (None when it cannot be read or parsed). ``module``:
+    its module name when the caller has it (``source.ModuleNames``)."""
     src_roots = settings.src_roots()
     root = settings.project_root
     try:
@@ -85,11 +88,15 @@ def extract(path: str, settings: Settings, locator: AppLocator | None = None) ->
         return None
     if b"\x00" in data:
         return ModuleFacts()
+    if module is None:
+        module = module_name_for(path, src_roots)
+    imports = scan_imports(data, module, os.path.basename(path) == "__init__.py")
     indexable = is_config_module(path) or (any(needle in data for needle in INDEX_NEEDLES) and _INDEX_PATTERN.search(data) is not None)
     waits = _DISPATCH_PATTERN.search(data) is not None and _WAIT_PATTERN.search(data) is not None
-    if not indexable and not waits:
-        return ModuleFacts()
-    module = module_name_for(path, src_roots)
+    rel = relative_posix(path, root)
+    django_settings = INSTALLED_APPS_NEEDLE in data and not is_test_module(rel)
+    if not indexable and not waits and not django_settings:
+        return ModuleFacts(module=module, imports=imports)
     try:
         tree = quiet_ast_parse(data)
     except SyntaxError as error:
@@ -99,17 +106,23 @@ def extract(path: str, settings: Settings, locator: AppLocator | None = None) ->
                 # Read only for awaited results, which the libcst fallback does not
                 # extract: parsing it would cost a libcst parse for nothing
                 # (readthedocs.org's projects/forms.py, 0.1 s of a cold index).
-                return ModuleFacts(module=module)
-            return _extract_with_libcst(path, data, module, relative_posix(path, root), settings)
+                return ModuleFacts(module=module, imports=imports)
+            facts = _extract_with_libcst(path, data, module, rel, settings)
+            if facts is not None:
+                facts.imports = imports
+            return facts
         tree = newer
     except (ValueError, RecursionError, MemoryError):
         return None
-    extractor = _Extractor(path, module, relative_posix(path, root), locator or AppLocator(src_roots))
+    extractor = _Extractor(path, module, rel, locator or AppLocator(src_roots))
     extractor.mentions_celery = CELERY_WORD_BYTES.search(data) is not None
     facts = extractor.run(tree) if indexable else extractor.run_imports(tree)
     if waits:
         facts.awaited = sorted(extractor.awaited(tree, data))
+    if django_settings:
+        facts.installed_apps = installed_apps(tree)
     facts.module = module
+    facts.imports = imports
     return facts
 
 
@@ -273,6 +286,8 @@ class _Extractor:
                     self._assign(target, node.value, node.lineno, id(node) in outside_functions)
             elif isinstance(node, ast.AnnAssign) and node.value is not None:
                 self._assign(node.target, node.value, node.lineno, id(node) in outside_functions)
+        if self.apps:  # the worker imports the module that makes its app
+            self.facts.discovery.insert(0, {"kind": "app"})
         return self.facts
 
     def run_imports(self, tree: ast.Module) -> ModuleFacts:
@@ -499,6 +514,14 @@ class _Extractor:
                     self.facts.config_modules.append(module)
             elif isinstance(target, ast.Name) and target.id in self.imports:
                 self.facts.config_modules.append(self.imports[target.id])  # `import celeryconfig`
+            elif self.mentions_celery:
+                self.facts.discovery.append({"kind": "config", "line": node.lineno})  # an object the index cannot read
+            return
+        if isinstance(func, ast.Attribute) and func.attr == "config_from_envvar" and self.mentions_celery:
+            self.facts.discovery.append({"kind": "config", "line": node.lineno})
+            return
+        if isinstance(func, ast.Attribute) and func.attr == "autodiscover_tasks":
+            self.facts.discovery.append(discovery_record(node))
             return
         if isinstance(func, ast.Attribute) and func.attr == "update" and self._is_app_conf(func.value):
             self._settings_given(node, node.lineno)

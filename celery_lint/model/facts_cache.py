@@ -25,7 +25,7 @@ from ..config.settings import Settings
 from ..config.stamp import code_stamp, current_stat, prepare_directory, snapshot
 from .project import IndexedTask, ModuleFacts, has_facts
 
-_FORMAT = 7  # 3: IndexedTask.app; 4: beat_scheduler; 5: reject_on_worker_lost, create_missing_queues; 6: track_started, result_extended; 7: snapshots, module, deps
+_FORMAT = 8  # 3: IndexedTask.app; 4: beat_scheduler; 5: reject_on_worker_lost, create_missing_queues; 6: track_started, result_extended; 7: snapshots, module, deps; 8: imports, discovery, installed_apps, workers
 
 
 #: Set by the daemon's server (``celery-lint --daemon``), None otherwise:
@@ -59,7 +59,7 @@ def preload(path: str) -> None:
     if not isinstance(entries, dict):
         return
     facts = {
-        rel: _facts_from_json(entry["facts"])
+        rel: _facts_from_entry(entry)
         for rel, entry in entries.items()
         if isinstance(entry, dict) and isinstance(entry.get("facts"), (dict, type(None)))
     }
@@ -113,7 +113,7 @@ class FactsCache:
         if rel in self.facts:
             return self.facts[rel]
         try:
-            return _facts_from_json(entry["facts"])
+            return _facts_from_entry(entry)
         except (KeyError, TypeError, AttributeError):
             return None  # an entry of the wrong shape: the file is read again
 
@@ -128,7 +128,9 @@ class FactsCache:
             "stat": stat,
             "module": module,
             "deps": {dep: snapshot(dep) for dep in sorted(deps)},
-            "facts": asdict(facts) if has_facts(facts) else None,
+            "facts": _facts_to_json(facts) if has_facts(facts) else None,
+            # beside the facts: a file with imports only (most) stays a null entry
+            "imports": facts.imports if facts is not None else [],
         }
         self.facts.pop(rel, None)
         self.dirty = True
@@ -166,9 +168,19 @@ def _deps_unchanged(stored: Any, seen: dict[str, list[int] | None]) -> bool:
     return True
 
 
-def _facts_from_json(data: dict[str, Any] | None) -> ModuleFacts | None:
+def _facts_to_json(facts: ModuleFacts) -> dict[str, Any]:
+    data = asdict(facts)
+    del data["imports"]  # kept once, beside
+    return data
+
+
+def _facts_from_entry(entry: dict[str, Any]) -> ModuleFacts | None:
+    data = entry["facts"]
+    imports = entry.get("imports", [])
+    if not isinstance(imports, list):
+        raise TypeError("imports")
     if data is None:
-        return ModuleFacts()
+        return ModuleFacts(module=entry.get("module"), imports=imports)
     return ModuleFacts(
         module=data.get("module"),
         tasks=[IndexedTask(**t) for t in data.get("tasks", [])],
@@ -176,4 +188,8 @@ def _facts_from_json(data: dict[str, Any] | None) -> ModuleFacts | None:
         classes=data.get("classes", {}),
         config_modules=data.get("config_modules", []),
         awaited=data.get("awaited", []),
+        discovery=data.get("discovery", []),
+        installed_apps=data.get("installed_apps"),
+        workers=data.get("workers", []),
+        imports=imports,
     )

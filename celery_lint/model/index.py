@@ -23,6 +23,8 @@ from ..config.stamp import current_stat, snapshot
 from .apps import AppLocator
 from .extract import extract
 from .facts_cache import FactsCache
+from .registration import registration
+from .workers import worker_commands
 from .project import ModuleFacts, ProjectIndex, has_facts
 from .recognise import INDEXED_SETTINGS, is_test_module, setting_name
 from .source import ModuleNames, parse_file
@@ -30,26 +32,45 @@ from .values import ast_literal
 
 
 def build_index(
-    settings: Settings, paths: Iterable[str], cache_dir: Path | None, names: ModuleNames | None = None
+    settings: Settings,
+    paths: Iterable[str],
+    cache_dir: Path | None,
+    names: ModuleNames | None = None,
+    worker_files: Iterable[str] = (),
 ) -> ProjectIndex:
-    """Index ``paths`` (every Python file of the project): each file's facts from the cache
-    when its stat matches, else read with ``ast``; then merged."""
+    """Index ``paths`` (every Python file of the project) and ``worker_files`` (the files
+    that may hold worker command lines, ``workers.is_candidate``): each file's facts from
+    the cache when its stat matches, else read (Python with ``ast``); then merged."""
     cache = FactsCache(cache_dir, settings)
     locator = AppLocator(settings.src_roots())
     names = names or ModuleNames(settings.src_roots())  # shared with the result cache by the CLI
     modules: dict[str, ModuleFacts] = {}
+    graph: dict[str, list[str]] = {}
     packages: set[str] = set()
     prefixes = [relative_posix(root, settings.project_root) + "/" for root in settings.src_roots()]
     for path in paths:
         rel = relative_posix(path, settings.project_root)
         top = next((rel[len(p) :] for p in prefixes if rel.startswith(p)), rel).split("/", 1)[0]
         packages.add(top[:-3] if top.endswith(".py") else top)
-        module = names(path) if cache.file is not None else None  # only a cache compares it
+        module = names(path)
         facts = _facts_of(cache, path, rel, settings, locator, module)
+        if facts is not None and module is not None:
+            graph.setdefault(module, facts.imports)
         if has_facts(facts):
             modules[rel] = facts  # type: ignore[assignment]
+    for path in worker_files:
+        rel = relative_posix(path, settings.project_root)
+        facts = cache.get(path, rel, None) if cache.file is not None else None
+        if facts is None:
+            before = snapshot(path) if cache.file is not None else None
+            facts = ModuleFacts(workers=[dict(dataclasses.asdict(w), source=rel) for w in worker_commands(path)])
+            if cache.file is not None:
+                stat = before if before is not None and current_stat(path) == before else None
+                cache.put(rel, stat, None, facts, ())
+        if facts.workers:
+            modules[rel] = facts
     cache.save()
-    return _merge(settings, modules, packages)
+    return _merge(settings, modules, packages, graph)
 
 
 def _facts_of(
@@ -57,7 +78,7 @@ def _facts_of(
 ) -> ModuleFacts | None:
     if cache.file is None:  # no cache (--no-cache): nothing to key
         try:
-            return extract(path, settings, locator)
+            return extract(path, settings, locator, module)
         except Exception:  # noqa: BLE001 - one odd file must not stop the run; it adds no facts
             return None
     facts = cache.get(path, rel, module)
@@ -65,7 +86,7 @@ def _facts_of(
         before = snapshot(path)  # before the read: an edit during the run shows as a new stat
         locator.touched = set()
         try:
-            facts = extract(path, settings, locator)
+            facts = extract(path, settings, locator, module)
         except Exception:  # noqa: BLE001 - one odd file must not stop the run; it adds no facts
             facts = None
         stat = before if before is not None and current_stat(path) == before else None
@@ -74,7 +95,9 @@ def _facts_of(
     return facts
 
 
-def _merge(settings: Settings, modules: dict[str, ModuleFacts], packages: set[str]) -> ProjectIndex:
+def _merge(
+    settings: Settings, modules: dict[str, ModuleFacts], packages: set[str], graph: dict[str, list[str]] | None = None
+) -> ProjectIndex:
     """The project index of every file's facts, with the settings of config modules."""
     # Plain config modules named by `config_from_object("proj.celeryconfig")`: their
     # lowercase setting names (they need not mention Celery, so the needles miss them).
@@ -97,7 +120,25 @@ def _merge(settings: Settings, modules: dict[str, ModuleFacts], packages: set[st
         }
     # A project under `src/` without a `src` setting: its packages sit one level down.
     packages = packages | {rel.split("/")[1] for rel in modules if rel.startswith("src/") and rel.count("/") >= 2}
-    return ProjectIndex(settings.project_root, modules, settings.external_tasks, packages)
+    index = ProjectIndex(settings.project_root, modules, settings.external_tasks, packages)
+    index.worker_queues = settings.worker_queues
+    index.registration = registration(
+        graph or {},
+        [
+            (facts.module, record)
+            for rel, facts in sorted(modules.items())
+            if facts.module and not is_test_module(rel)
+            for record in facts.discovery
+        ],
+        [
+            (facts.module, facts.installed_apps)
+            for rel, facts in sorted(modules.items())
+            if facts.module and facts.installed_apps is not None and not is_test_module(rel)
+        ],
+        index.config,
+        [w.app for w in index.workers if w.app],
+    )
+    return index
 
 
 def _module_path(module: str, settings: Settings) -> str | None:

@@ -87,6 +87,10 @@ OPTION_NEEDLES = (
     "CELERY_ROUTES",
     "chord",
     "Signature(",
+    # CLY409: the default queue's setting (a task's or a call's `queue=` comes with a
+    # task definition or a dispatch)
+    "default_queue",
+    "DEFAULT_QUEUE",
 )
 
 #: Needles that count only where they start a word: ``get_signature(`` is not a call to

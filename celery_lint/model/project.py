@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .celery_api import closest
+from .registration import Registration
+from .recognise import declared_queues
+from .workers import Consumers, WorkerCommand, consumed_queues
 from .recognise import is_test_module
 from .values import UNKNOWN_VALUE, is_unknown
 
@@ -72,6 +75,19 @@ class ModuleFacts:
     #: Tasks whose results this file waits for (``t.delay(...).get()``, ``r = t.delay(); r.get()``):
     #: import paths (``shop.tasks.render``) and literal ``send_task`` names.
     awaited: list[str] = field(default_factory=list)
+    #: Celery's discovery in this module (``recognise.discovery_record``): ``{"kind":
+    #: "app"}`` where an app is made, ``{"kind": "autodiscover", "packages": [...] |
+    #: "installed_apps" | None, "related_name": "tasks" | None}``, ``{"kind": "config"}``
+    #: for configuration read from where the index cannot see (``config_from_envvar``).
+    discovery: list[dict[str, Any]] = field(default_factory=list)
+    #: Django's ``INSTALLED_APPS`` as this module sets it (``imports.installed_apps``).
+    installed_apps: Any = None
+    #: Worker command lines of a non-Python file (``workers.WorkerCommand`` as dicts).
+    workers: list[dict[str, Any]] = field(default_factory=list)
+    #: What the module can import (``imports.scan_imports``), for the import graph. Not
+    #: a fact in itself (``has_facts`` ignores it; the cache keeps it beside the facts):
+    #: what the graph concludes enters the index's digest instead.
+    imports: list[str] = field(default_factory=list)
 
 
 class ProjectIndex:
@@ -100,6 +116,17 @@ class ProjectIndex:
         #: True when some task's name is not known: "no such task" cannot be claimed.
         self.names_complete = all(t.name is not None for t in self.tasks)
         self.config = self._merge_config()
+        #: Worker command lines found in the repository (CLY409), in path order.
+        self.workers: list[WorkerCommand] = [
+            WorkerCommand(**{**w, "queues": tuple(w["queues"]) if w["queues"] is not None else None, "exclude": tuple(w["exclude"])})
+            for _, facts in sorted(modules.items())
+            for w in facts.workers
+        ]
+        #: The ``worker-queues`` setting (queues of workers the repository does not show).
+        self.worker_queues: tuple[str, ...] | None = None
+        self._consumers: Consumers | None = None
+        #: What the workers import (CLY108); set by ``index.build_index``.
+        self.registration = Registration(False, "the project index was not built from files")
         self.classes: dict[str, list[str]] = {}
         for facts in modules.values():
             for name, attrs in facts.classes.items():
@@ -123,6 +150,16 @@ class ProjectIndex:
     def setting(self, key: str) -> Any:
         """A project setting's literal value; None when not set; ``UNKNOWN_VALUE`` when opaque."""
         return self.config.get(key)
+
+    def consumers(self) -> Consumers:
+        """The queues the project's workers consume (``workers.consumed_queues``; worked
+        out once: the index does not change once built)."""
+        if self._consumers is None:
+            task_queues = self.setting("task_queues")
+            self._consumers = consumed_queues(
+                self.workers, declared_queues(task_queues), task_queues is not None, self.setting("task_default_queue"), self.worker_queues
+            )
+        return self._consumers
 
     def is_external(self, name: str) -> bool:
         return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.external)
@@ -178,15 +215,29 @@ class ProjectIndex:
         """Changes whenever a fact any rule could read changes (part of the result cache key)."""
         # The C encoder walks the dataclasses through `default` (asdict deep-copies every
         # fact first: 0.03 s of a one-file run on saleor).
-        payload = json.dumps(self.modules, sort_keys=True, default=_jsonable_fact)
+        payload = json.dumps(
+            [self.modules, self.registration.digest_part(), self.worker_queues], sort_keys=True, default=_jsonable_fact
+        )
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def has_facts(facts: ModuleFacts | None) -> bool:
-    return facts is not None and bool(facts.tasks or facts.settings or facts.classes or facts.config_modules or facts.awaited)
+    return facts is not None and bool(
+        facts.tasks
+        or facts.settings
+        or facts.classes
+        or facts.config_modules
+        or facts.awaited
+        or facts.discovery
+        or facts.installed_apps is not None
+        or facts.workers
+    )
 
 
 def _jsonable_fact(value: Any) -> Any:
+    if isinstance(value, ModuleFacts):
+        # what a module imports enters the digest through the registration it decides
+        return {k: v for k, v in vars(value).items() if k != "imports"}
     return vars(value) if dataclasses.is_dataclass(value) else str(value)
 
 

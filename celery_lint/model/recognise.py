@@ -60,6 +60,9 @@ INDEXED_SETTINGS = frozenset(
         "result_backend",
         "task_always_eager",
         "beat_scheduler",
+        # the modules a worker imports (CLY108): `include=`, `imports`/`CELERY_IMPORTS`
+        "include",
+        "imports",
     }
 )
 

@@ -1,5 +1,4 @@
-"""Worker command lines kept in the repository (issue 18: the facts CLY409 is to read; no
-rule reads them yet).
+"""Worker command lines kept in the repository, and the queues they consume (CLY409).
 
 Real projects keep how they start their workers next to the code: shell entrypoints,
 Dockerfiles, docker-compose files, Procfiles, Kubernetes/Helm manifests, systemd units,
@@ -168,8 +167,8 @@ def _in_segment(words: list[str]) -> Iterator[list[str]]:
     for index, word in enumerate(words):
         if os.path.basename(word) in ("celery", "celery.exe"):
             rest = words[index + 1 :]
-            if "worker" in rest:
-                yield rest
+            if "worker" in rest or "multi" in rest:
+                yield rest  # `celery multi start w1 -Q:w1 a`: workers, queues per name (read as unknown)
             return
         if skip_user:
             skip_user = False
@@ -218,6 +217,8 @@ def _worker(path: str, line: int, words: list[str]) -> WorkerCommand:
         values[key].extend(v for v in (value or "").split(",") if v)
     app = values["app"][-1] if values["app"] else None
     queues = tuple(values["queues"]) if given["queues"] else None
+    if "multi" in words and ("worker" not in words or words.index("multi") < words.index("worker")):
+        literal = False  # `celery multi`: `-Q:w1 a -Q:w2 b` per node, not read here
     return WorkerCommand(path, line, app, queues, tuple(values["exclude"]), literal)
 
 
@@ -284,6 +285,55 @@ def _yaml_words(node: Any) -> list[str]:
     if isinstance(node, yaml.ScalarNode):
         return _split(str(node.value))
     return []
+
+
+@dataclass(frozen=True)
+class Consumers:
+    """The queues the project's workers consume, as far as the repository shows them."""
+
+    #: None: cannot be told (no worker command found, or one whose queues are not literal).
+    queues: frozenset[str] | None
+    #: Why, in words: where the workers were read (for CLY409's message), or why not.
+    described: str
+
+
+def consumed_queues(
+    commands: Iterable[WorkerCommand], declared: list[str] | None, task_queues_set: bool, default_queue: Any, configured: tuple[str, ...] | None
+) -> Consumers:
+    """What the workers consume (RULES.md, CLY409): each command's ``-Q`` (without
+    ``-Q``: every queue ``task_queues`` declares, or the default queue when it declares
+    none), less its ``-X``; with ``worker-queues`` (``configured``), those queues too, and
+    commands whose queues are not literal are taken to be among them.
+
+    ``declared``: the queue names ``task_queues`` declares (None when it is not set or
+    cannot be read: ``task_queues_set`` tells which); ``default_queue``: the
+    ``task_default_queue`` setting (None: not set, ``celery``)."""
+    commands = list(commands)
+    consumed: set[str] = set(configured or ())
+    shown = [c for c in commands if c.literal or configured is None]
+    if configured is None:
+        if not commands:
+            return Consumers(None, "no worker command line is in the repository (declare them with `worker-queues`)")
+        opaque = next((c for c in commands if not c.literal), None)
+        if opaque is not None:
+            return Consumers(None, f"the worker at {opaque.where()} takes its queues from a value not written there")
+    for command in shown:
+        if command.queues is not None:
+            queues = set(command.queues)
+        elif task_queues_set:
+            if declared is None:
+                return Consumers(None, f"the worker at {command.where()} has no `-Q` and `task_queues` cannot be read")
+            queues = set(declared)
+        else:
+            if default_queue is not None and not isinstance(default_queue, str):
+                return Consumers(None, f"the worker at {command.where()} has no `-Q` and `task_default_queue` cannot be read")
+            queues = {default_queue or "celery"}
+        consumed |= queues - set(command.exclude)
+    places = [c.where() for c in shown]
+    if configured is not None:
+        places.append("`worker-queues`")
+    more = f" and {len(places) - 3} more" if len(places) > 3 else ""
+    return Consumers(frozenset(consumed), ", ".join(places[:3]) + more)
 
 
 def find_worker_commands(paths: Iterable[str]) -> list[WorkerCommand]:

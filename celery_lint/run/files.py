@@ -10,6 +10,7 @@ from typing import Iterable, Iterator
 
 from ..config.settings import Settings
 from ..engine.core import Engine, FileResult, SourceError
+from ..model.workers import is_candidate
 from .ignore import Selection
 
 
@@ -24,6 +25,7 @@ def discover(
     follow_symlinks: bool = False,
     force_exclude: bool | None = None,
     projects_apart: bool = False,
+    others: list[str] | None = None,
 ) -> Iterator[str]:
     """Python files under ``paths``, in a stable order, each once.
 
@@ -34,7 +36,9 @@ def discover(
     whatever their suffix; with ``force_exclude`` (default: the setting) paths named here
     are dropped when excluded too; with ``projects_apart`` a directory with a configuration
     of its own is not walked (the project index). Paths that do not exist are yielded as given, so they
-    get CLY000. Each path is yielded as :func:`shown_path` writes it.
+    get CLY000. Each path is yielded as :func:`shown_path` writes it. ``others``: a list the
+    walk of a directory adds the files to that may hold worker command lines
+    (``workers.is_candidate``, selected as Python files are), for the project index.
     """
     seen: set[str] = set()
     selection = Selection(settings, projects_apart=projects_apart)
@@ -43,7 +47,7 @@ def discover(
         if force and os.path.lexists(given) and selection.excluded(given):
             continue
         if os.path.isdir(given) and not follow_symlinks:
-            candidates = sorted(_walk(given, os.path.realpath(given), selection))
+            candidates = sorted(_walk(given, os.path.realpath(given), selection, others))
         elif os.path.isdir(given):
             found: list[str] = []
             visited: set[str] = set()
@@ -57,6 +61,10 @@ def discover(
                 dirnames[:] = sorted(d for d in dirnames if not selection.skip_entry(os.path.join(directory, d), d, True))
                 for filename in filenames:
                     if not filename.endswith(".py"):
+                        if others is not None and is_candidate(filename):
+                            path = os.path.join(directory, filename)
+                            if not selection.skip_file(path, filename):
+                                others.append(path)
                         continue
                     path = os.path.join(directory, filename)
                     if not selection.skip_file(path, filename):
@@ -89,7 +97,7 @@ def shown_path(path: str, inside: str | None = None) -> str:
     return shown
 
 
-def _walk(top: str, root_real: str, selection: Selection) -> Iterator[str]:
+def _walk(top: str, root_real: str, selection: Selection, others: list[str] | None = None) -> Iterator[str]:
     """``discover``'s walk without following symlinked directories: one ``scandir`` per
     directory and no ``stat`` per file (this runs over the whole project on every run)."""
     pending = [top]
@@ -108,6 +116,8 @@ def _walk(top: str, root_real: str, selection: Selection) -> Iterator[str]:
                         pending.append(entry.path)
                     continue
                 if not name.endswith(".py"):
+                    if others is not None and is_candidate(name) and not entry.is_symlink() and not selection.skip_file(entry.path, name):
+                        others.append(entry.path)
                     continue
                 # A symlink to a file (or a dangling one: CLY000 later) counts when its
                 # target is inside the tree; one to a directory is not followed.
