@@ -47,6 +47,8 @@ def test_cli_reports_exactly_the_annotated_lines() -> None:
 
 def test_every_rule_has_an_annotated_fixture() -> None:
     codes = {code for _, _, code in _expected()}
+    for name in OWN_PROJECTS:  # CLY108 and CLY409 need a deployment: fixtures/deployed
+        codes.update(code for path in (FIXTURES / name).rglob("*.py") for _, code in annotated(path))
     missing = [r.code for r in ALL_RULES if r.code != "CLY000" and r.code not in codes]
     assert missing == []
 
@@ -54,7 +56,7 @@ def test_every_rule_has_an_annotated_fixture() -> None:
 def test_flake8_reports_the_same_findings_as_the_cli() -> None:
     proc = subprocess.run(
         # no_results and django_beat are projects of their own; the plugin does not read `exclude` yet (issue 19)
-        [sys.executable, "-m", "flake8", "--select=CLY", "--extend-exclude=no_results,django_beat,late_ack,default_queue,declared_queues", "--format=%(path)s|%(row)d|%(col)d|%(code)s|%(text)s", "."],
+        [sys.executable, "-m", "flake8", "--select=CLY", "--extend-exclude=no_results,django_beat,late_ack,default_queue,declared_queues,deployed", "--format=%(path)s|%(row)d|%(col)d|%(code)s|%(text)s", "."],
         cwd=FIXTURES,
         capture_output=True,
         text=True,
@@ -128,14 +130,15 @@ def test_declaring_the_default_queue_in_task_queues_silences_cly401(tmp_path) ->
     assert [f["code"] for f in _cli_json(".", cwd=copy)] == []
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "django_beat",  # the DatabaseScheduler: PeriodicTask fields are valid keys
-        "late_ack",  # CELERY_TASK_REJECT_ON_WORKER_LOST project-wide (CLY307)
-        "declared_queues",  # task_queues of kombu Queues without the default queue (CLY401)
-    ],
-)
+OWN_PROJECTS = [
+    "django_beat",  # the DatabaseScheduler: PeriodicTask fields are valid keys
+    "late_ack",  # CELERY_TASK_REJECT_ON_WORKER_LOST project-wide (CLY307)
+    "declared_queues",  # task_queues of kombu Queues without the default queue (CLY401)
+    "deployed",  # worker command lines in a Procfile, compose and Kubernetes (CLY108, CLY409)
+]
+
+
+@pytest.mark.parametrize("name", OWN_PROJECTS)
 def test_a_project_of_its_own_gets_its_annotated_findings(name: str) -> None:
     project = FIXTURES / name
     found = {(os.path.normpath(f["filename"]), f["line"], f["code"]) for f in _cli_json(".", cwd=project)}
