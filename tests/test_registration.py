@@ -310,3 +310,11 @@ def test_include_and_imports_reach_the_index(tmp_path: Path) -> None:
     assert index is not None and index.registration.known
     assert {"shop.jobs", "shop.mail", "shop.celery"} <= index.registration.reached
     assert index.registration.sources == ("`include` names 1 module", "`imports` names 1 module")
+
+
+def test_installed_apps_grown_by_method_calls() -> None:
+    """paperless-ngx's shape: `INSTALLED_APPS.append("channels")` under a condition."""
+    text = 'INSTALLED_APPS = ["a"]\nif DEBUG:\n    INSTALLED_APPS.append("b")\nINSTALLED_APPS.extend(["c"])\nINSTALLED_APPS.remove("a")\n'
+    assert sorted(_apps(text)) == ["a", "b", "c"]
+    assert is_unknown(_apps('INSTALLED_APPS = ["a"]\nINSTALLED_APPS.extend(plugins())\n'))
+    assert is_unknown(_apps('INSTALLED_APPS = ["a"]\nINSTALLED_APPS.insert(0, name)\n'))

@@ -21,7 +21,7 @@ from typing import Any, Iterable
 from ..config.settings import Settings, relative_posix
 from .apps import AppLocator
 from .context import FileContext
-from .imports import INSTALLED_APPS_NEEDLE, discovery_record, installed_apps, scan_imports
+from .imports import INSTALLED_APPS_NEEDLE, discovery_record, installed_apps
 from .needles import CELERY_WORD_BYTES, MAX_FILE_BYTES, TASK_DEFINITION_NEEDLES, TASK_DEFINITION_PATTERN
 from .project import IndexedTask, ModuleFacts
 from .recognise import (
@@ -88,15 +88,14 @@ def extract(path: str, settings: Settings, locator: AppLocator | None = None, mo
         return None
     if b"\x00" in data:
         return ModuleFacts()
-    if module is None:
-        module = module_name_for(path, src_roots)
-    imports = scan_imports(data, module, os.path.basename(path) == "__init__.py")
     indexable = is_config_module(path) or (any(needle in data for needle in INDEX_NEEDLES) and _INDEX_PATTERN.search(data) is not None)
     waits = _DISPATCH_PATTERN.search(data) is not None and _WAIT_PATTERN.search(data) is not None
     rel = relative_posix(path, root)
     django_settings = INSTALLED_APPS_NEEDLE in data and not is_test_module(rel)
     if not indexable and not waits and not django_settings:
-        return ModuleFacts(module=module, imports=imports)
+        return ModuleFacts()
+    if module is None:
+        module = module_name_for(path, src_roots)
     try:
         tree = quiet_ast_parse(data)
     except SyntaxError as error:
@@ -106,11 +105,8 @@ def extract(path: str, settings: Settings, locator: AppLocator | None = None, mo
                 # Read only for awaited results, which the libcst fallback does not
                 # extract: parsing it would cost a libcst parse for nothing
                 # (readthedocs.org's projects/forms.py, 0.1 s of a cold index).
-                return ModuleFacts(module=module, imports=imports)
-            facts = _extract_with_libcst(path, data, module, rel, settings)
-            if facts is not None:
-                facts.imports = imports
-            return facts
+                return ModuleFacts(module=module)
+            return _extract_with_libcst(path, data, module, rel, settings)
         tree = newer
     except (ValueError, RecursionError, MemoryError):
         return None
@@ -122,7 +118,6 @@ def extract(path: str, settings: Settings, locator: AppLocator | None = None, mo
     if django_settings:
         facts.installed_apps = installed_apps(tree)
     facts.module = module
-    facts.imports = imports
     return facts
 
 

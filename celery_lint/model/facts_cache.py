@@ -25,7 +25,7 @@ from ..config.settings import Settings
 from ..config.stamp import code_stamp, current_stat, prepare_directory, snapshot
 from .project import IndexedTask, ModuleFacts, has_facts
 
-_FORMAT = 8  # 3: IndexedTask.app; 4: beat_scheduler; 5: reject_on_worker_lost, create_missing_queues; 6: track_started, result_extended; 7: snapshots, module, deps; 8: imports, discovery, installed_apps, workers
+_FORMAT = 8  # 3: IndexedTask.app; 4: beat_scheduler; 5: reject_on_worker_lost, create_missing_queues; 6: track_started, result_extended; 7: snapshots, module, deps; 8: discovery, installed_apps, workers, imports (beside the facts)
 
 
 #: Set by the daemon's server (``celery-lint --daemon``), None otherwise:
@@ -128,11 +128,26 @@ class FactsCache:
             "stat": stat,
             "module": module,
             "deps": {dep: snapshot(dep) for dep in sorted(deps)},
-            "facts": _facts_to_json(facts) if has_facts(facts) else None,
-            # beside the facts: a file with imports only (most) stays a null entry
-            "imports": facts.imports if facts is not None else [],
+            "facts": asdict(facts) if has_facts(facts) else None,
         }
         self.facts.pop(rel, None)
+        self.dirty = True
+
+    def imports(self, rel: str) -> list[str] | None:
+        """What the file at ``rel`` imports, when it was stored with its entry (an entry
+        :meth:`get` or :meth:`put` has vouched for in this run)."""
+        entry = self.entries.get(rel)
+        found = entry.get("imports") if isinstance(entry, dict) else None
+        return found if isinstance(found, list) and all(isinstance(n, str) for n in found) else None
+
+    def put_imports(self, rel: str, imports: list[str]) -> None:
+        """Keep what the file imports with its entry: read only for the modules the import
+        graph reaches (``index.ImportGraph``), under the entry's stat."""
+        entry = self.entries.get(rel)
+        if self.file is None or not isinstance(entry, dict):
+            return
+        # a copy: the daemon's preloaded entries are shared with later runs
+        self.entries[rel] = {**entry, "imports": imports}
         self.dirty = True
 
     def save(self) -> None:
@@ -168,19 +183,10 @@ def _deps_unchanged(stored: Any, seen: dict[str, list[int] | None]) -> bool:
     return True
 
 
-def _facts_to_json(facts: ModuleFacts) -> dict[str, Any]:
-    data = asdict(facts)
-    del data["imports"]  # kept once, beside
-    return data
-
-
 def _facts_from_entry(entry: dict[str, Any]) -> ModuleFacts | None:
     data = entry["facts"]
-    imports = entry.get("imports", [])
-    if not isinstance(imports, list):
-        raise TypeError("imports")
     if data is None:
-        return ModuleFacts(module=entry.get("module"), imports=imports)
+        return ModuleFacts()
     return ModuleFacts(
         module=data.get("module"),
         tasks=[IndexedTask(**t) for t in data.get("tasks", [])],
@@ -191,5 +197,4 @@ def _facts_from_entry(entry: dict[str, Any]) -> ModuleFacts | None:
         discovery=data.get("discovery", []),
         installed_apps=data.get("installed_apps"),
         workers=data.get("workers", []),
-        imports=imports,
     )

@@ -176,6 +176,13 @@ def installed_apps(tree: ast.Module) -> list[str] | Any | None:
             else:
                 apps = [*(apps or []), *(s for s in computed if s not in (apps or []))]
             continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            added = _appended(node.value)  # `INSTALLED_APPS.append("channels")`
+            if added is None:
+                unknown = True
+            else:
+                apps = [*(apps or []), *(s for s in added if s not in (apps or []))] if added or apps is not None else apps
+            continue
         targets: list[ast.AST] = []
         value: ast.AST | None = None
         if isinstance(node, ast.Assign):
@@ -198,6 +205,21 @@ def installed_apps(tree: ast.Module) -> list[str] | Any | None:
     if unknown:
         return UNKNOWN_VALUE
     return apps
+
+
+def _appended(call: ast.Call) -> list[str] | None:
+    """What a statement ``INSTALLED_APPS.append(...)``/``insert``/``extend`` adds (empty for
+    any other call, or for ``remove``: fewer apps cannot add a module); None when it adds
+    something not written there."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "INSTALLED_APPS"):
+        return []
+    if func.attr in ("append", "insert"):
+        value = call.args[-1] if call.args else None
+        return [value.value] if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+    if func.attr == "extend":
+        return _strings(call.args[0], {}) if call.args else []
+    return [] if func.attr in ("remove", "pop", "index", "count") else None
 
 
 def _function_apps(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str] | None:

@@ -16,13 +16,15 @@ import ast
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator, Mapping
 
 from ..config.settings import Settings, relative_posix
 from ..config.stamp import current_stat, snapshot
 from .apps import AppLocator
 from .extract import extract
 from .facts_cache import FactsCache
+from .imports import scan_imports
+from .needles import MAX_FILE_BYTES
 from .registration import registration
 from .workers import worker_commands
 from .project import ModuleFacts, ProjectIndex, has_facts
@@ -45,7 +47,7 @@ def build_index(
     locator = AppLocator(settings.src_roots())
     names = names or ModuleNames(settings.src_roots())  # shared with the result cache by the CLI
     modules: dict[str, ModuleFacts] = {}
-    graph: dict[str, list[str]] = {}
+    graph = ImportGraph(cache)
     packages: set[str] = set()
     prefixes = [relative_posix(root, settings.project_root) + "/" for root in settings.src_roots()]
     for path in paths:
@@ -54,8 +56,8 @@ def build_index(
         packages.add(top[:-3] if top.endswith(".py") else top)
         module = names(path)
         facts = _facts_of(cache, path, rel, settings, locator, module)
-        if facts is not None and module is not None:
-            graph.setdefault(module, facts.imports)
+        if module is not None:
+            graph.add(module, path, rel)
         if has_facts(facts):
             modules[rel] = facts  # type: ignore[assignment]
     for path in worker_files:
@@ -69,8 +71,9 @@ def build_index(
                 cache.put(rel, stat, None, facts, ())
         if facts.workers:
             modules[rel] = facts
+    index = _merge(settings, modules, packages, graph)  # reads the imports it needs
     cache.save()
-    return _merge(settings, modules, packages, graph)
+    return index
 
 
 def _facts_of(
@@ -95,8 +98,57 @@ def _facts_of(
     return facts
 
 
+class ImportGraph(Mapping[str, list[str]]):
+    """Every module of the project -> what it can import (``imports.scan_imports``), read
+    only for the modules a worker's imports reach (``registration``): nothing when
+    discovery already decides that nothing can be told (saleor), and kept in the facts
+    cache beside each entry (under its stat) for the next run."""
+
+    def __init__(self, cache: FactsCache) -> None:
+        self.cache = cache
+        self.files: dict[str, tuple[str, str]] = {}
+        self._read: dict[str, list[str]] = {}
+
+    def add(self, module: str, path: str, rel: str) -> None:
+        self.files.setdefault(module, (path, rel))
+
+    def __getitem__(self, module: str) -> list[str]:
+        known = self._read.get(module)
+        if known is not None:
+            return known
+        path, rel = self.files[module]
+        found = self.cache.imports(rel)
+        if found is None:
+            found = _read_imports(path, module)
+            self.cache.put_imports(rel, found)
+        self._read[module] = found
+        return found
+
+    def __contains__(self, module: object) -> bool:
+        return module in self.files
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+
+def _read_imports(path: str, module: str) -> list[str]:
+    try:
+        if os.path.getsize(path) > MAX_FILE_BYTES:
+            return ["*"]  # not read: it may import anything
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return ["*"]
+    if b"\x00" in data:
+        return []  # not Python that runs
+    return scan_imports(data, module, os.path.basename(path) == "__init__.py")
+
+
 def _merge(
-    settings: Settings, modules: dict[str, ModuleFacts], packages: set[str], graph: dict[str, list[str]] | None = None
+    settings: Settings, modules: dict[str, ModuleFacts], packages: set[str], graph: Mapping[str, list[str]] | None = None
 ) -> ProjectIndex:
     """The project index of every file's facts, with the settings of config modules."""
     # Plain config modules named by `config_from_object("proj.celeryconfig")`: their

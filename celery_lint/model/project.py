@@ -84,10 +84,6 @@ class ModuleFacts:
     installed_apps: Any = None
     #: Worker command lines of a non-Python file (``workers.WorkerCommand`` as dicts).
     workers: list[dict[str, Any]] = field(default_factory=list)
-    #: What the module can import (``imports.scan_imports``), for the import graph. Not
-    #: a fact in itself (``has_facts`` ignores it; the cache keeps it beside the facts):
-    #: what the graph concludes enters the index's digest instead.
-    imports: list[str] = field(default_factory=list)
 
 
 class ProjectIndex:
@@ -235,9 +231,6 @@ def has_facts(facts: ModuleFacts | None) -> bool:
 
 
 def _jsonable_fact(value: Any) -> Any:
-    if isinstance(value, ModuleFacts):
-        # what a module imports enters the digest through the registration it decides
-        return {k: v for k, v in vars(value).items() if k != "imports"}
     return vars(value) if dataclasses.is_dataclass(value) else str(value)
 
 
