@@ -23,7 +23,9 @@ class QueueWithoutConsumer(Rule):
     never run): each `celery ... worker` consumes its `-Q/--queues`, or without `-Q`
     every queue of `task_queues` (the default queue, `celery` or `task_default_queue`,
     when none is declared), less its `-X/--exclude-queues`. The message names where the
-    workers were found.
+    workers were found. Work for a task that another service serves (a `send_task` name
+    or a route key matching `external-tasks`, or in a package outside the project) is
+    left alone: that service's workers may consume its queue.
 
     Silent when no worker command line is in the repository, when one takes its queues
     from a value not written there (`-Q $QUEUE`, a Helm template, `celery multi`), or when
@@ -55,6 +57,7 @@ class QueueWithoutConsumer(Rule):
 
     ## Options
     - `worker-queues`: queues consumed by workers the repository does not show.
+    - `external-tasks`: globs of task names that other services serve.
     - `project-index`: the index this rule needs (default true).
 
     ## References
@@ -119,6 +122,18 @@ def build_report(pk):
             path="shop/tasks.py",
             files=_PROCFILE,
             options={"worker-queues": ["reports"]},
+        ),
+        # a task another service serves, on that service's queue
+        Example(
+            """
+from celery import current_app
+
+def charge(pk):
+    current_app.send_task("billing.charge", args=(pk,), queue="billing")
+""",
+            path="shop/views.py",
+            files=_PROCFILE,
+            options={"external-tasks": ["billing.*"]},
         ),
         # no worker command line at all: nothing to compare with
         Example(
@@ -204,9 +219,15 @@ app.conf.task_routes = {"shop.tasks.export": {"queue": "exports"}}  # error
         if arg is not None:
             self._check(arg.value, f"task `{task.name}` is routed to queue")
 
+    def _elsewhere(self, name: str | None) -> bool:
+        """A task another service serves (``external-tasks``, or a dotted name outside the
+        project): its queue may be consumed by that service's workers."""
+        index = self.ctx.index
+        return name is not None and index is not None and (index.is_external(name) or index.is_foreign(name))
+
     def dispatch(self, dispatch: Dispatch) -> None:
         arg = dispatch.keywords.get("queue")
-        if arg is not None and dispatch.method != "delay":
+        if arg is not None and dispatch.method != "delay" and not self._elsewhere(dispatch.task_name):
             self._check(arg.value, "this call sends to queue")
 
     def module_leave(self) -> None:
@@ -222,7 +243,10 @@ app.conf.task_routes = {"shop.tasks.export": {"queue": "exports"}}  # error
             for element in table.elements:
                 if not isinstance(element, cst.DictElement):
                     continue
-                key = string_value(element.key) or "this route"
+                name = string_value(element.key)
+                if self._elsewhere(name):
+                    continue
+                key = name or "this route"
                 value = element.value
                 if isinstance(value, cst.Dict):
                     for item in value.elements:
