@@ -3,8 +3,10 @@
 Fetches nothing. ``TREE`` is a git checkout (saleor/saleor, say) and ``FILE`` one of its
 files. The hook repo is this repository's committed HEAD (pre-commit installs it on the
 first run, outside the timing). Each round runs, in alternation, and appends a new
-trailing comment to FILE before each run so every run lints a changed file (the
-original is restored at the end):
+trailing comment to FILE before each run and stages it (``git add``, outside the
+timing), so every run lints a changed file, as a commit does: an unstaged edit would be
+stashed by pre-commit, and the hook would lint the committed text, whose result is
+cached (the index and the original are restored at the end):
 
 - ``hook``: the celery-lint hook as shipped (``celery-lint``, in the hook's own process);
 - ``hook, args: [--daemon]``: the same hook with the daemon opted in (its server is
@@ -89,11 +91,11 @@ def main() -> int:
 
     try:
         # install the environments; the first daemon hook run starts the server, the second waits for it
-        for hook_id in ("python-no-op", "system-no-op", "celery-lint", "celery-lint-daemon", "celery-lint-daemon"):
+        for hook_id in ("python-no-op", "system-no-op", "celery-lint-in-process", "celery-lint-daemon", "celery-lint-daemon"):
             run(hook(hook_id), tree, env)
             time.sleep(2 if hook_id == "celery-lint-daemon" else 0)
         commands = {
-            "hook (celery-lint)": hook("celery-lint"),
+            "hook (celery-lint)": hook("celery-lint-in-process"),
             "hook, args: [--daemon]": hook("celery-lint-daemon"),
             "python no-op hook": hook("python-no-op"),
             "system no-op hook": hook("system-no-op"),
@@ -104,8 +106,10 @@ def main() -> int:
         for _ in range(args.rounds):
             for name, command in commands.items():
                 changed.write_bytes(original + f"# bench edit {time.time_ns()}\n".encode())
+                subprocess.run(["git", "add", "--", args.file], cwd=tree, check=True)
                 samples[name].append(run(command, tree, env))
     finally:
+        subprocess.run(["git", "reset", "-q", "--", args.file], cwd=tree)
         changed.write_bytes(original)
         subprocess.run([sys.executable, "-m", "celery_lint.doors.daemon", "--stop"], env=env, capture_output=True)
 
