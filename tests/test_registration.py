@@ -59,6 +59,12 @@ def test_import_statements_of_every_form() -> None:
     )
 
 
+def test_imports_after_a_semicolon_or_a_compound_statement() -> None:
+    assert _scan("x = 1; import shop.jobs\ntry: from billing import tasks\nexcept ImportError: pass\n") == [
+        "billing", "billing.tasks", "shop.jobs"
+    ]
+
+
 def test_relative_imports_in_a_package_init() -> None:
     assert _scan("from .tasks import send\nfrom . import jobs\n", module="shop", package=True) == [
         "shop", "shop.jobs", "shop.tasks", "shop.tasks.send"

@@ -1,9 +1,10 @@
 """What a module imports, read from its text without parsing it (issue 18: the import graph
 CLY108 walks from what a worker loads).
 
-The index reads every Python file of the project already (for its needles); finding the
-word ``import`` and matching the statement around it costs about a tenth of a second on
-saleor's 4,300 files, where parsing each with ``ast`` would cost three seconds. The scan
+Finding the word ``import`` and matching the statement around it costs about 0.15 s for
+all of saleor's 4,300 files, where parsing each with ``ast`` would cost three seconds; the
+index reads a module this way only when the walk from what a worker loads reaches it
+(``index.ImportGraph``), and keeps the answer in its cache. The scan
 errs one way only, the safe one for "no worker imports this module": a statement inside a
 string or under ``if TYPE_CHECKING:`` counts as an import (an extra edge can only silence
 CLY108), and an import the text cannot show (``importlib.import_module(name)``) is
@@ -58,6 +59,10 @@ def scan_imports(data: bytes, module: str | None, is_package: bool) -> list[str]
             break
         start = data.rfind(b"\n", 0, at) + 1
         match = _STATEMENT.match(data, start)
+        if match is None or match.end() <= at:
+            # after `;` or a compound statement's `:` on the same line (`try: import x`)
+            cut = max(data.rfind(b";", start, at), data.rfind(b":", start, at))
+            match = _STATEMENT.match(data, cut + 1) if cut >= 0 else None
         if match is None or match.end() <= at:
             position = at + 6
             continue

@@ -22,7 +22,7 @@ a module, which can only silence the rule.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from .values import is_unknown
@@ -36,14 +36,12 @@ class Registration:
 
     #: False when discovery or an import cannot be read statically: nothing is claimed.
     known: bool
-    #: Why it is unknown, with where (for ``--show-settings``-like output and the docs).
+    #: Why it is unknown, with where (``bench/deployment.py`` prints it).
     reason: str | None = None
     #: Modules a worker imports.
     reached: frozenset[str] = frozenset()
     #: How the roots were found, in words (for CLY108's message): "include=", ...
     sources: tuple[str, ...] = ()
-    #: Module -> the root it was reached from and the module that imported it.
-    via: dict[str, tuple[str, str | None]] = field(default_factory=dict)
 
     def registers(self, module: str) -> bool | None:
         """True/False: whether a worker imports ``module``; None: cannot be told."""
@@ -168,31 +166,32 @@ def _app_packages(apps: list[str], modules: Mapping[str, list[str]]) -> list[tup
 
 
 def _walk(modules: Mapping[str, list[str]], roots: dict[str, str], sources: tuple[str, ...]) -> Registration:
-    reached: dict[str, tuple[str, str | None]] = {}
-    pending: list[tuple[str, str, str | None]] = []
+    """Every module the roots import, transitively (``roots``: module -> why it is one)."""
+    reached: set[str] = set()
+    pending: list[str] = []
 
-    def reach(name: str, root: str, by: str | None) -> None:
+    def reach(name: str) -> None:
         parts = name.split(".")
         for end in range(1, len(parts) + 1):  # `a.b.c` runs `a` and `a.b` first
             module = ".".join(parts[:end])
             if module in modules and module not in reached:
-                reached[module] = (root, by)
-                pending.append((module, root, by))
+                reached.add(module)
+                pending.append(module)
 
     for root in roots:
-        reach(root, root, None)
+        reach(root)
     names: list[str] | None = None
     while pending:
-        module, root, _ = pending.pop()
+        module = pending.pop()
         for imported in modules[module]:
             if imported == "*":
                 return Registration(False, f"`{module}` (which a worker imports) imports a module named at run time")
             if "*" in imported:
                 names = names if names is not None else sorted(modules)
                 for name in fnmatch.filter(names, imported):
-                    reach(name, root, module)
+                    reach(name)
                 if imported.endswith(".*"):
-                    reach(imported[:-2], root, module)
+                    reach(imported[:-2])
                 continue
-            reach(imported, root, module)
-    return Registration(True, None, frozenset(reached), sources, reached)
+            reach(imported)
+    return Registration(True, None, frozenset(reached), sources)
