@@ -46,6 +46,8 @@ def found(name: str, text: str) -> list[tuple[int, str | None, tuple[str, ...] |
         ("templates/worker.yaml",  # a Helm template: not YAML until rendered
          "{{- if .Values.worker.enabled }}\ncommand: celery -A proj worker -Q {{ .Values.queues }}\n{{- end }}\n",
          [(2, "proj", (), (), False)]),
+        # `celery multi`: queues per node (`-Q:w1 a`), read as unknown
+        ("multi.sh", "celery multi start w1 w2 -A proj -Q:w1 a -Q:w2 b\n", [(1, "proj", (), (), False)]),
     ],
 )
 def test_worker_commands(name: str, text: str, expected: list[object]) -> None:

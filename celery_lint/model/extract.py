@@ -90,10 +90,10 @@ def extract(path: str, settings: Settings, locator: AppLocator | None = None, mo
         return ModuleFacts()
     indexable = is_config_module(path) or (any(needle in data for needle in INDEX_NEEDLES) and _INDEX_PATTERN.search(data) is not None)
     waits = _DISPATCH_PATTERN.search(data) is not None and _WAIT_PATTERN.search(data) is not None
-    rel = relative_posix(path, root)
-    django_settings = INSTALLED_APPS_NEEDLE in data and not is_test_module(rel)
+    django_settings = INSTALLED_APPS_NEEDLE in data and not is_test_module(relative_posix(path, root))
     if not indexable and not waits and not django_settings:
         return ModuleFacts()
+    rel = relative_posix(path, root)
     if module is None:
         module = module_name_for(path, src_roots)
     try:

@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .celery_api import closest
+from .recognise import declared_queues, is_test_module
 from .registration import Registration
-from .recognise import declared_queues
 from .workers import Consumers, WorkerCommand, consumed_queues
-from .recognise import is_test_module
 from .values import UNKNOWN_VALUE, is_unknown
 
 __all__ = ["UNKNOWN_VALUE", "IndexedTask", "ModuleFacts", "ProjectIndex", "has_facts", "is_unknown"]
@@ -75,7 +74,7 @@ class ModuleFacts:
     #: Tasks whose results this file waits for (``t.delay(...).get()``, ``r = t.delay(); r.get()``):
     #: import paths (``shop.tasks.render``) and literal ``send_task`` names.
     awaited: list[str] = field(default_factory=list)
-    #: Celery's discovery in this module (``recognise.discovery_record``): ``{"kind":
+    #: Celery's discovery in this module (``imports.discovery_record``): ``{"kind":
     #: "app"}`` where an app is made, ``{"kind": "autodiscover", "packages": [...] |
     #: "installed_apps" | None, "related_name": "tasks" | None}``, ``{"kind": "config"}``
     #: for configuration read from where the index cannot see (``config_from_envvar``).

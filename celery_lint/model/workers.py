@@ -29,7 +29,7 @@ from typing import Any, Iterable, Iterator
 #: A value that is not known before the command runs.
 _NOT_LITERAL = re.compile(r"\$|\{\{|%\(|`|<%")
 #: Lines that can hold a worker command (the cheap test before any parsing).
-_WORKER_WORDS = re.compile(r"\bcelery\b.*\bworker\b|\bworker\b.*\bcelery\b", re.DOTALL)
+_WORKER_WORDS = re.compile(r"\bcelery\b.*\b(?:worker|multi)\b|\bworker\b.*\bcelery\b", re.DOTALL)
 #: Prefixes of the line forms that hold a command: systemd, supervisord, Dockerfile, Procfile.
 _LINE_PREFIX = re.compile(
     r"^\s*(?:ExecStart(?:Pre|Post)?\s*=\s*[-@+!:]*|command\s*=\s*|(?:CMD|ENTRYPOINT|RUN)\s+|[\w.-]+:\s+(?=\S))",
@@ -80,7 +80,7 @@ def worker_commands(path: str, text: str | None = None) -> list[WorkerCommand]:
                 text = handle.read()
         except OSError:
             return []
-    if "celery" not in text or "worker" not in text:
+    if "celery" not in text or ("worker" not in text and "multi" not in text):
         return []
     if path.lower().endswith(_YAML_SUFFIXES):
         found = _from_yaml(path, text)
@@ -218,7 +218,7 @@ def _worker(path: str, line: int, words: list[str]) -> WorkerCommand:
     app = values["app"][-1] if values["app"] else None
     queues = tuple(values["queues"]) if given["queues"] else None
     if "multi" in words and ("worker" not in words or words.index("multi") < words.index("worker")):
-        literal = False  # `celery multi`: `-Q:w1 a -Q:w2 b` per node, not read here
+        literal, queues = False, ()  # `celery multi`: `-Q:w1 a -Q:w2 b` per node, not read here
     return WorkerCommand(path, line, app, queues, tuple(values["exclude"]), literal)
 
 
