@@ -84,3 +84,18 @@ def test_files_on_disk(tmp_path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "huge.sh").write_bytes(b"celery -A proj worker\n" + b"#" * (3 * 1024 * 1024))
     commands = find_worker_commands(str(p) for p in sorted(tmp_path.iterdir()))
     assert [(c.where().rsplit("/", 1)[1], c.queues) for c in commands] == [("Procfile:1", ("disk",))]
+
+
+def test_yaml_that_would_explode_or_nest_too_deep(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Aliases of aliases (a "billion laughs" document) are walked once each; nesting
+    deeper than PyYAML's composer goes is read line by line; neither stops the run."""
+    import time
+
+    lines = ['a0: &a0 ["celery -A proj worker -Q bomb"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    started = time.perf_counter()
+    found = worker_commands("bomb.yml", "\n".join(lines) + "\n")
+    assert time.perf_counter() - started < 2
+    assert [w.queues for w in found] == [("bomb",)]
+    deep = "command: celery -A proj worker -Q deep\nx: " + "[" * 5000 + "]" * 5000 + "\n"
+    assert [w.queues for w in worker_commands("deep.yml", deep)] == [("deep",)]

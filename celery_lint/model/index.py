@@ -65,7 +65,11 @@ def build_index(
         facts = cache.get(path, rel, None) if cache.file is not None else None
         if facts is None:
             before = snapshot(path) if cache.file is not None else None
-            facts = ModuleFacts(workers=[dict(dataclasses.asdict(w), source=rel) for w in worker_commands(path)])
+            try:
+                commands = worker_commands(path)
+            except Exception:  # noqa: BLE001 - one odd file must not stop the run; it shows no worker
+                commands = []
+            facts = ModuleFacts(workers=[dict(dataclasses.asdict(w), source=rel) for w in commands])
             if cache.file is not None:
                 stat = before if before is not None and current_stat(path) == before else None
                 cache.put(rel, stat, None, facts, ())

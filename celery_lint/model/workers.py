@@ -230,20 +230,30 @@ def _from_yaml(path: str, text: str) -> list[WorkerCommand] | None:
 
     try:
         documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
-    except yaml.YAMLError:
-        return None
+    except (yaml.YAMLError, RecursionError, MemoryError):
+        return None  # not YAML, or nested deeper than PyYAML's composer goes
     found: list[WorkerCommand] = []
+    seen: set[int] = set()
     for document in documents:
         if document is not None:
-            found.extend(_yaml_node(path, document))
+            found.extend(_yaml_node(path, document, seen))
     return found
 
 
-def _yaml_node(path: str, node: Any) -> Iterator[WorkerCommand]:
+#: How deep the walk of a YAML document goes (manifests nest a dozen levels).
+_YAML_DEPTH = 64
+
+
+def _yaml_node(path: str, node: Any, seen: set[int], depth: int = 0) -> Iterator[WorkerCommand]:
     """Walk a composed YAML node (positions kept): a mapping whose ``command`` and ``args``
-    together make one command line (Kubernetes containers), lists and strings."""
+    together make one command line (Kubernetes containers), lists and strings. Each node
+    once (``seen``: an alias is the node it names, so aliases of aliases cannot make the
+    walk exponential), at most ``_YAML_DEPTH`` levels down."""
     import yaml
 
+    if id(node) in seen or depth > _YAML_DEPTH:
+        return
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         parts: dict[str, Any] = {}
         for key, value in node.value:
@@ -251,7 +261,7 @@ def _yaml_node(path: str, node: Any) -> Iterator[WorkerCommand]:
             if name in ("command", "args", "entrypoint") and not isinstance(value, yaml.MappingNode):
                 parts[name] = value
             else:
-                yield from _yaml_node(path, value)
+                yield from _yaml_node(path, value, seen, depth + 1)
         if parts:
             words: list[str] = []
             first = None
@@ -266,7 +276,7 @@ def _yaml_node(path: str, node: Any) -> Iterator[WorkerCommand]:
                     yield _worker(path, first.start_mark.line + 1, command)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
-            yield from _yaml_node(path, item)
+            yield from _yaml_node(path, item, seen, depth + 1)
     elif isinstance(node, yaml.ScalarNode) and isinstance(node.value, str) and _WORKER_WORDS.search(node.value):
         for command in _commands(_split(node.value)):
             yield _worker(path, node.start_mark.line + 1, command)
