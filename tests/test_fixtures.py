@@ -160,3 +160,19 @@ def test_task_create_missing_queues_false_changes_what_cly401_says(tmp_path) -> 
     conf.write_text(conf.read_text() + "app.conf.task_create_missing_queues = False\n")
     [finding] = _cli_json(".", cwd=copy)
     assert finding["code"] == "CLY401" and "raises `QueueNotFound`" in finding["message"]
+
+
+def test_flake8_reports_the_deployment_findings_as_the_cli() -> None:
+    """fixtures/deployed through flake8: the plugin's index reads the same worker command
+    lines and discovery (CLY108, CLY409) as the CLI's."""
+    project = FIXTURES / "deployed"
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select=CLY", "--celery-no-cache", "--format=%(path)s|%(row)d|%(code)s", "."],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    flake8 = {(os.path.normpath(p), int(r), c) for p, r, c in (line.split("|") for line in proc.stdout.splitlines())}
+    cli = {(os.path.normpath(f["filename"]), f["line"], f["code"]) for f in _cli_json(".", cwd=project)}
+    assert {c for _, _, c in cli} >= {"CLY108", "CLY409"}
+    assert flake8 == cli
